@@ -1,0 +1,120 @@
+"""Editable reference tables under ``data/``: departments, sessions, topics."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import data
+
+
+def _load(relpath: str) -> dict:
+    path: Path = data.path(*relpath.split("/"))
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _match_key(name: str) -> str:
+    """Return the form of a department name used for matching (no 中共, no spaces)."""
+    return re.sub(r"\s+", "", name).removeprefix("中共")
+
+
+@cache
+def department_aliases() -> dict[str, str]:
+    """Return a map from every known department name (match key) to its canonical name."""
+    table: dict[str, str] = {}
+    for entry in _load("tables/departments.toml").get("department", []):
+        canonical = entry["name"]
+        for name in (canonical, *entry.get("aliases", [])):
+            table[_match_key(name)] = canonical
+    return table
+
+
+def canonical_department(raw: str) -> str | None:
+    """Return the canonical full name of a department as signed, or None if unknown."""
+    return department_aliases().get(_match_key(raw))
+
+
+@cache
+def _session_years() -> dict[tuple[str, str, str], int]:
+    table: dict[tuple[str, str, str], int] = {}
+    for entry in _load("tables/sessions.toml").get("assembly", []):
+        for label, year in entry.get("sessions", {}).items():
+            table[(entry["region"], entry["type"], label)] = int(year)
+    return table
+
+
+def session_year(region: str | None, assembly_type: str | None, label: str | None) -> int | None:
+    """Return the year a local plenary session met, from the session table."""
+    if not (region and assembly_type and label):
+        return None
+    return _session_years().get((region, assembly_type, label))
+
+
+@dataclass(frozen=True)
+class TopicLabel:
+    """A second-level topic with its area and cue words."""
+
+    area: str
+    name: str
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The topic taxonomy: labels, department priors and the fallback area."""
+
+    labels: tuple[TopicLabel, ...]
+    priors: tuple[tuple[str, str], ...]
+    fallback: str
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """Return the top-level areas in taxonomy order, fallback last."""
+        seen = dict.fromkeys(label.area for label in self.labels)
+        return (*seen, self.fallback)
+
+
+@cache
+def taxonomy() -> Taxonomy:
+    """Load the topic taxonomy from ``data/taxonomies/topics.toml``."""
+    raw = _load("taxonomies/topics.toml")
+    labels = tuple(
+        TopicLabel(area=area["name"], name=label["name"], cues=tuple(label["cues"]))
+        for area in raw["area"]
+        for label in area["label"]
+    )
+    return Taxonomy(labels=labels, priors=tuple(raw.get("priors", {}).items()), fallback=raw["fallback"])
+
+
+# Weights of a cue found in each part of the reply (domain spec §4).
+_WEIGHTS = {"title": 3, "headings": 2, "body": 1}
+_MIN_SCORE = 2  # one passing mention in the body is not a topic
+
+
+def classify_topic(title: str, headings: str, body: str, department: str | None) -> tuple[str, tuple[str, ...]]:
+    """Score the taxonomy's cue words and return ``(area, up to three labels)``.
+
+    The area is that of the best label; a department prior only breaks ties between
+    labels that the text itself supports. With no supported label the area is the
+    taxonomy's fallback (其他).
+    """
+    tax = taxonomy()
+    texts = {"title": title, "headings": headings, "body": body}
+    scores: Counter[TopicLabel] = Counter()
+    for label in tax.labels:
+        for part, text in texts.items():
+            scores[label] += _WEIGHTS[part] * sum(text.count(cue) for cue in label.cues)
+    prior_areas = {area for key, area in tax.priors if department and key in department}
+    ranked = sorted(
+        (label for label, score in scores.items() if score >= _MIN_SCORE),
+        key=lambda label: (scores[label] + (2 if label.area in prior_areas else 0), -tax.labels.index(label)),
+        reverse=True,
+    )[:3]
+    if not ranked:
+        return tax.fallback, ()
+    return ranked[0].area, tuple(label.name for label in ranked)

@@ -1,0 +1,183 @@
+"""Text analysis: jieba words for topic search, character n-grams for exact wording.
+
+Whoosh pickles the schema, analyzers included, into the index, so the tokenizer classes
+here hold no state of their own: the jieba segmenter is a module-level singleton created
+on first use. Renaming or moving these classes means rebuilding the index.
+
+Two analyses serve two needs:
+
+* **Words.** jieba's precise segmentation with the domain dictionary. Positions are word
+  ordinals (jieba's stock Whoosh analyzer uses character offsets, which breaks every
+  phrase query); character offsets are true offsets into the text. At index time the
+  dictionary sub-words of long words are stacked at their word's position (search mode,
+  for recall: 粤港澳大湾区 also indexes 大湾区); queries use precise mode only.
+* **Characters.** Overlapping character bigrams over the *folded* text (see
+  :func:`fold`), positioned by character index, so that a phrase of bigrams matches
+  exactly the texts that contain the folded query as a substring, whatever jieba would
+  have done with it. Single characters go to a unigram field.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import unicodedata
+
+import jieba
+from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+
+import data
+
+jieba.setLogLevel(logging.WARNING)
+
+SEPARATOR = "\x1f"  # joins the parts of a document in the character fields; never matched
+_lock = threading.Lock()
+_segmenter: jieba.Tokenizer | None = None
+
+
+def segmenter() -> jieba.Tokenizer:
+    """Return the shared jieba segmenter with the domain dictionary loaded."""
+    global _segmenter
+    if _segmenter is None:
+        with _lock:
+            if _segmenter is None:
+                seg = jieba.Tokenizer()
+                # jieba caches its prefix dictionary in a shared temp file by default;
+                # give it a folder of our own so another user's file is never in the way.
+                seg.tmp_dir = os.path.join(tempfile.gettempdir(), f"reply-archive-{os.getuid()}")
+                os.makedirs(seg.tmp_dir, exist_ok=True)
+                seg.initialize()
+                seg.load_userdict(str(data.path("dict", "userdict.txt")))
+                _segmenter = seg
+    return _segmenter
+
+
+def _is_word(text: str) -> bool:
+    """Return True for tokens worth indexing: not whitespace or punctuation alone."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def segment(text: str) -> list[tuple[str, int, int]]:
+    """Return jieba's precise-mode words of ``text`` as ``(word, start, end)``."""
+    return [tok for tok in segmenter().tokenize(text) if _is_word(tok[0])]
+
+
+class WordTokenizer(Tokenizer):
+    """jieba words with ordinal positions and true character offsets."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        freq = segmenter().FREQ
+        for pos, (word, start, end) in enumerate(segment(value), start_pos):
+            pieces = [(word, start, end)]
+            if mode != "query" and len(word) > 2:
+                pieces = [
+                    (word[i : i + n], start + i, start + i + n)
+                    for n in (2, 3)
+                    if len(word) > n
+                    for i in range(len(word) - n + 1)
+                    if freq.get(word[i : i + n])
+                ] + pieces
+            for text, s, e in pieces:
+                token.text = text
+                token.boost = 1.0
+                if keeporiginal:
+                    token.original = text
+                token.stopped = False
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar, token.endchar = start_char + s, start_char + e
+                yield token
+
+
+class NgramTokenizer(Tokenizer):
+    """Overlapping character n-grams of the folded text, positioned by character."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NgramTokenizer) and other.size == self.size
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value)
+        for i in range(len(folded) - self.size + 1):
+            gram = folded[i : i + self.size]
+            if SEPARATOR in gram:
+                continue
+            token.text = gram
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = gram
+            if positions:
+                token.pos = start_pos + i
+            if chars:  # offsets into the folded text; highlighting maps them back itself
+                token.startchar, token.endchar = start_char + i, start_char + i + self.size
+            yield token
+
+
+def word_analyzer():
+    """Return the analyzer of the word fields (title, headings, body)."""
+    return WordTokenizer() | LowercaseFilter()
+
+
+def ngram_analyzer(size: int):
+    """Return the analyzer of a character n-gram field."""
+    return NgramTokenizer(size)
+
+
+def _fold_table() -> dict[int, int | None]:
+    table: dict[int, int | None] = {}
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII forms
+        table[code] = code - 0xFEE0
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = code + 32
+        table[code + 0xFEE0] = code + 32
+    for ch in " \t\n\r\v\f\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff":
+        table[ord(ch)] = None
+    for code in range(0x2000, 0x200C):
+        table[code] = None
+    table[ord("○")] = ord("〇")  # U+25CB written for the numeral zero
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Fold text for exact-wording comparison.
+
+    Whitespace is removed (PDF extraction puts spaces where the document had none),
+    full-width digits and letters become ASCII, Latin letters lower case, and ○ becomes
+    〇. The same folding is applied to documents and queries, so exact search compares
+    like with like.
+    """
+    return text.translate(_FOLD)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Fold ``text`` and return, for each folded character, its index in ``text``."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for idx, ch in enumerate(text):
+        mapped = ch.translate(_FOLD)
+        if mapped:
+            chars.append(mapped)
+            offsets.append(idx)
+    return "".join(chars), offsets

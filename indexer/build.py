@@ -1,0 +1,138 @@
+"""Build the index from records, atomically.
+
+An index folder holds generations (``gen-<time>``) and a ``current`` symlink. A build
+writes a complete new generation, then swaps the symlink in one rename, so readers see
+either the old index or the new one, never half of one; a build that fails or is killed
+leaves ``current`` untouched. A lock file keeps two builds from running at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from archive.model import Reply
+
+from .analysis import SEPARATOR
+from .errors import IndexerError
+from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, build_schema
+
+CURRENT = "current"
+_GEN_PREFIX = "gen-"
+
+
+def facet_values(reply: Reply, attr: str) -> list[str]:
+    """Return a record's values for one facet attribute as strings (none when empty)."""
+    value = getattr(reply, attr)
+    values = value if isinstance(value, (list, tuple)) else [value]
+    # A comma separates values in the facet field, so it may not appear inside one.
+    return [str(v).replace(",", "，") for v in values if v not in (None, "")]
+
+
+def reply_to_doc(reply: Reply) -> dict[str, Any]:
+    """Map a record to index fields: the only place that knows both shapes."""
+    headings = "\n".join(s.heading_line for s in reply.sections)
+    everything = SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, reply.body)))
+    doc: dict[str, Any] = {
+        "id": reply.id,
+        "title": reply.title,
+        "proposal_title": reply.proposal_title or "",
+        "headings": headings,
+        "body": reply.body,
+        EXACT_FIELD: everything,
+        CHAR_FIELD: everything,
+        "date": reply.date or "",
+        "display": {
+            "id": reply.id,
+            "title": reply.title,
+            "department": reply.department,
+            "session_label": reply.session_label,
+            "year": reply.year,
+            "date": reply.date,
+            "sample": reply.sample,
+            "doc_kind": reply.doc_kind,
+            "department_role": reply.department_role,
+            "proposal_numbers": list(reply.proposal_numbers),
+        },
+    }
+    for facet in FACETS:
+        doc[facet.name] = ",".join(facet_values(reply, facet.attr))
+    return doc
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index folder's build lock, or fail at once if another build holds it."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexerError(f"another index build is running in {index_dir}; try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_index(replies: Iterable[Reply], index_dir: Path, *, limitmb: int = 128) -> int:
+    """Build a new index generation from ``replies`` and make it current.
+
+    :return: the number of records indexed.
+    :raise IndexerError: when another build holds the lock.
+    """
+    index_dir = Path(index_dir)
+    with build_lock(index_dir):
+        link = index_dir / CURRENT
+        previous = os.readlink(link) if link.is_symlink() else None
+        gen = index_dir / f"{_GEN_PREFIX}{time.time_ns()}"
+        gen.mkdir()
+        try:
+            ix = whoosh_index.create_in(str(gen), build_schema())
+            count = 0
+            with ix.writer(limitmb=limitmb) as writer:
+                for reply in replies:
+                    writer.add_document(**reply_to_doc(reply))
+                    count += 1
+            ix.close()
+            _swap(index_dir, gen)
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        # The previous generation stays one more round for searches that resolved the
+        # link just before the swap.
+        _remove_old_generations(index_dir, keep={gen.name, previous or gen.name})
+    return count
+
+
+def current_generation(index_dir: Path) -> Path:
+    """Return the folder of the index generation in use.
+
+    :raise IndexerError: when the folder holds no built index.
+    """
+    link = Path(index_dir) / CURRENT
+    if not link.is_symlink() and not link.is_dir():
+        raise IndexerError(f"no index in {index_dir}: run `reply-archive index` to build it")
+    return link.resolve()
+
+
+def _swap(index_dir: Path, gen: Path) -> None:
+    tmp = index_dir / f".{CURRENT}-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(gen.name)
+    os.replace(tmp, index_dir / CURRENT)  # rename(2) is atomic
+
+
+def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
+    """Delete superseded generations; readers that still hold one open keep their files."""
+    for child in index_dir.iterdir():
+        if child.name.startswith(_GEN_PREFIX) and child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)

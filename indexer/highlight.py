@@ -1,0 +1,88 @@
+"""Snippets: the passages of a reply where the query matched, matches marked.
+
+Matching is done on the folded text (the same folding as the exact-wording field), and
+every match is mapped back to the characters of the original text, so a query typed as
+``e站通`` marks ``e 站通`` where the text has a space, and a full-width query marks the
+half-width text. Output is HTML: the text is escaped, matches are wrapped in ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html import escape
+
+from .analysis import fold, fold_with_offsets
+
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+
+
+def match_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """Return the merged ``(start, end)`` spans of ``text`` where any needle occurs."""
+    folded, offsets = fold_with_offsets(text)
+    spans = []
+    for needle in {fold(n) for n in needles}:
+        if not needle:
+            continue
+        start = folded.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            spans.append((offsets[start], offsets[end - 1] + 1))
+            start = folded.find(needle, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """Return ``text[start:end]`` as escaped HTML with the spans inside it marked."""
+    end = len(text) if end is None else end
+    out, cursor = [], start
+    for s, e in spans:
+        s, e = max(s, start), min(e, end)
+        if s >= e:
+            continue
+        out.append(escape(text[cursor:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        cursor = e
+    out.append(escape(text[cursor:end]))
+    return "".join(out)
+
+
+def snippets(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 120) -> list[str]:
+    """Return up to ``limit`` marked passages, best first in document order.
+
+    A passage is a sentence (trimmed to about ``width`` characters around its first
+    match); sentences with more distinct matched needles rank higher. With nothing to
+    mark, the opening of the text is returned so that a hit always shows some context.
+    """
+    needles = [n for n in needles if n]
+    spans = match_spans(text, needles)
+    if not spans:
+        return [escape(_clip(text, 0, width))] if text else []
+    scored = []
+    for sentence in _SENTENCE.finditer(text):
+        inside = [(s, e) for s, e in spans if s < sentence.end() and e > sentence.start()]
+        if inside:
+            distinct = len({fold(text[s:e]) for s, e in inside})
+            scored.append((-distinct, -len(inside), sentence.start(), sentence.end(), inside))
+    chosen = sorted(sorted(scored)[:limit], key=lambda item: item[2])
+    passages = []
+    for _, _, s_start, s_end, inside in chosen:
+        first = inside[0][0]
+        start = max(s_start, min(first - width // 3, s_end - width))
+        end = min(s_end, start + width)
+        prefix = "…" if start > s_start else ""
+        suffix = "…" if end < s_end else ""
+        passages.append(prefix + mark(text, spans, start, end) + suffix)
+    return passages
+
+
+def _clip(text: str, start: int, width: int) -> str:
+    piece = text[start : start + width].replace("\n", " ")
+    return piece + ("…" if start + width < len(text) else "")

@@ -1,0 +1,54 @@
+"""The one definition of the index's fields and facets.
+
+Search, the facet sidebar, the JSON API and the build all loop over :data:`FACETS`; no
+template or view keeps a second list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+from .analysis import ngram_analyzer, word_analyzer
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    """A facet: its URL/field name, its Chinese label and the record attribute it reads."""
+
+    name: str
+    label: str
+    attr: str
+    order: str = "count"  # count: most frequent first; value_desc: newest year first
+
+
+FACETS: tuple[FacetSpec, ...] = (
+    FacetSpec("session", "届次", "session_label"),
+    FacetSpec("department", "承办单位", "department"),
+    FacetSpec("topic", "主题", "topic"),
+    FacetSpec("year", "年度", "year", order="value_desc"),
+)
+FACET_NAMES = tuple(f.name for f in FACETS)
+
+# BM25F field weights: a word in the title says more about a reply than one in its body.
+WORD_FIELDS = {"title": 3.0, "proposal_title": 2.5, "headings": 2.0, "body": 1.0}
+EXACT_FIELD = "exact"  # character bigrams, phrase positions
+CHAR_FIELD = "chars"  # single characters, for one-character exact queries
+
+
+def build_schema() -> Schema:
+    """Return the index schema, facet fields derived from :data:`FACETS`."""
+    words = word_analyzer()
+    fields = {
+        "id": ID(stored=True, unique=True),
+        "display": STORED,  # what a hit shows, so search never reads the archive
+        "date": ID(stored=False, sortable=True),
+        EXACT_FIELD: TEXT(analyzer=ngram_analyzer(2), phrase=True),
+        CHAR_FIELD: TEXT(analyzer=ngram_analyzer(1), phrase=False),
+    }
+    for name, boost in WORD_FIELDS.items():
+        fields[name] = TEXT(analyzer=words, stored=(name == "body"), field_boost=boost, multitoken_query="and")
+    for facet in FACETS:
+        fields[facet.name] = KEYWORD(commas=True, scorable=False, lowercase=False)
+    return Schema(**fields)
