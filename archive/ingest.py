@@ -104,14 +104,19 @@ def iter_sources(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
             yield path, path.name
 
 
-def ingest(
-    paths: Iterable[Path],
+def ingest(paths: Iterable[Path], archive_dir: Path, *, sample: bool = False) -> IngestReport:
+    """Parse every source file under ``paths`` (files or folders) into ``archive_dir``."""
+    return ingest_sources(iter_sources(paths), archive_dir, sample=sample)
+
+
+def ingest_sources(
+    sources: Iterable[tuple[Path, str]],
     archive_dir: Path,
     *,
     sample: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
-    """Parse every source under ``paths`` into ``archive_dir``.
+    """Parse ``(file, recorded name)`` pairs from :func:`iter_sources` into records.
 
     A record whose source bytes and parser version are unchanged is left alone.
 
@@ -119,7 +124,7 @@ def ingest(
     :param progress: called with each file name as it is processed.
     """
     report = IngestReport()
-    for path, name in iter_sources(paths):
+    for path, name in sources:
         if progress:
             progress(name)
         try:

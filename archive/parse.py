@@ -107,7 +107,7 @@ def parse_reply(text: str, *, source: Source, sample: bool = False) -> Reply:
     proposers, proposer_count, proposer_kind, collective_type = _proposers(salutation, doc_kind)
     role = _role(lead, doc_kind)
     department = canonical_department(department_raw) if department_raw else None
-    if assembly.region is None and assembly.level:
+    if assembly.region is None and assembly.level in _PLACE:
         # 市政协 / 区政协 name no place: the issuing department of the same level does.
         assembly = dataclasses.replace(assembly, region=_place(department or department_raw, assembly.level))
         year, year_source = _year(numbers, assembly, term, session_number, session_label, date_iso)
@@ -120,22 +120,24 @@ def parse_reply(text: str, *, source: Source, sample: bool = False) -> Reply:
         department or department_raw,
     )
 
+    # Warnings are codes (``missing:<field>``, ``unknown_department:<name>``,
+    # ``year_estimated``) so that tools can filter them and the UI can word them.
     for name, value in (
-        ("session (届次)", session_label),
-        ("proposal number", numbers),
-        ("department (signature)", department_raw),
+        ("session_label", session_label),
+        ("proposal_numbers", numbers),
+        ("department", department_raw),
         ("date", date_iso),
-        ("department role", role),
-        ("proposers (salutation)", proposers if doc_kind != "co_handling_opinion" else True),
-        ("proposal title", proposal_title),
+        ("department_role", role),
+        ("proposers", proposers if doc_kind != "co_handling_opinion" else True),
+        ("proposal_title", proposal_title),
     ):
         if not value:
-            warnings.append(f"{name} not stated in the text; left empty")
+            warnings.append(f"missing:{name}")
     if department_raw and not department:
-        warnings.append(f"department {department_raw!r} is not in the alias table; kept as signed")
+        warnings.append(f"unknown_department:{department_raw}")
         department = department_raw
     if year_source == "reply_date_heuristic":
-        warnings.append("year estimated from the reply date (replies follow the session by 3-6 months)")
+        warnings.append("year_estimated")
 
     return Reply(
         id=reply_id(source.file, numbers, department_raw),
@@ -177,8 +179,12 @@ def parse_reply(text: str, *, source: Source, sample: bool = False) -> Reply:
 
 
 def reply_id(source_file: str, numbers: list[str] | tuple[str, ...], department_raw: str | None) -> str:
-    """Return the stable record id: sha1 of source file name, numbers and department."""
-    key = "|".join((source_file, ",".join(numbers), department_raw or ""))
+    """Return the stable record id: sha1 of source file name, numbers and department.
+
+    Only the file's base name counts, so the id does not depend on the folder the file
+    was ingested from.
+    """
+    key = "|".join((source_file.rsplit("/", 1)[-1], ",".join(numbers), department_raw or ""))
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 

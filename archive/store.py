@@ -9,6 +9,7 @@ or a paragraph in the file corrects the record.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 import tempfile
@@ -162,6 +163,22 @@ def iter_replies(root: Path, errors: list[RecordError] | None = None) -> Iterato
             if errors is None:
                 raise
             errors.append(exc)
+
+
+def fingerprint(root: Path) -> str:
+    """Return a digest of the archive's record files (names, sizes, modification times).
+
+    Any added, removed or edited record changes it; the index keeps the digest it was
+    built from to know whether it is up to date.
+    """
+    digest = hashlib.sha256()
+    root = Path(root)
+    if root.is_dir():
+        for path in sorted(root.rglob(f"*{SUFFIX}")):
+            if not path.name.startswith("."):
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def find_reply(root: Path, reply_id: str) -> Reply:

@@ -49,7 +49,8 @@ def segmenter() -> jieba.Tokenizer:
                 seg.tmp_dir = os.path.join(tempfile.gettempdir(), f"reply-archive-{os.getuid()}")
                 os.makedirs(seg.tmp_dir, exist_ok=True)
                 seg.initialize()
-                seg.load_userdict(str(data.path("dict", "userdict.txt")))
+                with data.path("dict", "userdict.txt").open("rb") as fh:
+                    seg.load_userdict(fh)
                 _segmenter = seg
     return _segmenter
 
@@ -164,8 +165,8 @@ def fold(text: str) -> str:
     """Fold text for exact-wording comparison.
 
     Whitespace is removed (PDF extraction puts spaces where the document had none),
-    full-width digits and letters become ASCII, Latin letters lower case, and ○ becomes
-    〇. The same folding is applied to documents and queries, so exact search compares
+    full-width ASCII forms (digits, letters, ，；：（）…) become half-width, Latin letters
+    lower case, and ○ becomes 〇. The same folding is applied to documents and queries, so exact search compares
     like with like.
     """
     return text.translate(_FOLD)

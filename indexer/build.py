@@ -12,7 +12,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, build_schema
 
 CURRENT = "current"
 _GEN_PREFIX = "gen-"
+_FINGERPRINT = "archive.fingerprint"
 
 
 def facet_values(reply: Reply, attr: str) -> list[str]:
@@ -83,9 +84,18 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def build_index(replies: Iterable[Reply], index_dir: Path, *, limitmb: int = 128) -> int:
+def build_index(
+    replies: Iterable[Reply],
+    index_dir: Path,
+    *,
+    fingerprint: Callable[[], str | None] | None = None,
+    limitmb: int = 128,
+) -> int:
     """Build a new index generation from ``replies`` and make it current.
 
+    :param fingerprint: called once the replies are consumed; a digest of the archive
+        state they came from (or None when they are not a faithful copy), kept with the
+        generation so that :func:`index_fingerprint` can tell if it is up to date.
     :return: the number of records indexed.
     :raise IndexerError: when another build holds the lock.
     """
@@ -103,6 +113,9 @@ def build_index(replies: Iterable[Reply], index_dir: Path, *, limitmb: int = 128
                     writer.add_document(**reply_to_doc(reply))
                     count += 1
             ix.close()
+            digest = fingerprint() if fingerprint else None
+            if digest:
+                (gen / _FINGERPRINT).write_text(digest)
             _swap(index_dir, gen)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
@@ -122,6 +135,14 @@ def current_generation(index_dir: Path) -> Path:
     if not link.is_symlink() and not link.is_dir():
         raise IndexerError(f"no index in {index_dir}: run `reply-archive index` to build it")
     return link.resolve()
+
+
+def index_fingerprint(index_dir: Path) -> str | None:
+    """Return the archive fingerprint the current generation was built from, if known."""
+    try:
+        return (current_generation(index_dir) / _FINGERPRINT).read_text()
+    except (IndexerError, OSError):
+        return None
 
 
 def _swap(index_dir: Path, gen: Path) -> None:

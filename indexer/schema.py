@@ -15,19 +15,21 @@ from .analysis import ngram_analyzer, word_analyzer
 
 @dataclass(frozen=True)
 class FacetSpec:
-    """A facet: its URL/field name, its Chinese label and the record attribute it reads."""
+    """A facet: its URL and field name and the record attribute it reads.
+
+    Display labels live in ``data/tables/labels.toml``, not in code.
+    """
 
     name: str
-    label: str
     attr: str
     order: str = "count"  # count: most frequent first; value_desc: newest year first
 
 
 FACETS: tuple[FacetSpec, ...] = (
-    FacetSpec("session", "届次", "session_label"),
-    FacetSpec("department", "承办单位", "department"),
-    FacetSpec("topic", "主题", "topic"),
-    FacetSpec("year", "年度", "year", order="value_desc"),
+    FacetSpec("session", "session_label"),
+    FacetSpec("department", "department"),
+    FacetSpec("topic", "topic"),
+    FacetSpec("year", "year", order="value_desc"),
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 

@@ -62,7 +62,6 @@ class Facet:
     """A facet and its values, most relevant first."""
 
     name: str
-    label: str
     values: tuple[FacetValue, ...]
 
 
@@ -224,7 +223,6 @@ def search(
             facets.append(
                 Facet(
                     name=facet.name,
-                    label=facet.label,
                     values=tuple(
                         FacetValue(value, n, value in chosen) for value, n in _ordered(counts, facet.order)
                     ),

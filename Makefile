@@ -1,0 +1,49 @@
+# The two commands of the README: `make serve` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+ARCHIVE ?= var/archive
+INDEX ?= var/index
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: serve test install chromium clean
+
+# setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
+$(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=81"
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/reply-archive requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(BIN)/reply-archive
+
+## serve: install, ingest the bundled sample replies, build the index, serve on $(HOST):$(PORT)
+serve: install
+	$(BIN)/reply-archive ingest data/seed --archive $(ARCHIVE)
+	$(BIN)/reply-archive ingest --sample data/samples --archive $(ARCHIVE)
+	$(BIN)/reply-archive index --archive $(ARCHIVE) --index $(INDEX)
+	$(BIN)/reply-archive serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE) --index $(INDEX)
+
+## test: the whole suite, browser tests included (Debian's chromium, driven by Playwright)
+test: $(VENV)/.test-deps chromium
+	$(BIN)/python -m pytest
+
+# Browser tests use the system's Chromium, never a downloaded browser build.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -1,0 +1,58 @@
+"""Shared fixtures: the bundled sample archive, parsed once, and an index built from it.
+
+Tests that write build their own archive or index under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import data
+from archive.ingest import ingest
+from archive.model import Reply
+from archive.store import iter_replies
+from indexer.build import build_index
+from web import create_app
+
+SEED = data.path("seed", "seed_reply.txt")
+
+
+@pytest.fixture(scope="session")
+def archive_dir(tmp_path_factory) -> Path:
+    """Return an archive holding the seed reply and the fictional samples."""
+    root = tmp_path_factory.mktemp("archive")
+    assert ingest([data.path("seed")], root).ok
+    assert ingest([data.path("samples")], root, sample=True).ok
+    return root
+
+
+@pytest.fixture(scope="session")
+def replies(archive_dir) -> list[Reply]:
+    """Return every record of the sample archive."""
+    return list(iter_replies(archive_dir))
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory, replies) -> Path:
+    """Return an index of the sample archive, built once per session."""
+    root = tmp_path_factory.mktemp("index")
+    build_index(replies, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def seed_reply(replies) -> Reply:
+    """Return the record of the real seed reply."""
+    return next(r for r in replies if r.source.file.endswith("seed_reply.txt"))
+
+
+@pytest.fixture
+def app(archive_dir, index_dir):
+    return create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index_dir)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,69 @@
+"""Analysis: word positions are ordinals, offsets are true, n-grams see folded text."""
+
+from __future__ import annotations
+
+import pickle
+
+from indexer.analysis import fold, fold_with_offsets, ngram_analyzer, segment, word_analyzer
+
+
+def tokens(analyzer, text, **kw):
+    return [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True, **kw)]
+
+
+def test_query_mode_gives_precise_words_at_ordinal_positions():
+    text = "我部作为主办单位，结合会办单位意见"
+    got = tokens(word_analyzer(), text, mode="query")
+    assert [t[1] for t in got] == list(range(len(got)))
+    for word, _, start, end in got:
+        assert text[start:end].lower() == word
+    assert ("主办单位", 2, 4, 8) in got and ("会办单位", 4, 11, 15) in got  # domain dictionary
+
+
+def test_index_mode_stacks_sub_words_at_their_word_position():
+    got = tokens(word_analyzer(), "粤港澳大湾区建设")
+    positions = {word: pos for word, pos, _, _ in got}
+    assert positions["粤港澳大湾区"] == positions["大湾区"] == positions["港澳"] == 0
+    assert positions["建设"] == 1
+    for word, _, start, end in got:
+        assert "粤港澳大湾区建设"[start:end] == word
+
+
+def test_repeated_words_get_their_own_offsets():
+    got = tokens(word_analyzer(), "统战部与统战部", mode="query")
+    assert [(w, p, s) for w, p, s, _ in got if w == "统战部"] == [("统战部", 0, 0), ("统战部", 2, 4)]
+
+
+def test_punctuation_and_spaces_are_not_tokens():
+    assert [t[0] for t in tokens(word_analyzer(), "“e站通”， 深港！", mode="query")] == ["e站通", "深港"]
+
+
+def test_bigrams_overlap_at_character_positions_of_the_folded_text():
+    got = tokens(ngram_analyzer(2), "e 站通")
+    assert [(t, p) for t, p, _, _ in got] == [("e站", 0), ("站通", 1)]
+
+
+def test_ngrams_never_span_the_document_separator():
+    assert [t[0] for t in tokens(ngram_analyzer(2), "标题\x1f正文")] == ["标题", "正文"]
+
+
+def test_fold_removes_spaces_and_unifies_widths_and_case():
+    assert fold("Ｅ 站通 ２０２２ 年\u3000ABC") == "e站通2022年abc"
+    assert fold("二○二二年") == "二〇二二年"
+    assert fold("建议，我部（深圳）。") == "建议,我部(深圳)。"  # a query typed either way matches
+
+
+def test_fold_with_offsets_maps_back_to_the_original():
+    text = "e 站通 2022 年"
+    folded, offsets = fold_with_offsets(text)
+    assert folded == fold(text)
+    assert all(fold(text[offsets[i]]) == folded[i] for i in range(len(folded)))
+
+
+def test_analyzers_pickle_for_the_index_schema():
+    for analyzer in (word_analyzer(), ngram_analyzer(1), ngram_analyzer(2)):
+        assert tokens(pickle.loads(pickle.dumps(analyzer)), "深港共融") == tokens(analyzer, "深港共融")
+
+
+def test_segment_uses_the_domain_dictionary():
+    assert "会办单位" in [w for w, _, _ in segment("现结合实际工作情况及会办单位意见")]

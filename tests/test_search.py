@@ -1,0 +1,156 @@
+"""The search API on the sample archive: exact wording, words, facets, paging."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from indexer.analysis import fold
+from indexer.errors import IndexerError, QueryError
+from indexer.search import search
+
+
+def ids(results):
+    return {hit.id for hit in results.hits}
+
+
+@pytest.mark.parametrize("phrase", ["深港共融", "港人服务中心", "e站通", "e 站通", "ｅ站通", "华强上步片区", "品牌活动"])
+def test_quoted_phrases_from_the_seed_find_the_seed(index_dir, seed_reply, phrase):
+    results = search(index_dir, f'"{phrase}"')
+    assert seed_reply.id in ids(results)
+
+
+def test_exact_wording_matches_a_substring_scan(index_dir, replies):
+    """Every quoted substring finds exactly the replies that contain it."""
+    rng = random.Random(20220030)
+    texts = {r.id: fold("\x1f".join(filter(None, (r.title, r.proposal_title, r.body)))) for r in replies}
+    corpus = [t for t in texts.values()]
+    checked = 0
+    while checked < 150:
+        text = rng.choice(corpus)
+        length = rng.randint(1, 12)
+        start = rng.randrange(0, max(1, len(text) - length))
+        needle = text[start : start + length]
+        if "\x1f" in needle or '"' in needle or not needle.strip():
+            continue
+        expected = {rid for rid, t in texts.items() if needle in t}
+        got = {h.id for h in search(index_dir, f'"{needle}"', per_page=100).hits}
+        assert got == expected, needle
+        checked += 1
+
+
+def test_exact_wording_finds_what_word_search_misses(index_dir):
+    # 老服 crosses the word boundary of 养老|服务: no word index can ever find it.
+    assert search(index_dir, "老服").total == 0
+    assert search(index_dir, '"老服"').total >= 1
+
+
+def test_chinese_quotes_and_corner_brackets_are_exact_too(index_dir):
+    a = search(index_dir, "“现答复如下”")
+    b = search(index_dir, "「现答复如下」")
+    c = search(index_dir, '"现答复如下"')
+    assert a.total == b.total == c.total > 1
+
+
+def test_words_are_anded_and_support_or_and_not(index_dir):
+    both = search(index_dir, "养老 托育").total
+    either = search(index_dir, "养老 OR 托育").total
+    without = search(index_dir, "养老 NOT 托育").total
+    assert either >= search(index_dir, "养老").total >= both
+    assert search(index_dir, "养老 -托育").total == without == search(index_dir, "养老").total - both
+
+
+def test_title_words_rank_first(index_dir, replies):
+    by_id = {r.id: r for r in replies}
+    top = by_id[search(index_dir, "垃圾分类").hits[0].id]
+    assert "垃圾分类" in top.proposal_title
+
+
+def test_snippets_mark_matches_and_escape_text(index_dir):
+    hit = search(index_dir, '"e站通"').hits[0]
+    assert any("<mark>e站通</mark>" in s for s in hit.snippets)
+    plain = re.sub(r"</?mark>", "", " ".join(hit.snippets))
+    assert "<" not in plain
+
+
+def test_query_info_reports_segmentation_and_notices(index_dir):
+    results = search(index_dir, '港澳 青年 "港人服务中心"')
+    assert results.query.segmented == ("港澳", "青年")
+    assert results.query.phrases == ("港人服务中心",)
+    assert search(index_dir, '"深港').query.notice
+
+
+@pytest.mark.parametrize("q", ['"', "(((", ")", "AND", "OR OR", "NOT", "-", '"""', "“", "a" * 5000, "\x1f", "*", "深港~2", "title:深港"])
+def test_odd_queries_never_raise(index_dir, q):
+    search(index_dir, q)
+
+
+def test_facets_follow_the_query(index_dir, seed_reply):
+    results = search(index_dir, '"深港共融"')
+    facets = {f.name: {v.value: v.count for v in f.values} for f in results.facets}
+    assert facets == {
+        "session": {"六届二次": 1},
+        "department": {"中共深圳市福田区委统一战线工作部": 1},
+        "topic": {"政治建设": 1},
+        "year": {"2022": 1},
+    }
+
+
+def test_facet_counts_are_disjunctive(index_dir, replies):
+    results = search(index_dir, "", filters={"year": ["2023"]})
+    in_2023 = [r for r in replies if r.year == 2023]
+    assert results.total == len(in_2023)
+    year = next(f for f in results.facets if f.name == "year")
+    # The year facet ignores its own selection: every year keeps its full count.
+    assert {v.value: v.count for v in year.values} == {
+        str(y): sum(1 for r in replies if r.year == y) for y in {r.year for r in replies}
+    }
+    topic = next(f for f in results.facets if f.name == "topic")
+    assert sum(v.count for v in topic.values) == len(in_2023)
+
+
+def test_values_of_one_facet_or_and_facets_and(index_dir, replies):
+    two_years = search(index_dir, "", filters={"year": ["2023", "2022"]})
+    assert two_years.total == sum(1 for r in replies if r.year in (2022, 2023))
+    narrowed = search(index_dir, "", filters={"year": ["2023", "2022"], "topic": ["社会建设"]})
+    assert narrowed.total == sum(1 for r in replies if r.year in (2022, 2023) and r.topic == "社会建设")
+    year = next(f for f in narrowed.facets if f.name == "year")
+    assert {v.value for v in year.values if v.selected} == {"2022", "2023"}
+
+
+def test_a_selected_value_with_no_hits_stays_visible(index_dir):
+    results = search(index_dir, '"深港共融"', filters={"year": ["2019"]})
+    assert results.total == 0
+    year = next(f for f in results.facets if f.name == "year")
+    assert ("2019", 0, True) in [(v.value, v.count, v.selected) for v in year.values]
+
+
+def test_paging_and_sorting(index_dir, replies):
+    everything = search(index_dir, "", per_page=100, sort="newest")
+    dates = [h.date for h in everything.hits]
+    assert dates == sorted(dates, reverse=True)
+    pages = [search(index_dir, "", page=p, per_page=4, sort="newest") for p in range(1, 5)]
+    assert [h.id for p in pages for h in p.hits] == [h.id for h in everything.hits]
+    assert pages[0].pages == -(-len(replies) // 4)
+    assert search(index_dir, "", page=99).hits == ()
+
+
+@pytest.mark.parametrize("kwargs, parameter", [
+    ({"filters": {"colour": ["red"]}}, "colour"),
+    ({"page": 0}, "page"),
+    ({"page": "x"}, "page"),
+    ({"per_page": 0}, "per_page"),
+    ({"per_page": 101}, "per_page"),
+    ({"sort": "random"}, "sort"),
+])
+def test_bad_parameters_raise_query_error_naming_them(index_dir, kwargs, parameter):
+    with pytest.raises(QueryError) as info:
+        search(index_dir, "深港", **kwargs)
+    assert info.value.parameter == parameter
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexerError, match="reply-archive index"):
+        search(tmp_path, "深港")

@@ -1,0 +1,84 @@
+"""The Markdown store: lossless round trips, hand corrections, clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from archive.errors import RecordError, ReplyNotFound
+from archive.store import find_reply, from_markdown, iter_replies, read_reply, to_markdown, write_reply
+
+
+def test_every_sample_round_trips(replies):
+    for reply in replies:
+        assert from_markdown(to_markdown(reply)) == reply, reply.source.file
+
+
+def test_write_then_read_is_identical(tmp_path, seed_reply):
+    path = write_reply(seed_reply, tmp_path)
+    assert path.name == f"{seed_reply.id}.md"
+    assert read_reply(path) == seed_reply
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_record_is_readable_markdown_with_front_matter(seed_reply):
+    text = to_markdown(seed_reply)
+    assert text.startswith("---\nid: ")
+    assert "department_raw: 福田区委统战部" in text
+    assert "## 一、关于“构筑深港合作共融空间”的建议" in text
+    assert "\nbody:" not in text and "\ncommitments:" not in text  # derived from the text
+
+
+def test_hand_corrected_heading_and_paragraph_are_read_back(tmp_path, seed_reply):
+    path = write_reply(seed_reply, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("## 二、关于“建立港澳友好服务体系”的建议", "## 二、关于“完善港澳服务体系”的建议")
+    text = text.replace("此复。", "## 四、补充说明\n\n下一步，将于年底前完成评估。\n\n此复。")
+    path.write_text(text, encoding="utf-8")
+    corrected = read_reply(path)
+    assert corrected.sections[1].heading == "关于“完善港澳服务体系”的建议"
+    assert corrected.sections[-1].heading_line == "四、补充说明"
+    assert corrected.commitments[-1].text == "下一步，将于年底前完成评估。"
+
+
+def test_literal_hash_paragraph_is_not_a_heading(seed_reply):
+    reply = dataclasses.replace(seed_reply, body=seed_reply.body + "\n\n# 不是标题")
+    assert from_markdown(to_markdown(reply)).body.endswith("\n\n# 不是标题")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("no front matter", "missing YAML front matter"),
+        ("---\nid: x\n", "not closed"),
+        ("---\n[1, 2\n---\nbody", "not valid YAML"),
+        ("---\n- a list\n---\nbody", "must be a mapping"),
+        ("---\nid: abcdef12\ntitle: t\ncolour: red\n---\nbody", "unknown field"),
+        ("---\nid: abcdef12\ntitle: ''\n---\nbody", "'title' is empty"),
+    ],
+)
+def test_malformed_records_raise_record_error(text, message):
+    with pytest.raises(RecordError, match=message):
+        from_markdown(text, "bad.md")
+
+
+def test_iter_replies_collects_bad_records_and_goes_on(tmp_path, seed_reply):
+    write_reply(seed_reply, tmp_path)
+    (tmp_path / "broken.md").write_text("garbage", encoding="utf-8")
+    errors: list[RecordError] = []
+    assert list(iter_replies(tmp_path, errors)) == [seed_reply]
+    assert [e.path for e in errors] == [str(tmp_path / "broken.md")]
+    with pytest.raises(RecordError):
+        list(iter_replies(tmp_path))
+
+
+@pytest.mark.parametrize("reply_id", ["../etc/passwd", "..", "abc", "ZZZZZZZZZZ", "0" * 41, "a/b"])
+def test_find_reply_rejects_ids_that_are_not_record_ids(tmp_path, reply_id):
+    with pytest.raises(ReplyNotFound):
+        find_reply(tmp_path, reply_id)
+
+
+def test_find_reply_looks_in_subfolders(tmp_path, seed_reply):
+    write_reply(seed_reply, tmp_path / "2022")
+    assert find_reply(tmp_path, seed_reply.id) == seed_reply

@@ -1,0 +1,204 @@
+"""The ``reply-archive`` command: parse, ingest, index, search and serve.
+
+Each subcommand calls one core function and turns archive and indexer errors into clear
+messages with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+import data
+from archive.errors import ArchiveError, RecordError
+from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source
+from archive.store import fingerprint, iter_replies
+from indexer.build import build_index, index_fingerprint
+from indexer.errors import IndexerError
+from indexer.search import search as run_search
+
+from . import config
+
+_archive_option = click.option(
+    "--archive", "archive", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help=f"Archive folder (default: ${config.ARCHIVE_ENV} or {config.DEFAULT_ARCHIVE}).",
+)
+_index_option = click.option(
+    "--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help=f"Index folder (default: ${config.INDEX_ENV} or {config.DEFAULT_INDEX}).",
+)
+
+
+@click.group()
+def cli() -> None:
+    """Searchable archive of replies to CPPCC proposals and NPC suggestions."""
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+def parse(file: Path, as_json: bool) -> None:
+    """Parse one source file and print the record (nothing is written).
+
+    \b
+    Example:
+        reply-archive parse data/seed/seed_reply.txt --json
+    """
+    try:
+        reply = read_source(file)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for key, value in reply.to_dict().items():
+        if key not in ("body", "sections", "commitments") and value not in (None, [], False, {}):
+            click.echo(f"{key}: {value}")
+    click.echo(f"sections: {len(reply.sections)}, commitments: {len(reply.commitments)}, body: {len(reply.body)} chars")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_archive_option
+@click.option("--sample", is_flag=True, help="Mark the records as fictional sample data.")
+def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
+    """Parse source files and folders (recursively) into the archive.
+
+    Files that fail are listed with their reason; the others are ingested all the same,
+    and the exit status is 1.
+
+    \b
+    Example:
+        reply-archive ingest replies/2023 --archive var/archive
+    """
+    archive = config.archive_dir(archive)
+    sources = list(iter_sources(paths))
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(sources), label="ingesting", file=sys.stderr, show_pos=True) as bar:
+            report = ingest_sources(sources, archive, sample=sample, progress=lambda _: bar.update(1))
+    else:
+        report = ingest_sources(sources, archive, sample=sample)
+    _print_report(report, archive)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_report(report: IngestReport, archive: Path) -> None:
+    click.echo(
+        f"{archive}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
+    )
+    for name, reason in report.failed:
+        click.echo(f"  failed: {name}: {reason}", err=True)
+
+
+@cli.command()
+@_archive_option
+@_index_option
+@click.option("--rebuild", is_flag=True, help="Build even if the index is up to date.")
+def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
+    """Build the search index from the archive (skipped when it is up to date).
+
+    \b
+    Example:
+        reply-archive index --archive var/archive --index var/index
+    """
+    archive, index = config.archive_dir(archive), config.index_dir(index)
+    if not archive.is_dir():
+        raise click.ClickException(f"no archive at {archive}: run `reply-archive ingest` first")
+    count, errors = _refresh_index(archive, index, rebuild=rebuild)
+    click.echo(f"{index}: up to date" if count is None else f"{index}: {count} replies indexed")
+    for exc in errors:
+        click.echo(f"  skipped: {exc}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> tuple[int | None, list[RecordError]]:
+    """Rebuild the index unless it was built from this very archive state.
+
+    :return: the number of replies indexed (None when up to date) and the records
+        skipped as malformed.
+    """
+    digest = fingerprint(archive)
+    if not rebuild and index_fingerprint(index) == digest:
+        return None, []
+    errors: list[RecordError] = []
+    try:
+        # With skipped records the index is not a faithful copy: leave it marked stale.
+        count = build_index(iter_replies(archive, errors), index, fingerprint=lambda: None if errors else digest)
+    except IndexerError as exc:
+        raise click.ClickException(str(exc)) from None
+    return count, errors
+
+
+@cli.command()
+@click.argument("query", default="")
+@_index_option
+@click.option("--filter", "-f", "filters", multiple=True, metavar="FACET=VALUE", help="Facet filter, repeatable.")
+@click.option("--page", default=1, show_default=True)
+@click.option("--per-page", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search(query: str, index: Path | None, filters: tuple[str, ...], page: int, per_page: int, as_json: bool) -> None:
+    """Search the index, as the web page does.
+
+    \b
+    Example:
+        reply-archive search '"现答复如下"' -f year=2023
+    """
+    chosen: dict[str, list[str]] = {}
+    for item in filters:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not FACET=VALUE", param_hint="--filter")
+        chosen.setdefault(name, []).append(value)
+    try:
+        results = run_search(config.index_dir(index), query, filters=chosen, page=page, per_page=per_page)
+    except IndexerError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(asdict(results), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{results.total} replies (page {results.page}/{results.pages})")
+    for hit in results.hits:
+        click.echo(f"\n{hit.id}  {hit.title}\n  {hit.department or ''} {hit.session_label or ''} {hit.date or ''}")
+        for snippet in hit.snippets:
+            click.echo("  " + snippet.replace("<mark>", "[").replace("</mark>", "]"))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@_archive_option
+@_index_option
+def serve(host: str, port: int, archive: Path | None, index: Path | None) -> None:
+    """Serve the web app. With no archive given or configured, serve the bundled samples.
+
+    \b
+    Example:
+        reply-archive serve --port 8080
+    """
+    from werkzeug.serving import run_simple
+
+    from indexer.analysis import segmenter
+
+    from . import create_app
+
+    archive, index = config.archive_dir(archive), config.index_dir(index)
+    if not archive.is_dir():
+        click.echo(f"{archive}: no archive yet; ingesting the bundled sample replies")
+        _print_report(ingest_sources(iter_sources([data.path("seed")]), archive), archive)
+        _print_report(ingest_sources(iter_sources([data.path("samples")]), archive, sample=True), archive)
+    count, errors = _refresh_index(archive, index)
+    if count is not None:
+        click.echo(f"{index}: {count} replies indexed, {len(errors)} malformed records skipped")
+    segmenter()  # load the dictionary now, not on the first user's request
+    app = create_app()
+    app.config.update(ARCHIVE_DIR=str(archive), INDEX_DIR=str(index))
+    run_search(index, "")  # open the index and read its facet arrays once
+    click.echo(f"serving {archive} on http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_debugger=False, use_reloader=False)

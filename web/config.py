@@ -1,0 +1,23 @@
+"""Where the archive and the index live, from the environment or the defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ARCHIVE_ENV = "REPLY_ARCHIVE_DIR"
+INDEX_ENV = "REPLY_ARCHIVE_INDEX"
+# Relative to the working directory: `make serve` runs from the checkout, so the demo
+# archive and its index land in ./var (git-ignored).
+DEFAULT_ARCHIVE = Path("var/archive")
+DEFAULT_INDEX = Path("var/index")
+
+
+def archive_dir(given: str | Path | None = None) -> Path:
+    """Return the archive folder: the given one, $REPLY_ARCHIVE_DIR, or the default."""
+    return Path(given or os.environ.get(ARCHIVE_ENV) or DEFAULT_ARCHIVE)
+
+
+def index_dir(given: str | Path | None = None) -> Path:
+    """Return the index folder: the given one, $REPLY_ARCHIVE_INDEX, or the default."""
+    return Path(given or os.environ.get(INDEX_ENV) or DEFAULT_INDEX)

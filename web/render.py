@@ -1,0 +1,101 @@
+"""Render a record's Markdown to HTML that is safe to put in a page.
+
+``markdown`` passes raw HTML through untouched (``<script>``, ``onerror=``,
+``javascript:`` links), so its output is cleaned with nh3 against an explicit allowlist
+before it reaches a template.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from typing import Any
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+import data
+from archive.model import Reply
+from archive.store import markdown_body
+
+_TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "blockquote",
+         "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "a", "br", "hr"}
+_ATTRIBUTES = {"a": {"href", "title"}, **{f"h{n}": {"id"} for n in range(2, 7)}}
+_SECTION_ID = re.compile(r"^sec(_\d+)?$")
+
+
+def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
+    # Heading ids are ours (sec, sec_1, …); any other id could clobber page elements.
+    if attr == "id" and not _SECTION_ID.match(value):
+        return None
+    return value
+
+
+def reply_html(reply: Reply) -> Markup:
+    """Return the reply's body as sanitised HTML, headings anchored ``sec``, ``sec_1``…"""
+    html = markdown.markdown(
+        markdown_body(reply),
+        extensions=["toc"],
+        extension_configs={"toc": {"slugify": lambda value, separator: "sec"}},
+    )
+    clean = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        attribute_filter=_keep_attribute,
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)
+
+
+@cache
+def labels() -> dict[str, Any]:
+    """Return the Chinese display labels of fields, values and facets."""
+    with data.path("tables", "labels.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+# The metadata panel, in reading order; empty fields are left out.
+_PANEL = ("channel", "doc_kind", "proposal_numbers", "session_label", "assembly", "year", "year_source",
+          "proposal_title", "proposers", "proposer_count", "proposer_kind", "collective_type",
+          "department", "department_raw", "department_role", "partial_scope", "result_raw",
+          "doc_number", "signer", "disclosure", "date", "topic", "topics", "source")
+
+
+def metadata_rows(reply: Reply) -> list[tuple[str, str]]:
+    """Return ``(label, text)`` rows for every field the record has."""
+    names = labels()["fields"]
+    values = labels()["values"]
+    rows = []
+    for field in _PANEL:
+        value = getattr(reply, field)
+        if field == "assembly":
+            level = values["assembly_level"].get(value.level or "", "")
+            text = "".join(filter(None, (value.region, level)))
+        elif field == "source":
+            text = f"{value.file}（{value.format}，解析器 {value.parser_version}）" if value else ""
+        elif field == "partial_scope":
+            text = "是（仅答复涉及本单位职能的部分）" if value else ""
+        elif isinstance(value, (list, tuple)):
+            text = "、".join(str(v) for v in value)
+        elif field in values:
+            text = values[field].get(str(value), str(value)) if value else ""
+        else:
+            text = "" if value is None else str(value)
+        if text:
+            rows.append((names[field], text))
+    return rows
+
+
+def warning_text(code: str) -> str:
+    """Return a parser warning code (``missing:date``…) worded for readers."""
+    kind, _, detail = code.partition(":")
+    template = labels()["warnings"].get(kind)
+    if template is None:
+        return code
+    if kind == "missing":
+        detail = labels()["fields"].get(detail, detail)
+    return template.format(detail=detail)
