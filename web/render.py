@@ -14,7 +14,7 @@ from typing import Any
 
 import markdown
 import nh3
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 import data
 from archive.model import Reply
@@ -48,6 +48,9 @@ def reply_html(reply: Reply) -> Markup:
         attribute_filter=_keep_attribute,
         link_rel="noopener noreferrer",
     )
+    # The signature and date close the document flush right, as on paper.
+    for line in filter(None, (reply.department_raw, reply.date_raw)):
+        clean = clean.replace(f"<p>{escape(line)}</p>", f'<p class="signature">{escape(line)}</p>')
     return Markup(clean)
 
 
@@ -74,7 +77,7 @@ def metadata_rows(reply: Reply) -> list[tuple[str, str]]:
         value = getattr(reply, field)
         if field == "assembly":
             level = values["assembly_level"].get(value.level or "", "")
-            text = "".join(filter(None, (value.region, level)))
+            text = f"{value.region}（{level}）" if value.region and level else value.region or level
         elif field == "source":
             text = f"{value.file}（{value.format}，解析器 {value.parser_version}）" if value else ""
         elif field == "partial_scope":

@@ -1,0 +1,61 @@
+"""The JSON API: response shapes and errors that are always JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_search_shape(client, seed_reply):
+    body = client.get("/api/search", query_string={"q": "深港", "per_page": 5}).get_json()
+    assert body["ok"] is True
+    assert {"total", "page", "per_page", "hits", "facets", "query"} <= set(body)
+    assert body["page"] == 1 and body["per_page"] == 5 and body["total"] >= 1
+    hit = next(h for h in body["hits"] if h["id"] == seed_reply.id)
+    assert {"id", "title", "department", "session_label", "year", "date", "snippets"} <= set(hit)
+    assert hit["session_label"] == "六届二次" and hit["year"] == 2022 and hit["date"] == "2022-09-23"
+    assert set(body["facets"]) == {"session", "department", "topic", "year"}
+    for values in body["facets"].values():
+        assert all(set(v) == {"value", "count", "selected"} for v in values)
+    assert body["query"]["segmented"] == ["深港"]
+
+
+def test_search_filters_are_repeatable_parameters(client):
+    body = client.get("/api/search?year=2023&year=2022&topic=社会建设").get_json()
+    selected = {name: [v["value"] for v in values if v["selected"]] for name, values in body["facets"].items()}
+    assert sorted(selected["year"]) == ["2022", "2023"] and selected["topic"] == ["社会建设"]
+
+
+def test_reply_returns_the_record_with_archive_field_names(client, seed_reply):
+    body = client.get(f"/api/replies/{seed_reply.id}").get_json()
+    assert body["ok"] is True
+    record = body["reply"]
+    assert record == seed_reply.to_dict()
+    assert record["proposers"] == ["黄逸昆", "庄伟根", "简伟锋", "黄健诚"]
+    assert len(record["commitments"]) == 3
+
+
+@pytest.mark.parametrize("url, status, word", [
+    ("/api/search?page=0", 400, "page"),
+    ("/api/search?page=two", 400, "page"),
+    ("/api/search?per_page=100000", 400, "per_page"),
+    ("/api/search?sort=random", 400, "sort"),
+    ("/api/replies/0123456789abcdef", 404, "0123456789abcdef"),
+    ("/api/replies/..%2f..%2fetc%2fpasswd", 404, ""),
+    ("/api/no-such-endpoint", 404, ""),
+])
+def test_errors_are_json(client, url, status, word):
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["ok"] is False and body["status"] == status and word in body["error"]
+
+
+def test_method_not_allowed_is_json(client):
+    response = client.post("/api/search")
+    assert response.status_code == 405 and response.get_json()["ok"] is False
+
+
+def test_missing_index_is_503_not_500(app, tmp_path):
+    app.config["INDEX_DIR"] = str(tmp_path)
+    response = app.test_client().get("/api/search?q=深港")
+    assert response.status_code == 503 and response.get_json()["ok"] is False

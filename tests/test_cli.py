@@ -1,0 +1,68 @@
+"""The reply-archive command, driven through click's test runner."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+import data
+from web.cli import cli
+from tests.conftest import SEED
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_parse_json_prints_the_record_with_spec_field_names():
+    result = run("parse", SEED, "--json")
+    assert result.exit_code == 0
+    record = json.loads(result.output)
+    assert record["title"] == "关于深圳市福田区政协六届二次会议第20220030号提案的办理意见"
+    assert record["session_label"] == "六届二次" and record["year"] == 2022
+    assert {"term", "session_number", "proposal_numbers", "proposers", "proposer_kind", "proposal_title",
+            "department", "department_raw", "department_role", "date", "sections", "commitments", "body",
+            "source", "warnings"} <= set(record)
+
+
+def test_parse_of_a_bad_file_fails_with_its_name(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("", encoding="utf-8")
+    result = run("parse", bad)
+    assert result.exit_code == 1 and "empty.txt" in result.output
+
+
+def test_ingest_index_search_round_trip(tmp_path):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    result = run("ingest", data.path("seed"), "--archive", archive)
+    assert result.exit_code == 0 and "1 added" in result.output
+    assert "1 unchanged" in run("ingest", data.path("seed"), "--archive", archive).output
+    assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
+    assert "up to date" in run("index", "--archive", archive, "--index", index).output
+    assert "1 replies indexed" in run("index", "--archive", archive, "--index", index, "--rebuild").output
+    result = run("search", '"深港共融"', "--index", index, "-f", "year=2022")
+    assert result.exit_code == 0 and "1 replies" in result.output and "[深港共融]" in result.output
+    payload = json.loads(run("search", "深港", "--index", index, "--json").output)
+    assert payload["total"] == 1
+
+
+def test_ingest_reports_failures_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x00binary")
+    result = CliRunner().invoke(cli, ["ingest", str(SEED), str(bad), "--archive", str(tmp_path / "a")])
+    assert result.exit_code == 1
+    assert "1 added" in result.output and "bad.txt" in result.output and "binary" in result.output
+
+
+def test_environment_variables_choose_the_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPLY_ARCHIVE_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("REPLY_ARCHIVE_INDEX", str(tmp_path / "i"))
+    assert run("ingest", SEED).exit_code == 0
+    assert run("index").exit_code == 0
+    assert (tmp_path / "i" / "current").exists()
+
+
+def test_search_with_a_bad_filter_says_which(tmp_path):
+    result = CliRunner().invoke(cli, ["search", "x", "-f", "nonsense", "--index", str(tmp_path)])
+    assert result.exit_code == 2 and "FACET=VALUE" in result.output

@@ -1,0 +1,39 @@
+"""One schema, one facet list, one dependency direction."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from archive.model import Reply
+from indexer.schema import FACETS, build_schema
+from web.render import labels
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_facet_is_a_field_a_record_attribute_and_has_a_label():
+    schema = build_schema()
+    attrs = {f.name for f in dataclasses.fields(Reply)}
+    for facet in FACETS:
+        assert facet.name in schema.names()
+        assert facet.attr in attrs
+        assert labels()["facets"][facet.name]
+    assert set(labels()["facets"]) == {f.name for f in FACETS}
+
+
+def test_every_field_shown_in_the_ui_has_a_label():
+    attrs = {f.name for f in dataclasses.fields(Reply)}
+    assert set(labels()["fields"]) <= attrs
+
+
+def test_web_never_touches_whoosh_and_archive_imports_neither_layer():
+    for path in (ROOT / "web").rglob("*.py"):
+        assert not re.search(r"^\s*(from|import)\s+whoosh", path.read_text(), re.M), path
+    for path in (ROOT / "archive").rglob("*.py"):
+        assert not re.search(r"^\s*(from|import)\s+(indexer|web)\b", path.read_text(), re.M), path
+    for path in (ROOT / "indexer").rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+web\b", text, re.M), path
+        assert not re.search(r"^\s*from\s+archive\.(?!model)", text, re.M), path

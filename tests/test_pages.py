@@ -1,0 +1,102 @@
+"""The HTML pages: search flow, facet links, and nothing hostile gets through."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html import unescape
+
+import pytest
+
+from archive.store import write_reply
+from indexer.build import build_index
+from web import create_app
+
+
+def test_home_shows_search_box_and_facets(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'name="q"' in html and "按届次浏览" in html and "按年度浏览" in html
+
+
+def test_search_page_shows_highlighted_hits_and_facets(client, seed_reply):
+    html = client.get("/search", query_string={"q": "深港"}).get_data(as_text=True)
+    assert seed_reply.title in html
+    assert "<mark>深港</mark>" in html
+    for label in ("届次", "承办单位", "主题", "年度"):
+        assert f">{label}</h2>" in html
+
+
+def test_facet_links_toggle_values_and_keep_the_query(client):
+    html = client.get("/search", query_string={"q": "收悉"}).get_data(as_text=True)
+    link = unescape(re.search(r'href="([^"]*year=2023[^"]*)"', html).group(1))
+    assert "q=" in link
+    selected = client.get(link).get_data(as_text=True)
+    assert 'aria-current="true"' in selected and "清除全部" in selected
+    off = unescape(re.search(r'href="([^"]*)"[^>]*aria-label="移除条件 年度：2023"', selected).group(1))
+    assert "year=" not in off
+
+
+def test_empty_result_suggests_a_way_out(client):
+    html = client.get("/search", query_string={"q": '"这句话不存在于任何答复"', "year": "2019"}).get_data(as_text=True)
+    assert "没有找到" in html and "去掉全部筛选条件" in html and "不加引号" in html
+
+
+def test_reply_page_typesets_the_record(client, seed_reply):
+    html = client.get(f"/replies/{seed_reply.id}").get_data(as_text=True)
+    assert '<h2 id="sec">一、关于“构筑深港合作共融空间”的建议</h2>' in html
+    assert 'href="#sec_1"' in html
+    assert "中共深圳市福田区委统一战线工作部" in html and "黄逸昆、庄伟根、简伟锋、黄健诚" in html
+    assert "承诺事项" in html
+
+
+def test_sample_records_are_marked_in_the_ui(client, replies):
+    sample = next(r for r in replies if r.sample)
+    assert "虚构的示例数据" in client.get(f"/replies/{sample.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/replies/ffffffffffffffff", "/no-such-page", "/search?page=-1"])
+def test_errors_render_a_friendly_page(client, url):
+    response = client.get(url)
+    assert response.status_code in (400, 404)
+    assert "返回首页" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    '<a href="jav&#x61;script:alert(1)">x</a>',
+    '<svg onload="alert(1)"></svg>',
+    '<iframe src="https://example.com"></iframe>',
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    '<details open ontoggle="alert(1)">x</details>',
+    '<form action="https://example.com"><input name="a"></form>',
+    '<h2 id="main">clobber</h2>',
+]
+
+
+def test_hostile_record_text_never_reaches_the_page_live(tmp_path, seed_reply):
+    body = seed_reply.body + "\n\n" + "\n\n".join(PAYLOADS)
+    hostile = dataclasses.replace(seed_reply, body=body, title=seed_reply.title + "<script>alert(2)</script>")
+    write_reply(hostile, tmp_path / "archive")
+    build_index([hostile], tmp_path / "index")
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": str(tmp_path / "archive"),
+                         "INDEX_DIR": str(tmp_path / "index")}).test_client()
+    pages = [
+        client.get(f"/replies/{hostile.id}").get_data(as_text=True),
+        client.get("/search", query_string={"q": "alert <script>alert(3)</script>"}).get_data(as_text=True),
+    ]
+    for html in pages:
+        assert "<script>alert" not in html
+        assert not re.search(r"<[^>]+\son\w+\s*=", html)  # no event handler attributes
+        assert not re.search(r"(href|src|action)\s*=\s*[\"']?\s*javascript:", html, re.I)
+        for tag in ("<iframe", "<svg", "<form action=\"https://example.com", "<details"):
+            assert tag not in html
+        assert 'id="main">clobber' not in html
