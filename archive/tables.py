@@ -34,6 +34,14 @@ def department_aliases() -> dict[str, str]:
     return table
 
 
+def department_names() -> dict[str, tuple[str, ...]]:
+    """Return every name of each department, keyed by its canonical name."""
+    names: dict[str, tuple[str, ...]] = {}
+    for entry in _load("tables/departments.toml").get("department", []):
+        names[entry["name"]] = tuple(dict.fromkeys((entry["name"], *entry.get("aliases", []))))
+    return names
+
+
 def canonical_department(raw: str) -> str | None:
     """Return the canonical full name of a department as signed, or None if unknown."""
     return department_aliases().get(_match_key(raw))

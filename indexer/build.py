@@ -12,7 +12,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,21 @@ def facet_values(reply: Reply, attr: str) -> list[str]:
     """Return a record's values for one facet attribute as strings (none when empty)."""
     value = getattr(reply, attr)
     values = value if isinstance(value, (list, tuple)) else [value]
-    # A comma separates values in the facet field, so it may not appear inside one.
-    return [str(v).replace(",", "，") for v in values if v not in (None, "")]
+    return [str(v) for v in values if v not in (None, "")]
 
 
-def reply_to_doc(reply: Reply) -> dict[str, Any]:
-    """Map a record to index fields: the only place that knows both shapes."""
+def _keywords(values: Iterable[str]) -> str:
+    """Join values for a comma-separated keyword field (a comma inside one becomes ，)."""
+    return ",".join(str(v).replace(",", "，") for v in values if v)
+
+
+def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """Map a record to index fields: the only place that knows both shapes.
+
+    :param aliases: every name of a department, by canonical name, so that a
+        ``department:`` query for any of its names finds the reply.
+    """
+    names = [reply.department, reply.department_raw, *(aliases or {}).get(reply.department or "", ())]
     headings = "\n".join(s.heading_line for s in reply.sections)
     everything = SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, reply.body)))
     doc: dict[str, Any] = {
@@ -51,6 +60,10 @@ def reply_to_doc(reply: Reply) -> dict[str, Any]:
         EXACT_FIELD: everything,
         CHAR_FIELD: everything,
         "date": reply.date or "",
+        "department_names": "\n".join(dict.fromkeys(n for n in names if n)),
+        "proposers": _keywords(reply.proposers),
+        "numbers": _keywords(reply.proposal_numbers),
+        "topics": _keywords(reply.topics),
         "display": {
             "id": reply.id,
             "title": reply.title,
@@ -65,7 +78,7 @@ def reply_to_doc(reply: Reply) -> dict[str, Any]:
         },
     }
     for facet in FACETS:
-        doc[facet.name] = ",".join(facet_values(reply, facet.attr))
+        doc[facet.name] = _keywords(facet_values(reply, facet.attr))
     return doc
 
 
@@ -89,6 +102,7 @@ def build_index(
     index_dir: Path,
     *,
     fingerprint: Callable[[], str | None] | None = None,
+    aliases: Mapping[str, Sequence[str]] | None = None,
     limitmb: int = 128,
 ) -> int:
     """Build a new index generation from ``replies`` and make it current.
@@ -96,6 +110,7 @@ def build_index(
     :param fingerprint: called once the replies are consumed; a digest of the archive
         state they came from (or None when they are not a faithful copy), kept with the
         generation so that :func:`index_fingerprint` can tell if it is up to date.
+    :param aliases: department names by canonical name (see :func:`reply_to_doc`).
     :return: the number of records indexed.
     :raise IndexerError: when another build holds the lock.
     """
@@ -110,7 +125,7 @@ def build_index(
             count = 0
             with ix.writer(limitmb=limitmb) as writer:
                 for reply in replies:
-                    writer.add_document(**reply_to_doc(reply))
+                    writer.add_document(**reply_to_doc(reply, aliases))
                     count += 1
             ix.close()
             digest = fingerprint() if fingerprint else None

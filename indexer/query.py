@@ -1,27 +1,113 @@
-"""Turn what a user typed into a Whoosh query, and say how it was read.
+"""The query language: what a user typed, as Whoosh queries plus how it was read.
 
-Quoted text (``"…"``, ``“…”`` or ``「…」``) is exact wording: it is folded and matched
-as a phrase of character bigrams, so it finds every reply containing exactly that
-sequence of characters, however jieba would segment it. Everything else is words:
-segmented with the same analyzer as the index, combined with AND by default, with OR,
-NOT, ``-word`` and parentheses. Broken syntax never fails: stray quotes are dropped and
-the query runs as plain words, with a notice saying so.
+Syntax (documented for users on the web app's help page):
+
+* words, ANDed by default: ``养老 托育``; ``OR`` (or ``|``), ``NOT`` (or ``-word``),
+  parentheses;
+* exact wording in quotes, ``"…"``, ``“…”`` or ``「…」``: every reply containing exactly
+  those characters after folding (:func:`~indexer.analysis.fold`), whatever jieba does
+  with them;
+* proximity ``"养老 托育"~5``: the quoted words within 5 words of each other, any order;
+* field prefixes ``title:`` ``department:`` ``proposer:`` ``number:`` ``session:``
+  ``topic:`` and ``year:2019`` or ``year:2019-2022``;
+* ``同句(…)`` and ``同段(…)``: everything inside must occur in one sentence, or one
+  paragraph, of the reply.
+
+Parsing never fails: broken syntax (a stray quote or parenthesis, a dangling operator,
+an unknown field) is read as plain words, and the notice says what was done.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
-from whoosh import qparser
-from whoosh.query import And, AndNot, Every, Not, NullQuery, Phrase, Query, Term
+from whoosh.query import And, Every, Not, Or, Phrase, Query, Term
+from whoosh.query.spans import SpanNear2
+
+import data
 
 from .analysis import SEPARATOR, fold, segment
 from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
 
 MAX_QUERY_CHARS = 500
-_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」')
-_STRAY_QUOTES = re.compile(r'["“”「」]')
+MAX_TERMS = 64
+MAX_YEAR_SPAN = 100
+TITLE_FIELDS = ("title", "proposal_title")
+FIELD_PREFIXES = ("title", "department", "proposer", "number", "session", "topic", "year")
+_GROUPS = {"同句": "sentence", "同段": "paragraph"}
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<quote>"(?P<q1>[^"]*)"|“(?P<q2>[^”]*)”|「(?P<q3>[^」]*)」)(?:~(?P<slop>\d{1,3}))?
+  | (?P<group>同句|同段)\s*[(（]
+  | (?P<open>[(（])
+  | (?P<close>[)）])
+  | (?P<field>[a-z]+)[:：](?=\S)
+  | (?P<op>(?:OR|AND|NOT)(?=[\s("“「（]|$)|\|)
+  | (?P<minus>-(?=[^\s-]))
+  | (?P<word>[^\s"“”「」()（）|]+)
+  | (?P<stray>["“”「」])
+    """,
+    re.VERBOSE,
+)
+
+
+# --- the parse tree -------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """A node of the parsed query."""
+
+
+@dataclass
+class Word(Node):
+    text: str
+    fields: tuple[str, ...] = tuple(WORD_FIELDS)
+
+
+@dataclass
+class Exact(Node):
+    text: str
+
+
+@dataclass
+class Near(Node):
+    parts: list[str]
+    slop: int
+
+
+@dataclass
+class FieldTerm(Node):
+    name: str
+    value: str
+
+
+@dataclass
+class Bool(Node):
+    kind: str  # and | or
+    children: list[Node]
+
+
+@dataclass
+class Negate(Node):
+    child: Node
+
+
+@dataclass
+class Group(Node):
+    kind: str  # sentence | paragraph
+    child: Node
+
+
+@dataclass(frozen=True)
+class ScopeFilter:
+    """Every needle must occur inside one sentence (or paragraph) of the reply."""
+
+    kind: str
+    needles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -31,8 +117,10 @@ class ParsedQuery:
     query: Query
     phrases: tuple[str, ...]  # exact wordings, folded
     terms: tuple[str, ...]  # positive word terms, for highlighting
-    segmented: tuple[str, ...]  # how the word part was segmented
+    segmented: tuple[str, ...]  # how the words were segmented
     notice: str | None
+    scopes: tuple[ScopeFilter, ...] = ()
+    exact_query: Query | None = None  # the words taken as exact wording, for counting
 
     @property
     def is_empty(self) -> bool:
@@ -40,18 +128,286 @@ class ParsedQuery:
         return isinstance(self.query, Every)
 
 
-def _word_parser(schema) -> qparser.QueryParser:
-    """Return a parser with only the syntax we document: no wildcards, fields or ranges."""
-    parser = qparser.QueryParser(None, schema, plugins=[], group=qparser.AndGroup)
-    for plugin in (
-        qparser.WhitespacePlugin(),
-        qparser.GroupPlugin(),
-        qparser.OperatorsPlugin(),
-        qparser.PlusMinusPlugin(),
-        qparser.MultifieldPlugin(list(WORD_FIELDS)),
-    ):
-        parser.add_plugin(plugin)
-    return parser
+# --- parsing ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Parser:
+    tokens: list[tuple[str, str, re.Match]]
+    notices: list[str] = field(default_factory=list)
+    pos: int = 0
+
+    def peek(self) -> tuple[str, str, re.Match] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str, re.Match]:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def parse(self) -> Node | None:
+        nodes = []
+        while self.peek() is not None:
+            node = self.or_expr()
+            if node is not None:
+                nodes.append(node)
+            elif self.peek() is not None and self.peek()[0] == "close":
+                self.take()
+                self.notices.append("多余的右括号已忽略")
+        return _and(nodes)
+
+    def or_expr(self) -> Node | None:
+        left = self.and_expr()
+        alternatives = [left] if left is not None else []
+        while (tok := self.peek()) is not None and tok[0] == "op" and tok[1] in ("OR", "|"):
+            self.take()
+            right = self.and_expr()
+            if right is None:
+                self.notices.append("OR 后缺少检索词，已忽略")
+                break
+            alternatives.append(right)
+        if len(alternatives) > 1:
+            return Bool("or", alternatives)
+        return alternatives[0] if alternatives else None
+
+    def and_expr(self) -> Node | None:
+        nodes = []
+        while (tok := self.peek()) is not None and not (tok[0] == "close" or (tok[0] == "op" and tok[1] in ("OR", "|"))):
+            if tok[0] == "op" and tok[1] == "AND":
+                self.take()
+                continue
+            node = self.unary()
+            if node is not None:
+                nodes.append(node)
+        return _and(nodes)
+
+    def unary(self) -> Node | None:
+        kind, text, match = self.take()
+        if kind in ("minus",) or (kind == "op" and text == "NOT"):
+            nxt = self.peek()
+            if nxt is None or nxt[0] in ("close", "op"):
+                self.notices.append(f"{text} 后缺少检索词，已忽略")
+                return None
+            child = self.unary()
+            return Negate(child) if child is not None else None
+        if kind in ("open", "group"):
+            inner = self.or_expr_until_close()
+            if inner is None:
+                return None
+            return Group(_GROUPS[match.group("group")], inner) if kind == "group" else inner
+        if kind == "quote":
+            body = next(g for g in (match.group("q1"), match.group("q2"), match.group("q3")) if g is not None)
+            if match.group("slop"):
+                parts = body.split()
+                if len(parts) >= 2:
+                    return Near(parts, int(match.group("slop")))
+            return Exact(body) if fold(body) else None
+        if kind == "field":
+            return self.field_term(text[:-1])
+        if kind == "word":
+            return Word(text)
+        if kind == "stray":
+            self.notices.append("引号不成对，未配对的引号已忽略")
+        return None
+
+    def or_expr_until_close(self) -> Node | None:
+        nodes = []
+        while (tok := self.peek()) is not None and tok[0] != "close":
+            node = self.or_expr()
+            if node is not None:
+                nodes.append(node)
+        if self.peek() is None:
+            self.notices.append("括号未闭合，已按补全处理")
+        else:
+            self.take()
+        return _and(nodes)
+
+    def field_term(self, name: str) -> Node | None:
+        value_token = self.peek()
+        if name not in FIELD_PREFIXES:
+            self.notices.append(f"未知字段 {name}:，已按普通词语检索")
+            return Word(name)
+        if value_token is None or value_token[0] not in ("word", "quote"):
+            self.notices.append(f"字段 {name}: 后缺少内容，已忽略")
+            return None
+        kind, text, match = self.take()
+        if kind == "quote":
+            text = next(g for g in (match.group("q1"), match.group("q2"), match.group("q3")) if g is not None)
+        return FieldTerm(name, text.strip())
+
+
+def _and(nodes: list[Node]) -> Node | None:
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else Bool("and", nodes)
+
+
+def tokenize(text: str) -> list[tuple[str, str, re.Match]]:
+    """Split a query string into ``(kind, text, match)`` tokens."""
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind in ("q1", "q2", "q3", "slop"):
+            kind = "quote"
+        if kind != "space":
+            tokens.append((kind, match.group(0), match))
+    return tokens
+
+
+# --- building Whoosh queries ------------------------------------------------------------
+
+
+@cache
+def synonyms() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Return the synonym table: a term -> alternatives, each a tuple of ANDed words.
+
+    ``data/dict/synonyms.txt`` lines read ``深港 = 深圳+香港 | 深港澳``: a query for the
+    left side also finds each alternative (``+`` joins words that must all occur). An
+    alternative of one word also finds the left side and the other alternatives.
+    """
+    table: dict[str, list[tuple[str, ...]]] = {}
+    with data.path("dict", "synonyms.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            line = line.split("#", 1)[0].strip()
+            if "=" not in line:
+                continue
+            head, _, rest = line.partition("=")
+            head = head.strip()
+            alternatives = [tuple(w.strip() for w in alt.split("+") if w.strip()) for alt in rest.split("|")]
+            alternatives = [a for a in alternatives if a]
+            table.setdefault(head, []).extend(alternatives)
+            singles = [a[0] for a in alternatives if len(a) == 1]
+            for word in singles:
+                table.setdefault(word, []).extend((w,) for w in (head, *singles) if w != word)
+    return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+@dataclass
+class _Builder:
+    """Turns the parse tree into Whoosh queries and collects what the UI shows."""
+
+    terms: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    segmented: list[str] = field(default_factory=list)
+    scopes: list[ScopeFilter] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def build(self, node: Node, *, exact_words: bool = False, collect: bool = True) -> Query | None:
+        self.count += 1
+        if self.count > MAX_TERMS:
+            if self.count == MAX_TERMS + 1:
+                self.notices.append(f"检索式包含的词语超过 {MAX_TERMS} 个，多余部分已忽略")
+            return None
+        if isinstance(node, Word):
+            return self.word(node, exact_words, collect)
+        if isinstance(node, Exact):
+            folded = fold(node.text)
+            if collect:
+                self.phrases.append(folded)
+            return exact_query(folded)
+        if isinstance(node, Near):
+            return self.near(node, collect)
+        if isinstance(node, FieldTerm):
+            return self.field_term(node, collect)
+        if isinstance(node, Negate):
+            child = self.build(node.child, exact_words=exact_words, collect=False)
+            return Not(child) if child is not None else None
+        if isinstance(node, Group):
+            child = self.build(node.child, exact_words=exact_words, collect=collect)
+            if child is not None and collect:
+                needles = tuple(dict.fromkeys(_needles(node.child)))
+                if needles:
+                    self.scopes.append(ScopeFilter(node.kind, needles))
+            return child
+        if isinstance(node, Bool):
+            children = [q for c in node.children if (q := self.build(c, exact_words=exact_words, collect=collect))]
+            if not children:
+                return None
+            if len(children) == 1:
+                return children[0]
+            if node.kind == "or":
+                return Or(children)
+            positives = [c for c in children if not isinstance(c, Not)]
+            # A query of exclusions only means "everything except".
+            return And(children if positives else [Every(), *children])
+        raise TypeError(node)
+
+    def word(self, node: Word, exact_words: bool, collect: bool) -> Query | None:
+        words = [w for w, _, _ in segment(node.text)]
+        if collect:
+            self.segmented.extend(words)
+            self.terms.extend(w.lower() for w in words)
+        if exact_words:
+            return exact_query(fold(node.text))
+        if not words:
+            return None
+        query = _words_query(words, node.fields)
+        alternatives = synonyms().get(node.text, ())
+        if alternatives:
+            expanded = [_words_query([w for part in alt for w, _, _ in segment(part)], node.fields) for alt in alternatives]
+            if collect:
+                self.terms.extend(w for alt in alternatives for w in alt)
+            query = Or([query, *[q for q in expanded if q is not None]])
+        return query
+
+    def near(self, node: Near, collect: bool) -> Query | None:
+        spans = []
+        for part in node.parts:
+            words = [w.lower() for w, _, _ in segment(part)]
+            if not words:
+                continue
+            if collect:
+                self.segmented.extend(words)
+                self.terms.extend(words)
+            terms = [Term("body", w) for w in words]
+            spans.append(terms[0] if len(terms) == 1 else SpanNear2(terms, slop=1, ordered=True))
+        if len(spans) < 2:
+            return spans[0] if spans else None
+        return SpanNear2(spans, slop=max(1, node.slop), ordered=False)
+
+    def field_term(self, node: FieldTerm, collect: bool) -> Query | None:
+        name, value = node.name, node.value
+        if name in ("title", "department"):
+            fields = TITLE_FIELDS if name == "title" else ("department_names",)
+            return self.word(Word(value, fields), False, collect)
+        if name == "year":
+            match = re.fullmatch(r"(\d{4})(?:\s*[-–~至]\s*(\d{4}))?", value)
+            if not match:
+                self.notices.append(f"year: 需写作 2019 或 2019-2022，“{value}”已忽略")
+                return None
+            first = int(match.group(1))
+            last = int(match.group(2) or first)
+            first, last = min(first, last), max(first, last)
+            if last - first > MAX_YEAR_SPAN:
+                self.notices.append(f"年份范围过大，只检索 {first}-{first + MAX_YEAR_SPAN}")
+                last = first + MAX_YEAR_SPAN
+            return Or([Term("year", str(y)) for y in range(first, last + 1)])
+        if name == "topic":
+            return Or([Term("topic", value), Term("topics", value)])
+        field_name = {"proposer": "proposers", "number": "numbers", "session": "session"}[name]
+        return Term(field_name, value)
+
+
+def _words_query(words: list[str], fields: tuple[str, ...]) -> Query | None:
+    """All words must occur, each in any of the fields (BM25F weights per field)."""
+    per_word = [Or([Term(f, w.lower()) for f in fields]) if len(fields) > 1 else Term(fields[0], w.lower()) for w in words]
+    if not per_word:
+        return None
+    return per_word[0] if len(per_word) == 1 else And(per_word)
+
+
+def _needles(node: Node) -> list[str]:
+    """Return the strings that a same-sentence/paragraph group requires."""
+    if isinstance(node, (Word, Exact)):
+        return [fold(node.text)] if fold(node.text) else []
+    if isinstance(node, Near):
+        return [fold(p) for p in node.parts]
+    if isinstance(node, Bool) and node.kind == "and":
+        return [n for child in node.children for n in _needles(child)]
+    if isinstance(node, Group):
+        return _needles(node.child)
+    return []  # alternatives and exclusions do not constrain the scope
 
 
 def exact_query(phrase: str) -> Query | None:
@@ -64,58 +420,38 @@ def exact_query(phrase: str) -> Query | None:
     return Term(EXACT_FIELD, grams[0]) if len(grams) == 1 else Phrase(EXACT_FIELD, grams)
 
 
-def parse_query(schema, text: str) -> ParsedQuery:
+def _has_words(node: Node | None) -> bool:
+    if isinstance(node, Word):
+        return True
+    if isinstance(node, Bool):
+        return any(_has_words(c) for c in node.children)
+    if isinstance(node, Group):
+        return _has_words(node.child)
+    return False
+
+
+def parse_query(text: str) -> ParsedQuery:
     """Parse a user's query string; never raises for any input."""
     notices: list[str] = []
     text = text.replace(SEPARATOR, " ").strip()
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
         notices.append(f"检索式过长，只使用了前 {MAX_QUERY_CHARS} 个字符")
-    phrases = []
-    for match in _QUOTED.finditer(text):
-        folded = fold(next(g for g in match.groups() if g is not None))
-        if folded:
-            phrases.append(folded)
-    rest = _QUOTED.sub(" ", text)
-    if _STRAY_QUOTES.search(rest):
-        rest = _STRAY_QUOTES.sub(" ", rest)
-        notices.append("引号不成对，未配对的引号已忽略，其余部分按普通词语检索")
-
-    word_query, terms = _words(schema, rest, notices)
-    parts = [q for q in (word_query, *(exact_query(p) for p in phrases)) if q is not None]
-    query: Query = Every() if not parts else parts[0] if len(parts) == 1 else And(parts)
+    parser = _Parser(tokenize(text))
+    tree = parser.parse()
+    notices.extend(parser.notices)
+    builder = _Builder()
+    query = builder.build(tree) if tree is not None else None
+    exact = None
+    if tree is not None and _has_words(tree):
+        exact = _Builder().build(tree, exact_words=True, collect=False)
+    notices.extend(builder.notices)
     return ParsedQuery(
-        query=query,
-        phrases=tuple(dict.fromkeys(phrases)),
-        terms=terms,
-        segmented=tuple(w for w, _, _ in segment(rest)) if rest.strip() else (),
-        notice="；".join(notices) or None,
+        query=query if query is not None else Every(),
+        phrases=tuple(dict.fromkeys(builder.phrases)),
+        terms=tuple(dict.fromkeys(builder.terms)),
+        segmented=tuple(builder.segmented),
+        notice="；".join(dict.fromkeys(notices)) or None,
+        scopes=tuple(builder.scopes),
+        exact_query=exact,
     )
-
-
-def _words(schema, text: str, notices: list[str]) -> tuple[Query | None, tuple[str, ...]]:
-    if not text.strip():
-        return None, ()
-    try:
-        query = _word_parser(schema).parse(text)
-    except Exception:  # the parser's failure modes are not documented; words still run
-        notices.append("检索式无法解析，已按普通词语检索")
-        words = [w for w, _, _ in segment(text)]
-        query = _word_parser(schema).parse(" ".join(words)) if words else None
-    if query is None or query is NullQuery:
-        return None, ()
-    return query, tuple(dict.fromkeys(_positive_terms(query)))
-
-
-def _positive_terms(query: Query) -> list[str]:
-    """Return the word terms a matching reply contains (those under NOT excluded)."""
-    if isinstance(query, Not):
-        return []
-    if isinstance(query, AndNot):
-        return _positive_terms(query.a)
-    if isinstance(query, Term):
-        return [str(query.text)]
-    found: list[str] = []
-    for child in query.children():
-        found.extend(_positive_terms(child))
-    return found

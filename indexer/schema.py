@@ -51,6 +51,10 @@ def build_schema() -> Schema:
     }
     for name, boost in WORD_FIELDS.items():
         fields[name] = TEXT(analyzer=words, stored=(name == "body"), field_boost=boost, multitoken_query="and")
+    # Targets of the query language's field prefixes (department: proposer: number: topic:).
+    fields["department_names"] = TEXT(analyzer=words)
+    for name in ("proposers", "numbers", "topics"):
+        fields[name] = KEYWORD(commas=True, scorable=False, lowercase=False)
     for facet in FACETS:
         fields[facet.name] = KEYWORD(commas=True, scorable=False, lowercase=False)
     return Schema(**fields)

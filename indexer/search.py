@@ -11,6 +11,7 @@ facet combine with OR while different facets combine with AND.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from whoosh.index import Index
 from .build import current_generation
 from .errors import IndexerError, QueryError
 from .highlight import snippets
-from .query import parse_query
+from .analysis import fold
+from .query import ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS
 
 MAX_PER_PAGE = 100
@@ -73,6 +75,8 @@ class QueryInfo:
     phrases: tuple[str, ...]
     segmented: tuple[str, ...]
     notice: str | None
+    word_count: int  # replies matching the query, before facet filters
+    exact_count: int | None  # of those words taken as exact wording; None without words
 
 
 @dataclass(frozen=True)
@@ -207,9 +211,12 @@ def search(
     selected, page, per_page = validate(filters, page, per_page, sort)
     entry = _cache.get(Path(index_dir))
     ix, arrays = entry.ix, entry.arrays
-    parsed = parse_query(ix.schema, q)
+    parsed = parse_query(q)
     with ix.searcher() as searcher:
-        base = set(searcher.docs_for_query(parsed.query))
+        base = _matching(searcher, parsed.query, parsed.scopes)
+        exact_count = None
+        if parsed.exact_query is not None:
+            exact_count = len(_matching(searcher, parsed.exact_query, parsed.scopes))
         allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
         final = base.intersection(*allowed.values()) if allowed else base
         facets = []
@@ -230,7 +237,8 @@ def search(
             )
         hits: list[Hit] = []
         if final:
-            kwargs: dict[str, Any] = {"filter": final if allowed else None, "limit": page * per_page}
+            filtered = allowed or parsed.scopes
+            kwargs: dict[str, Any] = {"filter": final if filtered else None, "limit": page * per_page}
             if sort != "relevance":
                 kwargs["sortedby"] = "date"
                 kwargs["reverse"] = sort == "newest"
@@ -263,8 +271,32 @@ def search(
         hits=tuple(hits),
         facets=tuple(facets),
         filters=selected,
-        query=QueryInfo(parsed.terms, parsed.phrases, parsed.segmented, parsed.notice),
+        query=QueryInfo(
+            terms=parsed.terms,
+            phrases=parsed.phrases,
+            segmented=parsed.segmented,
+            notice=parsed.notice,
+            word_count=len(base),
+            exact_count=exact_count,
+        ),
     )
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
+
+
+def _matching(searcher, query, scopes: tuple[ScopeFilter, ...]) -> set[int]:
+    """Return the documents matching a query and its same-sentence/paragraph scopes."""
+    docs = set(searcher.docs_for_query(query))
+    for scope in scopes:
+        docs = {d for d in docs if in_one_scope(searcher.stored_fields(d)["body"], scope)}
+    return docs
+
+
+def in_one_scope(body: str, scope: ScopeFilter) -> bool:
+    """Return True if one sentence (or paragraph) of ``body`` holds every needle."""
+    pieces = body.split("\n\n") if scope.kind == "paragraph" else _SENTENCE_END.split(body)
+    return any(all(n in folded for n in scope.needles) for folded in map(fold, pieces))
 
 
 def _ordered(counts: Counter[str], order: str) -> list[tuple[str, int]]:

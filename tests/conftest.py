@@ -13,6 +13,7 @@ import data
 from archive.ingest import ingest
 from archive.model import Reply
 from archive.store import iter_replies
+from archive.tables import department_names
 from indexer.build import build_index
 from web import create_app
 
@@ -38,7 +39,7 @@ def replies(archive_dir) -> list[Reply]:
 def index_dir(tmp_path_factory, replies) -> Path:
     """Return an index of the sample archive, built once per session."""
     root = tmp_path_factory.mktemp("index")
-    build_index(replies, root)
+    build_index(replies, root, aliases=department_names())
     return root
 
 

@@ -6,6 +6,7 @@ messages with a non-zero exit status.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from dataclasses import asdict
@@ -17,6 +18,7 @@ import data
 from archive.errors import ArchiveError, RecordError
 from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source
 from archive.store import fingerprint, iter_replies
+from archive.tables import department_names
 from indexer.build import build_index, index_fingerprint
 from indexer.errors import IndexerError
 from indexer.search import search as run_search
@@ -124,13 +126,17 @@ def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> tupl
     :return: the number of replies indexed (None when up to date) and the records
         skipped as malformed.
     """
-    digest = fingerprint(archive)
+    aliases = department_names()
+    # The alias table is indexed with the records, so editing it makes the index stale.
+    digest = hashlib.sha256(f"{fingerprint(archive)}\n{sorted(aliases.items())}".encode()).hexdigest()
     if not rebuild and index_fingerprint(index) == digest:
         return None, []
     errors: list[RecordError] = []
     try:
         # With skipped records the index is not a faithful copy: leave it marked stale.
-        count = build_index(iter_replies(archive, errors), index, fingerprint=lambda: None if errors else digest)
+        count = build_index(
+            iter_replies(archive, errors), index, aliases=aliases, fingerprint=lambda: None if errors else digest
+        )
     except IndexerError as exc:
         raise click.ClickException(str(exc)) from None
     return count, errors

@@ -1,0 +1,101 @@
+"""The query language: operators, fields, proximity, scopes, and broken syntax."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.query import parse_query, synonyms
+from indexer.search import in_one_scope, search
+
+
+def titles(index_dir, q, replies):
+    by_id = {r.id: r for r in replies}
+    return [by_id[h.id] for h in search(index_dir, q, per_page=100).hits]
+
+
+def test_field_prefixes(index_dir, replies, seed_reply):
+    assert [r.id for r in titles(index_dir, "proposer:黄逸昆", replies)] == [seed_reply.id]
+    assert {r.proposal_numbers for r in titles(index_dir, "number:0087", replies)} == {("0087",)}
+    assert {r.session_label for r in titles(index_dir, "session:十二届二次", replies)} == {"十二届二次"}
+    assert all(r.topic == "社会建设" or "教育" in r.topics for r in titles(index_dir, "topic:教育", replies))
+    assert {r.year for r in titles(index_dir, "year:2019-2021", replies)} <= {2019, 2020, 2021}
+    assert search(index_dir, "year:2019-2021").total == sum(1 for r in replies if 2019 <= (r.year or 0) <= 2021)
+    assert all("垃圾分类" in (r.title + (r.proposal_title or "")) for r in titles(index_dir, "title:垃圾分类", replies))
+
+
+def test_department_prefix_matches_any_name_of_the_department(index_dir, seed_reply):
+    # The seed signs 福田区委统战部; its canonical name is 中共深圳市福田区委统一战线工作部.
+    for q in ("department:福田区委统战部", "department:统一战线工作部", "department:统战部"):
+        assert seed_reply.id in {h.id for h in search(index_dir, q).hits}, q
+
+
+def test_fields_combine_with_words_and_operators(index_dir):
+    both = search(index_dir, "year:2023 加装电梯").total
+    assert 0 < both < search(index_dir, "加装电梯").total + search(index_dir, "year:2023").total
+    assert search(index_dir, "year:2023 -加装电梯").total == search(index_dir, "year:2023").total - both
+
+
+def test_proximity_counts_words(index_dir):
+    near = search(index_dir, '"养老 托育"~10').total
+    anywhere = search(index_dir, "养老 托育").total
+    assert 0 < near <= anywhere
+
+
+def test_same_sentence_and_paragraph(index_dir, replies):
+    sentence = search(index_dir, "同句(港澳 青年)", per_page=100)
+    paragraph = search(index_dir, "同段(港澳 青年)", per_page=100)
+    anywhere = search(index_dir, "港澳 青年", per_page=100)
+    assert 0 < sentence.total <= paragraph.total <= anywhere.total
+    by_id = {r.id: r for r in replies}
+    for hit in sentence.hits:
+        assert any("港澳" in s and "青年" in s for s in by_id[hit.id].body.replace("。", "。\n").split("\n"))
+
+
+def test_in_one_scope():
+    from indexer.query import ScopeFilter
+
+    body = "一是加强养老服务。二是发展托育。\n\n下一段提到养老和托育。"
+    assert not in_one_scope("一是加强养老服务。二是发展托育。", ScopeFilter("sentence", ("养老", "托育")))
+    assert in_one_scope(body, ScopeFilter("sentence", ("养老", "托育")))
+    assert in_one_scope("养老服务。发展托育。", ScopeFilter("paragraph", ("养老", "托育")))
+
+
+def test_synonyms_expand_words_both_ways():
+    table = synonyms()
+    assert ("深圳", "香港") in table["深港"]
+    assert ("发展和改革委员会",) in table["发改委"] and ("发改委",) in table["发展和改革委员会"]
+    parsed = parse_query("发改委")
+    assert "发展和改革委员会" in parsed.terms
+
+
+def test_exact_and_word_counts_are_reported(index_dir):
+    info = search(index_dir, "会办单位").query
+    assert info.word_count >= info.exact_count >= 1
+    assert search(index_dir, '"会办单位"').query.exact_count is None  # no words to compare
+
+
+@pytest.mark.parametrize("q, notice", [
+    ('"未闭合', "引号不成对"),
+    ("同句(养老 托育", "括号未闭合"),
+    ("养老)", "多余的右括号"),
+    ("养老 OR", "OR 后缺少"),
+    ("养老 NOT", "NOT 后缺少"),
+    ("colour:red", "未知字段"),
+    ("year:二〇二二", "year: 需写作"),
+    ("year:1000-3000", "年份范围过大"),
+    ("字" * 600, "检索式过长"),
+    (" ".join(f"词{i}" for i in range(100)), "超过 64 个"),
+])
+def test_broken_syntax_runs_as_plain_words_with_a_notice(index_dir, q, notice):
+    results = search(index_dir, q)
+    assert notice in (results.query.notice or "")
+
+
+def test_only_exclusions_means_everything_else(index_dir, replies):
+    with_word = search(index_dir, "养老").total
+    assert search(index_dir, "NOT 养老").total == len(replies) - with_word
+    assert search(index_dir, "-养老").total == len(replies) - with_word
+
+
+def test_operators_are_case_sensitive_words_otherwise(index_dir):
+    assert parse_query("养老 or 托育").segmented == ("养老", "or", "托育")
