@@ -39,8 +39,9 @@ _SPACE_CJK_ASCII = re.compile(f"(?<=[{CJK}])[ \u00a0\u3000]+(?=[0-9A-Za-z])")
 _SPACE_ASCII_CJK = re.compile(f"(?<=[0-9A-Za-z%])[ \u00a0\u3000]+(?=[{CJK}])")
 # Spaces next to full-width punctuation are always extraction noise.
 _SPACE_PUNCT = re.compile(r"[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+")
-# A document title ends its own line, even when it runs to the margin.
-_TITLE_LINE = re.compile(r"(提案|建议|议案).{0,12}(答复|办理意见|会办意见|答复函|的函)$")
+# A document title ends its own line, even when it runs to the margin. A sentence end
+# in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
+_TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答复|办理意见|会办意见|答复函|的函)$")
 _HALF_PUNCT = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"}
 _HALF_BETWEEN_CJK = re.compile(f"(?<=[{CJK}])([,;:!?])(?=[{CJK}])")
 _PARENS_CJK = re.compile(f"\\(([^()]*[{CJK}][^()]*)\\)")
@@ -109,13 +110,34 @@ def _is_wrapped(lines: list[str]) -> bool:
     return margin <= 120 and full >= 0.4 * len(widths)
 
 
-def _drop_running_heads(lines: list[str]) -> list[str]:
-    """Drop short lines repeated three or more times: running headers and footers."""
+def _page_heads(lines: list[str], furniture: set[int]) -> set[str]:
+    """Return the lines found on the same side of two or more page number lines.
+
+    Running headers follow the page number and footers precede it, so there a line
+    that repeats on only two pages is already page furniture. A line between two page
+    numbers (a one-line page) is on different sides of them and does not count.
+    """
+    near: Counter[tuple[int, str]] = Counter()
+    for idx in furniture:
+        for step in (-1, 1):
+            j = idx + step
+            while 0 <= j < len(lines) and (not lines[j] or j in furniture):
+                j += step
+            if 0 <= j < len(lines):
+                near[(step, lines[j])] += 1
+    return {line for (_, line), n in near.items() if n >= 2}
+
+
+def _drop_running_heads(lines: list[str], page_heads: set[str]) -> list[str]:
+    """Drop running headers and footers: short lines repeated on several pages.
+
+    Three copies anywhere are enough; two are, when both sit next to a page number.
+    """
     counts = Counter(line for line in lines if line)
     repeated = {
         line
         for line, n in counts.items()
-        if n >= 3 and display_width(line) <= 60 and not line.endswith(_PARAGRAPH_END)
+        if (n >= 3 or line in page_heads) and display_width(line) <= 60 and not line.endswith(_PARAGRAPH_END)
     }
     return [line for line in lines if line not in repeated]
 
@@ -129,7 +151,13 @@ def split_lines(raw: str) -> list[str]:
     """
     text = raw.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     lines = [line.strip() for line in text.split("\n")]
-    lines = ["" if is_page_furniture(line) else line for line in lines]
+    furniture = {i for i, line in enumerate(lines) if is_page_furniture(line)}
+    page_heads = _page_heads(lines, furniture)
+    # A page number goes together with the blank line after it (the double-spacing
+    # artefact), not left as a blank: between two halves of a wrapped sentence it must
+    # not end the paragraph.
+    furniture |= {i + 1 for i in furniture if i + 1 < len(lines) and not lines[i + 1]}
+    lines = [line for i, line in enumerate(lines) if i not in furniture]
     nonblank = [i for i, line in enumerate(lines) if line]
     spaced = sum(1 for i in nonblank[:-1] if i + 1 < len(lines) and not lines[i + 1])
     if nonblank and spaced >= 0.8 * (len(nonblank) - 1):
@@ -144,7 +172,7 @@ def split_lines(raw: str) -> list[str]:
             else:
                 blank_run += 1
         lines = out
-    return _drop_running_heads(lines)
+    return _drop_running_heads(lines, page_heads)
 
 
 def to_paragraphs(lines: list[str]) -> list[str]:

@@ -19,14 +19,14 @@ def cn_to_int(text: str) -> int | None:
 
     :return: the number, or None when ``text`` is not such a numeral.
     """
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit(): that also accepts ² and ①, which int() rejects
         return int(text)
     if not text or any(ch not in _DIGITS and ch != "十" for ch in text):
         return None
     if "十" not in text:
         return _DIGITS[text] if len(text) == 1 else None
     tens, _, units = text.partition("十")
-    if len(tens) > 1 or len(units) > 1:
+    if len(tens) > 1 or len(units) > 1 or "十" in units:
         return None
     return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[units] if units else 0)
 

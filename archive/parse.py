@@ -36,11 +36,12 @@ _RESULT_MARK = re.compile(r"^([ABCD甲乙丙丁])\s*类?$")
 _RESULT_LETTER = {"甲": "A", "乙": "B", "丙": "C", "丁": "D"}
 _DISCLOSURE = ("同意对外公开", "主动公开", "依申请公开", "不予公开")
 _DOC_NUMBER = re.compile(
-    r"([\u4e00-\u9fff]{1,12})\s*[〔\[【［(（]\s*((?:19|20)\d{2})\s*[〕\]】］)）]\s*第?\s*(\d+)\s*号"
+    r"([\u4e00-\u9fff]{1,12})\s*[〔\[【［(（]\s*((?:19|20)\d{2})\s*[〕\]】］)）]\s*(第?)\s*(\d+)\s*号"
 )
 _SIGNER = re.compile(r"签发人\s*[：:]\s*([\u4e00-\u9fff·]{2,6})")
 _SESSION = re.compile(rf"第?({CN_NUMBER}|\d+)届.{{0,8}}?第?({CN_NUMBER}|\d+)次(?:会议)?")
-_NUMBER = re.compile(r"(?<![类\d])(\d{1,10})\s*号")
+# A run of numbers sharing one 号 (第0215、0233号) or each with its own (第0215号、第0233号).
+_NUMBER_RUN = re.compile(r"(?<![类\d])\d{1,10}(?:\s*号?\s*[、，,和及与]\s*第?\s*\d{1,10})*\s*号")
 _QUOTED_TITLE = (
     re.compile(r"《(.+?)》"),
     re.compile(r"关于[“\"「](.+?)[”\"」]的(?:建议|提案|议案)"),
@@ -97,7 +98,8 @@ def parse_reply(text: str, *, source: Source, sample: bool = False) -> Reply:
     lead = "\n".join(rest[: body_start + 2])  # salutation, opening and the paragraph after it
 
     doc_kind = next((kind for suffix, kind in _DOC_KINDS if suffix in title[-6:]), None)
-    channel = _channel(title + lead)
+    # The title decides; an opening may name the other body (经商市人大常委会…).
+    channel = _channel(title) or _channel(lead)
     assembly, term, session_number = _assembly(title, opening, channel)
     numbers = _proposal_numbers(title) or _proposal_numbers(opening)
     session_label = f"{int_to_cn(term)}届{int_to_cn(session_number)}次" if term and session_number else None
@@ -211,8 +213,8 @@ def _read_header_line(line: str, header: _Header) -> None:
     if line in _DISCLOSURE:
         header.disclosure = line
     if match := _DOC_NUMBER.search(line):
-        prefix, year, serial = match.groups()
-        header.doc_number = f"{prefix}〔{year}〕{serial}号"
+        prefix, year, ordinal, serial = match.groups()
+        header.doc_number = f"{prefix}〔{year}〕{ordinal}{serial}号"
     if match := _SIGNER.search(line):
         header.signer = match.group(1)
 
@@ -225,12 +227,21 @@ def _signature(paragraphs: list[str]) -> tuple[str | None, tuple[str, str, str] 
     """Return the department as signed and the reply date, read from the end."""
     tail = [p for p in paragraphs[-6:] if not _TRAILER.match(p)]
     for idx in range(len(tail) - 1, -1, -1):
-        found = parse_date(tail[idx])
-        if found and len(tail[idx]) <= len(found[1]) + 2:
+        if found := _date_line(tail[idx]):
             before = tail[idx - 1] if idx > 0 else ""
-            signed = before if before and len(before) <= 40 and not re.search(r"[。！？，；：]", before) else None
-            return signed, found
+            return (before if _is_signed_name(before) else None), found
     return None, None
+
+
+def _date_line(paragraph: str) -> tuple[str, str, str] | None:
+    """Return the date when the paragraph holds a date and nothing else (a signature)."""
+    found = parse_date(paragraph)
+    return found if found and len(paragraph) <= len(found[1]) + 2 else None
+
+
+def _is_signed_name(paragraph: str) -> bool:
+    """Return True for a short line without punctuation: a name signing above the date."""
+    return bool(paragraph) and len(paragraph) <= 40 and not re.search(r"[。！？，；：]", paragraph)
 
 
 def _channel(text: str) -> str | None:
@@ -253,9 +264,14 @@ def _assembly(title: str, opening: str, channel: str | None) -> tuple[Assembly, 
         if "全国" in text[: (session.end() if session else len(text))]:
             return Assembly(type=channel, level="national", region=None), term, number
         anchor = min(m.start() for m in (session, body) if m)
-        prefix = re.split(r"关于|对|根据|在", text[:anchor])[-1].removeprefix("第")
-        region = prefix if len(prefix) >= 3 else None
-        level = next((lvl for suffix, lvl in _LEVEL_SUFFIX if prefix.endswith(suffix)), None)
+        # The place stands in front (临江区政协五届三次), after the words that lead up to
+        # it in an opening sentence (你提出的区政协…), or, in the formal style, between
+        # 政协 and the term (政协深圳市福田区第六届委员会).
+        place = re.split(r"关于|对|根据|在|的", text[:anchor])[-1].removeprefix("第")
+        if not place and body and session and body.end() <= session.start():
+            place = text[body.end() : session.start()]
+        region = place if len(place) >= 3 else None
+        level = next((lvl for suffix, lvl in _LEVEL_SUFFIX if place.endswith(suffix)), None)
         return Assembly(type=channel, level=level, region=region), term, number
     return Assembly(type=channel), None, None
 
@@ -282,7 +298,7 @@ def _place(department: str | None, level: str) -> str | None:
 
 def _proposal_numbers(text: str) -> list[str]:
     """Return the proposal numbers printed in the text, leading zeros kept."""
-    return list(dict.fromkeys(_NUMBER.findall(text)))
+    return list(dict.fromkeys(n for run in _NUMBER_RUN.findall(text) for n in re.findall(r"\d+", run)))
 
 
 def _year(
@@ -371,20 +387,19 @@ def heading_level(paragraph: str) -> tuple[int, str, str] | None:
     return level, marker, heading
 
 
-_CLOSING = re.compile(r"^(此复|特此函复|特此答复|专此函复|以上答复|衷心感谢|感谢您|感谢你|再次感谢|恳请)")
+_CLOSING = re.compile(r"^(此复|特此函复|特此答复|专此函复|以上答复|衷心感谢|感谢|再次感谢|恳请)")
 
 
 def outline(paragraphs: list[str], levels: dict[int, tuple[int, str, str]]) -> tuple[Section, ...]:
     """Build sections from paragraphs and the indices of heading paragraphs.
 
     A section's text runs until the next heading of the same or a higher level; the
-    last one stops at the closing formula (此复, 特此函复, 衷心感谢…), which belongs to
-    no section.
+    last one stops where the closing part begins, which belongs to no section.
     """
-    closing = next(
-        (i for i in range(len(paragraphs) - 1, max(len(paragraphs) - 8, 0), -1) if _CLOSING.match(paragraphs[i])),
-        len(paragraphs),
-    )
+    # Search for the closing after the last top-level heading only: a closing formula
+    # cannot come before a section, but a list after the signature (附件：1.…) can.
+    top = min((found[0] for found in levels.values()), default=0)
+    closing = _closing_start(paragraphs, max((j for j, found in levels.items() if found[0] == top), default=-1))
     bounds = sorted(j for j in levels if j < closing)
     sections: list[Section] = []
     for idx in bounds:
@@ -393,6 +408,34 @@ def outline(paragraphs: list[str], levels: dict[int, tuple[int, str, str]]) -> t
         text = "\n\n".join(p for j, p in enumerate(paragraphs[idx + 1 : end], idx + 1) if j not in levels)
         sections.append(Section(level=level, marker=marker, heading=heading, text=text))
     return tuple(sections)
+
+
+def _closing_start(paragraphs: list[str], last_heading: int) -> int:
+    """Return the index where the closing part starts, after ``last_heading``.
+
+    The closing part ends the text: closing formulas (此复, 衷心感谢…, 恳请…), the
+    signature (a name over a date line) and the trailer (联系人, 抄送, 附件…). Without it
+    the last section would swallow the signature of a reply that has no 此复.
+    """
+    end = next(
+        (
+            idx
+            for idx in range(max(last_heading + 1, len(paragraphs) - 8), len(paragraphs))
+            if _date_line(paragraphs[idx]) or _TRAILER.match(paragraphs[idx])
+        ),
+        len(paragraphs),
+    )
+    # Walk back over the formulas and the signing name only while they are contiguous: a
+    # 恳请… paragraph followed by more body text is body text.
+    start = end
+    while start - 1 > last_heading and _is_closing_line(paragraphs[start - 1]):
+        start -= 1
+    return start
+
+
+def _is_closing_line(paragraph: str) -> bool:
+    """Return True for a closing formula or a signing name (not a bare heading)."""
+    return bool(_CLOSING.match(paragraph)) or (_is_signed_name(paragraph) and not SECTION_MARKER.match(paragraph))
 
 
 def _sections(paragraphs: list[str]) -> tuple[Section, ...]:
