@@ -15,6 +15,8 @@ Two analyses serve two needs:
   :func:`fold`), positioned by character index, so that a phrase of bigrams matches
   exactly the texts that contain the folded query as a substring, whatever jieba would
   have done with it. Single characters go to a unigram field.
+
+Both see simplified characters (:func:`to_simplified`), in documents and in queries.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import threading
 import unicodedata
 
 import jieba
+import opencc
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 
 import data
@@ -60,9 +63,29 @@ def _is_word(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
+_converter: opencc.OpenCC | None = None
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional characters to simplified, keeping one character per character.
+
+    Both the index and queries see simplified text, so 粵港澳 finds 粤港澳. OpenCC
+    converts phrase by phrase; where that would change the length (and so every offset
+    after it), the text is converted character by character instead.
+    """
+    global _converter
+    if _converter is None:
+        _converter = opencc.OpenCC("t2s")
+    converted = _converter.convert(text)
+    if len(converted) != len(text):
+        converted = "".join(c if len(c := _converter.convert(ch)) == 1 else ch for ch in text)
+    return converted
+
+
 def segment(text: str) -> list[tuple[str, int, int]]:
-    """Return jieba's precise-mode words of ``text`` as ``(word, start, end)``."""
-    return [tok for tok in segmenter().tokenize(text) if _is_word(tok[0])]
+    """Return jieba's precise-mode words of ``text`` (in simplified characters) as
+    ``(word, start, end)``; offsets point into ``text``."""
+    return [tok for tok in segmenter().tokenize(to_simplified(text)) if _is_word(tok[0])]
 
 
 class WordTokenizer(Tokenizer):
@@ -164,19 +187,19 @@ _FOLD = _fold_table()
 def fold(text: str) -> str:
     """Fold text for exact-wording comparison.
 
-    Whitespace is removed (PDF extraction puts spaces where the document had none),
+    Traditional characters become simplified, whitespace is removed (PDF extraction puts spaces where the document had none),
     full-width ASCII forms (digits, letters, ，；：（）…) become half-width, Latin letters
     lower case, and ○ becomes 〇. The same folding is applied to documents and queries, so exact search compares
     like with like.
     """
-    return text.translate(_FOLD)
+    return to_simplified(text).translate(_FOLD)
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` and return, for each folded character, its index in ``text``."""
     chars: list[str] = []
     offsets: list[int] = []
-    for idx, ch in enumerate(text):
+    for idx, ch in enumerate(to_simplified(text)):
         mapped = ch.translate(_FOLD)
         if mapped:
             chars.append(mapped)

@@ -75,11 +75,27 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
             "doc_kind": reply.doc_kind,
             "department_role": reply.department_role,
             "proposal_numbers": list(reply.proposal_numbers),
+            "proposal_title": reply.proposal_title,
+            "proposers": list(reply.proposers),
+            "topic": reply.topic,
+            "result_category": reply.result_category,
+            "sections": _section_starts(reply),
         },
     }
     for facet in FACETS:
         doc[facet.name] = _keywords(facet_values(reply, facet.attr))
     return doc
+
+
+def _section_starts(reply: Reply) -> list[tuple[int, str]]:
+    """Return where each section's heading stands in the body, for snippet headings."""
+    starts, cursor = [], 0
+    for section in reply.sections:
+        at = reply.body.find(section.heading_line, cursor)
+        if at >= 0:
+            starts.append((at, section.heading_line))
+            cursor = at + len(section.heading_line)
+    return starts
 
 
 @contextmanager

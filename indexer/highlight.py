@@ -54,8 +54,8 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     return "".join(out)
 
 
-def snippets(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 120) -> list[str]:
-    """Return up to ``limit`` marked passages, best first in document order.
+def passages(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 120) -> list[tuple[int, str]]:
+    """Return up to ``limit`` marked passages as ``(start offset, html)``, in document order.
 
     A passage is a sentence (trimmed to about ``width`` characters around its first
     match); sentences with more distinct matched needles rank higher. With nothing to
@@ -64,7 +64,7 @@ def snippets(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 
     needles = [n for n in needles if n]
     spans = match_spans(text, needles)
     if not spans:
-        return [escape(_clip(text, 0, width))] if text else []
+        return [(0, escape(_clip(text, 0, width)))] if text else []
     scored = []
     for sentence in _SENTENCE.finditer(text):
         inside = [(s, e) for s, e in spans if s < sentence.end() and e > sentence.start()]
@@ -72,15 +72,15 @@ def snippets(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 
             distinct = len({fold(text[s:e]) for s, e in inside})
             scored.append((-distinct, -len(inside), sentence.start(), sentence.end(), inside))
     chosen = sorted(sorted(scored)[:limit], key=lambda item: item[2])
-    passages = []
+    found = []
     for _, _, s_start, s_end, inside in chosen:
         first = inside[0][0]
         start = max(s_start, min(first - width // 3, s_end - width))
         end = min(s_end, start + width)
         prefix = "…" if start > s_start else ""
         suffix = "…" if end < s_end else ""
-        passages.append(prefix + mark(text, spans, start, end) + suffix)
-    return passages
+        found.append((start, prefix + mark(text, spans, start, end) + suffix))
+    return found
 
 
 def _clip(text: str, start: int, width: int) -> str:

@@ -11,8 +11,10 @@ facet combine with OR while different facets combine with AND.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
+from functools import cache
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +22,27 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
+from whoosh.query import Or, Term
+
+import data
 
 from .build import current_generation
 from .errors import IndexerError, QueryError
-from .highlight import snippets
+from .highlight import passages
 from .analysis import fold
 from .query import ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS
 
 MAX_PER_PAGE = 100
 SORTS = ("relevance", "newest", "oldest")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A matching passage: HTML (text escaped, matches in <mark>) and its section."""
+
+    html: str
+    section: str | None
 
 
 @dataclass(frozen=True)
@@ -46,8 +59,20 @@ class Hit:
     doc_kind: str | None
     department_role: str | None
     proposal_numbers: tuple[str, ...]
-    snippets: tuple[str, ...]  # HTML: escaped text, matches in <mark>
+    proposal_title: str | None
+    proposers: tuple[str, ...]
+    topic: str | None
+    result_category: str | None
+    snippets: tuple[Snippet, ...]
     score: float | None
+
+    @classmethod
+    def from_display(cls, display: dict[str, Any], snippets: tuple[Snippet, ...] = (), score: float | None = None) -> Hit:
+        """Build a hit from the ``display`` dict stored in the index."""
+        fields = {k: v for k, v in display.items() if k in cls.__dataclass_fields__}
+        for name in ("proposal_numbers", "proposers"):
+            fields[name] = tuple(fields.get(name) or ())
+        return cls(**fields, snippets=snippets, score=score)
 
 
 @dataclass(frozen=True)
@@ -210,55 +235,25 @@ def search(
     """
     selected, page, per_page = validate(filters, page, per_page, sort)
     entry = _cache.get(Path(index_dir))
-    ix, arrays = entry.ix, entry.arrays
     parsed = parse_query(q)
-    with ix.searcher() as searcher:
+    with entry.ix.searcher() as searcher:
         base = _matching(searcher, parsed.query, parsed.scopes)
         exact_count = None
         if parsed.exact_query is not None:
             exact_count = len(_matching(searcher, parsed.exact_query, parsed.scopes))
-        allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
+        allowed = {name: entry.arrays.matching(name, set(values), base) for name, values in selected.items()}
         final = base.intersection(*allowed.values()) if allowed else base
-        facets = []
-        for facet in FACETS:
-            others = [docs for name, docs in allowed.items() if name != facet.name]
-            pool = base.intersection(*others) if others else base
-            counts = arrays.count(facet.name, pool)
-            chosen = selected.get(facet.name, ())
-            for value in chosen:
-                counts.setdefault(value, 0)  # a selected value stays visible at 0
-            facets.append(
-                Facet(
-                    name=facet.name,
-                    values=tuple(
-                        FacetValue(value, n, value in chosen) for value, n in _ordered(counts, facet.order)
-                    ),
-                )
-            )
+        facets = tuple(_facets(entry.arrays, base, allowed, selected))
         hits: list[Hit] = []
         if final:
-            filtered = allowed or parsed.scopes
-            kwargs: dict[str, Any] = {"filter": final if filtered else None, "limit": page * per_page}
-            if sort != "relevance":
-                kwargs["sortedby"] = "date"
-                kwargs["reverse"] = sort == "newest"
-            results = searcher.search(parsed.query, **kwargs)
+            results = _ranked(searcher, parsed, final, allowed, sort, limit=page * per_page)
             needles = (*parsed.terms, *parsed.phrases)
             for hit in results[(page - 1) * per_page : page * per_page]:
                 display = hit["display"]
                 hits.append(
-                    Hit(
-                        id=display["id"],
-                        title=display["title"],
-                        department=display["department"],
-                        session_label=display["session_label"],
-                        year=display["year"],
-                        date=display["date"],
-                        sample=display["sample"],
-                        doc_kind=display["doc_kind"],
-                        department_role=display["department_role"],
-                        proposal_numbers=tuple(display["proposal_numbers"]),
-                        snippets=tuple(snippets(hit["body"], needles)),
+                    Hit.from_display(
+                        display,
+                        snippets=_snippets(hit["body"], needles, display.get("sections", ())),
                         score=None if parsed.is_empty or sort != "relevance" else round(hit.score, 4),
                     )
                 )
@@ -269,7 +264,7 @@ def search(
         per_page=per_page,
         sort=sort,
         hits=tuple(hits),
-        facets=tuple(facets),
+        facets=facets,
         filters=selected,
         query=QueryInfo(
             terms=parsed.terms,
@@ -280,6 +275,121 @@ def search(
             exact_count=exact_count,
         ),
     )
+
+
+def export(
+    index_dir: Path,
+    q: str = "",
+    *,
+    filters: dict[str, list[str]] | None = None,
+    sort: str = "relevance",
+) -> list[Hit]:
+    """Return every hit of a search, in order, without snippets: no cap, for exports."""
+    selected, _, _ = validate(filters, 1, 1, sort)
+    entry = _cache.get(Path(index_dir))
+    parsed = parse_query(q)
+    with entry.ix.searcher() as searcher:
+        base = _matching(searcher, parsed.query, parsed.scopes)
+        allowed = {name: entry.arrays.matching(name, set(values), base) for name, values in selected.items()}
+        final = base.intersection(*allowed.values()) if allowed else base
+        if not final:
+            return []
+        results = _ranked(searcher, parsed, final, allowed, sort, limit=None)
+        return [Hit.from_display(hit["display"]) for hit in results]
+
+
+def similar(index_dir: Path, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...]:
+    """Return the replies most like this one, by the key terms of its substance.
+
+    Sentences made of the genre's set phrases (收悉, 现答复如下, 感谢…关心和支持, 此复…)
+    are dropped and the genre's everyday words ignored before the key terms are chosen,
+    so that two replies are similar for what they say, not for how replies are written.
+
+    :raise QueryError: when no reply has this id.
+    """
+    entry = _cache.get(Path(index_dir))
+    with entry.ix.searcher() as searcher:
+        docnum = searcher.document_number(id=reply_id)
+        if docnum is None:
+            raise QueryError("id", f"no reply with id {reply_id!r}")
+        stored = searcher.stored_fields(docnum)
+        text = "\n".join([stored["display"]["title"], *substance(stored["body"])])
+        stop = genre_stopwords()
+        terms = [
+            (term, weight)
+            for term, weight in searcher.key_terms_from_text("body", text, numterms=60)
+            if term not in stop and len(term) > 1 and not term.isdigit()
+        ][:15]
+        if not terms:
+            return ()
+        query = Or([Term("body", term, boost=weight) for term, weight in terms])
+        results = searcher.search(query, limit=limit, mask={docnum})
+        needles = [term for term, _ in terms[:8]]
+        return tuple(
+            Hit.from_display(
+                hit["display"],
+                snippets=_snippets(hit["body"], needles, hit["display"].get("sections", ()))[:1],
+                score=round(hit.score, 4),
+            )
+            for hit in results
+        )
+
+
+@cache
+def boilerplate() -> tuple[str, ...]:
+    """Return the genre's set phrases (``data/dict/boilerplate.txt``)."""
+    return tuple(_word_list("boilerplate.txt"))
+
+
+@cache
+def genre_stopwords() -> frozenset[str]:
+    """Return the words every reply uses (``data/dict/genre_stopwords.txt``)."""
+    return frozenset(_word_list("genre_stopwords.txt"))
+
+
+def _word_list(name: str) -> list[str]:
+    with data.path("dict", name).open(encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+
+
+def substance(body: str) -> list[str]:
+    """Return the body's sentences without those made of the genre's set phrases."""
+    cues = boilerplate()
+    return [s for s in _SENTENCE_END.split(body) if s.strip() and not any(c in s for c in cues)]
+
+
+def _ranked(searcher, parsed, final: set[int], allowed: dict, sort: str, limit: int | None):
+    """Run the scoring search over the final document set."""
+    kwargs: dict[str, Any] = {"filter": final if (allowed or parsed.scopes) else None, "limit": limit}
+    if sort != "relevance":
+        kwargs["sortedby"] = "date"
+        kwargs["reverse"] = sort == "newest"
+    return searcher.search(parsed.query, **kwargs)
+
+
+def _facets(arrays: _FacetArrays, base: set[int], allowed: dict[str, set[int]], selected: dict):
+    """Yield the facets, each counted over the docs that pass every *other* facet."""
+    for facet in FACETS:
+        others = [docs for name, docs in allowed.items() if name != facet.name]
+        pool = base.intersection(*others) if others else base
+        counts = arrays.count(facet.name, pool)
+        chosen = selected.get(facet.name, ())
+        for value in chosen:
+            counts.setdefault(value, 0)  # a selected value stays visible at 0
+        yield Facet(
+            name=facet.name,
+            values=tuple(FacetValue(value, n, value in chosen) for value, n in _ordered(counts, facet.order)),
+        )
+
+
+def _snippets(body: str, needles, sections) -> tuple[Snippet, ...]:
+    """Return the marked passages of a body, each with the heading of its section."""
+    starts = [start for start, _ in sections]
+    found = []
+    for start, html in passages(body, needles):
+        idx = bisect.bisect_right(starts, start) - 1
+        found.append(Snippet(html=html, section=sections[idx][1] if idx >= 0 else None))
+    return tuple(found)
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")

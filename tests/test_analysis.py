@@ -67,3 +67,10 @@ def test_analyzers_pickle_for_the_index_schema():
 
 def test_segment_uses_the_domain_dictionary():
     assert "会办单位" in [w for w, _, _ in segment("现结合实际工作情况及会办单位意见")]
+
+
+def test_traditional_characters_fold_to_simplified_keeping_offsets():
+    assert fold("粵港澳大灣區") == "粤港澳大湾区"
+    folded, offsets = fold_with_offsets("頭髮 發展")
+    assert folded == "头发发展" and offsets == [0, 1, 3, 4]
+    assert [w for w, _, _ in segment("粵港澳大灣區發展")] == ["粤港澳大湾区", "发展"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -59,3 +61,38 @@ def test_missing_index_is_503_not_500(app, tmp_path):
     app.config["INDEX_DIR"] = str(tmp_path)
     response = app.test_client().get("/api/search?q=深港")
     assert response.status_code == 503 and response.get_json()["ok"] is False
+
+
+def test_export_csv_has_a_bom_and_every_hit(client, replies):
+    response = client.get("/api/export", query_string={"format": "csv"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode("utf-8"))
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,title,proposal_title,proposal_numbers")
+    assert len(lines) == len(replies) + 1
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_export_jsonl_follows_query_and_filters(client):
+    search = client.get("/api/search?q=收悉&year=2023&per_page=100").get_json()
+    response = client.get("/api/export?q=收悉&year=2023&format=jsonl")
+    rows = [json.loads(line) for line in response.data.decode("utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [h["id"] for h in search["hits"]]
+    assert all(r["url"].endswith(f"/replies/{r['id']}") for r in rows)
+
+
+def test_similar_replies(client, replies):
+    lead = next(r for r in replies if r.proposal_numbers == ("0087",) and r.department_role == "主办")
+    body = client.get(f"/api/replies/{lead.id}/similar?limit=3").get_json()
+    assert body["ok"] and len(body["hits"]) == 3
+    # The co-handling reply to the same proposal is the most similar.
+    top = next(r for r in replies if r.id == body["hits"][0]["id"])
+    assert top.proposal_numbers == ("0087",) and top.department_role == "会办"
+    assert lead.id not in [h["id"] for h in body["hits"]]
+
+
+@pytest.mark.parametrize("url", ["/api/export?format=xml", "/api/replies/ffffffffffffffff/similar",
+                                 "/api/replies/{id}/similar?limit=0", "/api/export?sort=x"])
+def test_export_and_similar_errors_are_json(client, seed_reply, url):
+    response = client.get(url.format(id=seed_reply.id))
+    assert response.status_code in (400, 404) and response.get_json()["ok"] is False

@@ -100,3 +100,15 @@ def test_hostile_record_text_never_reaches_the_page_live(tmp_path, seed_reply):
         for tag in ("<iframe", "<svg", "<form action=\"https://example.com", "<details"):
             assert tag not in html
         assert 'id="main">clobber' not in html
+
+
+def test_reply_page_lists_similar_replies(client, replies):
+    earlier = next(r for r in replies if r.proposal_numbers == ("0487",))
+    later = next(r for r in replies if r.proposal_numbers == ("0045",))
+    html = client.get(f"/replies/{later.id}").get_data(as_text=True)
+    assert "相似答复" in html and f"/replies/{earlier.id}" in html
+
+
+def test_search_page_offers_exports_of_the_same_search(client):
+    html = unescape(client.get("/search?q=收悉&year=2023").get_data(as_text=True))
+    assert "/api/export?q=%E6%94%B6%E6%82%89&year=2023&format=csv" in html

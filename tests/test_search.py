@@ -9,7 +9,7 @@ import pytest
 
 from indexer.analysis import fold
 from indexer.errors import IndexerError, QueryError
-from indexer.search import search
+from indexer.search import export, search
 
 
 def ids(results):
@@ -41,6 +41,14 @@ def test_exact_wording_matches_a_substring_scan(index_dir, replies):
         checked += 1
 
 
+def test_traditional_queries_find_simplified_text(index_dir):
+    simplified = {h.id for h in search(index_dir, '"粤港澳大湾区"').hits}
+    assert simplified and {h.id for h in search(index_dir, '"粵港澳大灣區"').hits} == simplified
+    assert {h.id for h in search(index_dir, "粵港澳大灣區").hits} >= simplified
+    hit = search(index_dir, '"粵港澳大灣區"').hits[0]
+    assert any("<mark>粤港澳大湾区</mark>" in s.html for s in hit.snippets)
+
+
 def test_exact_wording_finds_what_word_search_misses(index_dir):
     # 老服 crosses the word boundary of 养老|服务: no word index can ever find it.
     assert search(index_dir, "老服").total == 0
@@ -70,8 +78,8 @@ def test_title_words_rank_first(index_dir, replies):
 
 def test_snippets_mark_matches_and_escape_text(index_dir):
     hit = search(index_dir, '"e站通"').hits[0]
-    assert any("<mark>e站通</mark>" in s for s in hit.snippets)
-    plain = re.sub(r"</?mark>", "", " ".join(hit.snippets))
+    assert any("<mark>e站通</mark>" in s.html for s in hit.snippets)
+    plain = re.sub(r"</?mark>", "", " ".join(s.html for s in hit.snippets))
     assert "<" not in plain
 
 
@@ -154,3 +162,19 @@ def test_bad_parameters_raise_query_error_naming_them(index_dir, kwargs, paramet
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(IndexerError, match="reply-archive index"):
         search(tmp_path, "深港")
+
+
+def test_snippets_name_their_section(index_dir, seed_reply):
+    hit = next(h for h in search(index_dir, '"港人服务中心"').hits if h.id == seed_reply.id)
+    assert [s.section for s in hit.snippets][0] == "一、关于“构筑深港合作共融空间”的建议"
+    opening = next(h for h in search(index_dir, '"回复办理意见如下"').hits if h.id == seed_reply.id)
+    assert opening.snippets[0].section is None  # the opening precedes every section
+
+
+def test_export_returns_every_hit_in_order(index_dir, replies):
+    everything = export(index_dir, "", sort="oldest")
+    assert len(everything) == len(replies)
+    assert [h.date for h in everything] == sorted(h.date for h in everything)
+    assert {h.id for h in export(index_dir, "收悉", filters={"year": ["2023"]})} == {
+        h.id for h in search(index_dir, "收悉", filters={"year": ["2023"]}, per_page=100).hits
+    }

@@ -7,6 +7,7 @@ messages with a non-zero exit status.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import sys
 from dataclasses import asdict
@@ -173,7 +174,8 @@ def search(query: str, index: Path | None, filters: tuple[str, ...], page: int, 
     for hit in results.hits:
         click.echo(f"\n{hit.id}  {hit.title}\n  {hit.department or ''} {hit.session_label or ''} {hit.date or ''}")
         for snippet in hit.snippets:
-            click.echo("  " + snippet.replace("<mark>", "[").replace("</mark>", "]"))
+            text = html.unescape(snippet.html.replace("<mark>", "[").replace("</mark>", "]"))
+            click.echo(f"  {snippet.section or ''} | {text}" if snippet.section else f"  {text}")
 
 
 @cli.command()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from archive.store import find_reply
-from indexer.search import search as run_search
+from indexer.errors import QueryError
+from indexer.search import search as run_search, similar
 
 from . import params
 from .render import labels, metadata_rows, reply_html, warning_text
@@ -21,6 +22,7 @@ def helpers():
         "clear_url": params.clear_url,
         "page_url": params.page_url,
         "with_args": params.with_args,
+        "export_url": params.export_url,
         "labels": labels(),
         "warning_text": warning_text,
     }
@@ -43,7 +45,13 @@ def search():
 def reply(reply_id: str):
     """Show one reply: metadata panel, contents and the typeset text."""
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
-    return render_template("reply.html", reply=record, body=reply_html(record), rows=metadata_rows(record))
+    try:
+        related = similar(current_app.config["INDEX_DIR"], reply_id)
+    except QueryError:
+        related = ()  # a record newer than the index: nothing to compare with yet
+    return render_template(
+        "reply.html", reply=record, body=reply_html(record), rows=metadata_rows(record), similar=related
+    )
 
 
 @bp.get("/help")

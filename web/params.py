@@ -15,14 +15,18 @@ from indexer.search import SearchResults, search
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
 
 
+def filters_from_request() -> dict[str, list[str]]:
+    """Return the facet selections of the current request."""
+    return {name: request.args.getlist(name) for name in FACET_NAMES if request.args.getlist(name)}
+
+
 def search_from_request() -> SearchResults:
     """Run the search the current request's query string describes."""
     args = request.args
-    filters = {name: args.getlist(name) for name in FACET_NAMES if args.getlist(name)}
     return search(
         current_app.config["INDEX_DIR"],
         args.get("q", ""),
-        filters=filters,
+        filters=filters_from_request(),
         page=args.get("page", 1),
         per_page=args.get("per_page", current_app.config["PER_PAGE"]),
         sort=args.get("sort", "relevance"),
@@ -68,3 +72,11 @@ def with_args(**changes: str) -> str:
     for key, value in changes.items():
         args[key] = value
     return search_url(args)
+
+
+def export_url(fmt: str) -> str:
+    """Return the URL exporting every hit of the current search in ``fmt``."""
+    args = _state()
+    args.poplist("per_page")
+    args["format"] = fmt
+    return url_for("api.export", **args.to_dict(flat=False))
