@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from whoosh.query import And, Every, Not, Or, Phrase, Query, Term
+from whoosh.query import And, Every, Not, Or, Query, Term
 from whoosh.query.spans import SpanNear2
 
 import data
@@ -411,13 +411,24 @@ def _needles(node: Node) -> list[str]:
 
 
 def exact_query(phrase: str) -> Query | None:
-    """Return the query matching texts that contain ``phrase`` (already folded)."""
+    """Return the query matching texts that contain ``phrase`` (already folded).
+
+    Bigram tokens sit at their character's position, so the phrase is pinned down by
+    bigrams that cover each of its characters once, at fixed distances: those starting
+    at characters 0, 2, 4 … plus, for an odd length, the last one, one step after the
+    previous. That is half the terms of a phrase of every overlapping bigram, for the
+    same exact match.
+    """
     if not phrase:
         return None
     if len(phrase) == 1:
         return Term(CHAR_FIELD, phrase)
-    grams = [phrase[i : i + 2] for i in range(len(phrase) - 1)]
-    return Term(EXACT_FIELD, grams[0]) if len(grams) == 1 else Phrase(EXACT_FIELD, grams)
+    last = len(phrase) - 2
+    cover = [Term(EXACT_FIELD, phrase[i : i + 2]) for i in range(0, last + 1, 2)]
+    query: Query = cover[0] if len(cover) == 1 else SpanNear2(cover, slop=2, mindist=2)
+    if last % 2:
+        query = SpanNear2([query, Term(EXACT_FIELD, phrase[last : last + 2])], slop=1, mindist=1)
+    return query
 
 
 def _has_words(node: Node | None) -> bool:

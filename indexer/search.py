@@ -1,7 +1,7 @@
 """The search API: the only way the web layer and the CLI reach the index.
 
-Results are plain dataclasses built inside ``with ix.searcher()``: searchers hold open
-files, so no Whoosh object outlives a call.
+Results are plain dataclasses, built while a searcher from the generation's pool is
+held: no Whoosh object leaves this module, and a searcher serves one call at a time.
 
 Facets are counted from per-document value arrays read once per index generation
 (Whoosh's ``groupedby`` costs about 10 µs per matching document). Counting is
@@ -14,9 +14,11 @@ from __future__ import annotations
 import bisect
 import re
 import threading
-from functools import cache
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,9 @@ import data
 
 from .build import current_generation
 from .errors import IndexerError, QueryError
-from .highlight import passages
 from .analysis import fold
-from .query import ScopeFilter, parse_query
+from .highlight import passages
+from .query import ParsedQuery, ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS
 
 MAX_PER_PAGE = 100
@@ -137,6 +139,8 @@ class _FacetArrays:
                 for docnum in reader.postings(facet.name, value).all_ids():
                     per_doc[docnum].append(value)
             self.values[facet.name] = [tuple(v) for v in per_doc]
+        # Sort keys for date order; a reply without a date sorts as the oldest.
+        self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
 
     def matching(self, name: str, selected: set[str], docs: set[int]) -> set[int]:
         """Return the docs among ``docs`` having any of the selected values."""
@@ -152,18 +156,54 @@ class _FacetArrays:
         return counts
 
 
+POOL_SIZE = 8  # idle searchers kept per index generation
+
+
 @dataclass
 class _Entry:
+    """An open index generation: its facet arrays and a pool of idle searchers.
+
+    Opening a searcher maps every segment file (several ms); a pooled one is reused.
+    A searcher serves one call at a time, so threads never share one.
+    """
+
     ix: Index
     generation: int
     arrays: _FacetArrays
+    idle: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    retired: bool = False
+
+    @contextmanager
+    def searcher(self) -> Iterator[Any]:
+        with self.lock:
+            searcher = self.idle.pop() if self.idle else None
+        if searcher is None:
+            searcher = self.ix.searcher()
+        try:
+            yield searcher
+        finally:
+            with self.lock:
+                keep = not self.retired and len(self.idle) < POOL_SIZE
+                if keep:
+                    self.idle.append(searcher)
+            if not keep:
+                searcher.close()
+
+    def retire(self) -> None:
+        """Close the idle searchers; those in use close when they come back."""
+        with self.lock:
+            self.retired = True
+            idle, self.idle = self.idle, []
+        for searcher in idle:
+            searcher.close()
 
 
 class _Cache:
-    """Open indexes and their facet arrays, one entry per index generation folder.
+    """Open index generations, one entry per index folder.
 
-    A build swaps in a new folder; an incremental commit bumps the folder's generation.
-    Either way the next search sees it, without a restart.
+    A build swaps in a new generation folder; an incremental commit bumps the folder's
+    generation. Either way the next search sees it, without a restart.
     """
 
     def __init__(self) -> None:
@@ -171,18 +211,20 @@ class _Cache:
         self._entries: dict[str, _Entry] = {}
 
     def get(self, index_dir: Path) -> _Entry:
+        key = str(Path(index_dir).resolve())
         gen = str(current_generation(index_dir))
         with self._lock:
-            entry = self._entries.get(gen)
+            entry = self._entries.get(key)
             try:
-                if entry is None or entry.ix.latest_generation() != entry.generation:
+                if entry is None or str(Path(entry.ix.storage.folder)) != gen or (
+                    entry.ix.latest_generation() != entry.generation
+                ):
                     ix = whoosh_index.open_dir(gen)
                     with ix.searcher() as searcher:
                         arrays = _FacetArrays(searcher.reader())
-                    entry = _Entry(ix, ix.latest_generation(), arrays)
-                    # Drop entries of generations that a build has since removed.
-                    self._entries = {k: v for k, v in self._entries.items() if Path(k).is_dir()}
-                    self._entries[gen] = entry
+                    if entry is not None:
+                        entry.retire()
+                    entry = self._entries[key] = _Entry(ix, ix.latest_generation(), arrays)
             except (OSError, whoosh_index.EmptyIndexError) as exc:
                 raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None
             return entry
@@ -236,30 +278,28 @@ def search(
     selected, page, per_page = validate(filters, page, per_page, sort)
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
-    with entry.ix.searcher() as searcher:
-        base = _matching(searcher, parsed.query, parsed.scopes)
+    with entry.searcher() as searcher:
+        selection = _select(searcher, entry.arrays, parsed, selected, sort)
         exact_count = None
         if parsed.exact_query is not None:
-            exact_count = len(_matching(searcher, parsed.exact_query, parsed.scopes))
-        allowed = {name: entry.arrays.matching(name, set(values), base) for name, values in selected.items()}
-        final = base.intersection(*allowed.values()) if allowed else base
-        facets = tuple(_facets(entry.arrays, base, allowed, selected))
-        hits: list[Hit] = []
-        if final:
-            results = _ranked(searcher, parsed, final, allowed, sort, limit=page * per_page)
-            needles = (*parsed.terms, *parsed.phrases)
-            for hit in results[(page - 1) * per_page : page * per_page]:
-                display = hit["display"]
-                hits.append(
-                    Hit.from_display(
-                        display,
-                        snippets=_snippets(hit["body"], needles, display.get("sections", ())),
-                        score=None if parsed.is_empty or sort != "relevance" else round(hit.score, 4),
-                    )
+            exact_count = len(_scoped(searcher, set(searcher.docs_for_query(parsed.exact_query)), parsed.scopes))
+        needles = (*parsed.terms, *parsed.phrases)
+        hits = []
+        for docnum in selection.order[(page - 1) * per_page : page * per_page]:
+            stored = searcher.stored_fields(docnum)
+            display = stored["display"]
+            score = selection.scores.get(docnum)
+            hits.append(
+                Hit.from_display(
+                    display,
+                    snippets=_snippets(stored["body"], needles, display.get("sections", ())),
+                    score=None if parsed.is_empty or score is None else round(score, 4),
                 )
+            )
+        facets = tuple(_facets(entry.arrays, selection.base, selection.allowed, selected))
     return SearchResults(
         q=q,
-        total=len(final),
+        total=len(selection.order),
         page=page,
         per_page=per_page,
         sort=sort,
@@ -271,7 +311,7 @@ def search(
             phrases=parsed.phrases,
             segmented=parsed.segmented,
             notice=parsed.notice,
-            word_count=len(base),
+            word_count=len(selection.base),
             exact_count=exact_count,
         ),
     )
@@ -288,14 +328,35 @@ def export(
     selected, _, _ = validate(filters, 1, 1, sort)
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
-    with entry.ix.searcher() as searcher:
-        base = _matching(searcher, parsed.query, parsed.scopes)
-        allowed = {name: entry.arrays.matching(name, set(values), base) for name, values in selected.items()}
-        final = base.intersection(*allowed.values()) if allowed else base
-        if not final:
-            return []
-        results = _ranked(searcher, parsed, final, allowed, sort, limit=None)
-        return [Hit.from_display(hit["display"]) for hit in results]
+    with entry.searcher() as searcher:
+        selection = _select(searcher, entry.arrays, parsed, selected, sort)
+        return [Hit.from_display(searcher.stored_fields(d)["display"]) for d in selection.order]
+
+
+@dataclass
+class _Selection:
+    base: set[int]  # matches of the query, before facet filters
+    allowed: dict[str, set[int]]  # per selected facet, the base docs it lets through
+    order: list[int]  # the final docs, in the requested order
+    scores: dict[int, float]
+
+
+def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict, sort: str) -> _Selection:
+    """Evaluate the query once: every match, scored, then facet filters and order.
+
+    One pass over the index gives both the facet counts' base set and the ranking, so
+    an expensive query (a long exact phrase) is matched once, not twice.
+    """
+    results = searcher.search(parsed.query, limit=None, scored=sort == "relevance" and not parsed.is_empty)
+    ranked = list(results.items())
+    base = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes)
+    allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
+    final = base.intersection(*allowed.values()) if allowed else base
+    if sort == "relevance":
+        order = [d for d, _ in ranked if d in final]
+    else:
+        order = sorted(final, key=lambda d: (arrays.dates[d], d), reverse=sort == "newest")
+    return _Selection(base=base, allowed=allowed, order=order, scores=dict(ranked))
 
 
 def similar(index_dir: Path, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...]:
@@ -308,7 +369,7 @@ def similar(index_dir: Path, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...
     :raise QueryError: when no reply has this id.
     """
     entry = _cache.get(Path(index_dir))
-    with entry.ix.searcher() as searcher:
+    with entry.searcher() as searcher:
         docnum = searcher.document_number(id=reply_id)
         if docnum is None:
             raise QueryError("id", f"no reply with id {reply_id!r}")
@@ -358,15 +419,6 @@ def substance(body: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(body) if s.strip() and not any(c in s for c in cues)]
 
 
-def _ranked(searcher, parsed, final: set[int], allowed: dict, sort: str, limit: int | None):
-    """Run the scoring search over the final document set."""
-    kwargs: dict[str, Any] = {"filter": final if (allowed or parsed.scopes) else None, "limit": limit}
-    if sort != "relevance":
-        kwargs["sortedby"] = "date"
-        kwargs["reverse"] = sort == "newest"
-    return searcher.search(parsed.query, **kwargs)
-
-
 def _facets(arrays: _FacetArrays, base: set[int], allowed: dict[str, set[int]], selected: dict):
     """Yield the facets, each counted over the docs that pass every *other* facet."""
     for facet in FACETS:
@@ -395,9 +447,8 @@ def _snippets(body: str, needles, sections) -> tuple[Snippet, ...]:
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
 
 
-def _matching(searcher, query, scopes: tuple[ScopeFilter, ...]) -> set[int]:
-    """Return the documents matching a query and its same-sentence/paragraph scopes."""
-    docs = set(searcher.docs_for_query(query))
+def _scoped(searcher, docs: set[int], scopes: tuple[ScopeFilter, ...]) -> set[int]:
+    """Keep the documents that satisfy every same-sentence/paragraph scope."""
     for scope in scopes:
         docs = {d for d in docs if in_one_scope(searcher.stored_fields(d)["body"], scope)}
     return docs

@@ -178,3 +178,13 @@ def test_export_returns_every_hit_in_order(index_dir, replies):
     assert {h.id for h in export(index_dir, "收悉", filters={"year": ["2023"]})} == {
         h.id for h in search(index_dir, "收悉", filters={"year": ["2023"]}, per_page=100).hits
     }
+
+
+def test_concurrent_searches_from_the_searcher_pool_agree(index_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ['"现答复如下"', "养老 托育", "深港", '"会办单位"', "", "收悉"] * 8
+    expected = {q: [h.id for h in search(index_dir, q).hits] for q in set(queries)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda q: (q, [h.id for h in search(index_dir, q).hits]), queries))
+    assert all(ids == expected[q] for q, ids in got)
