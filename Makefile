@@ -8,7 +8,7 @@ ARCHIVE ?= var/archive
 INDEX ?= var/index
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test install chromium clean
+.PHONY: serve test install chromium clean recall bench-words
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -33,6 +33,15 @@ serve: install
 ## test: the whole suite, browser tests included (Debian's chromium, driven by Playwright)
 test: $(VENV)/.test-deps chromium
 	$(BIN)/python -m pytest
+
+## recall: exact-wording recall and precision against a substring scan (real prose from
+## ../shared/corpus when present, the bundled archive otherwise), with latency and size
+recall: install
+	$(BIN)/python -m bench.recall
+
+## bench-words: precise-only versus sub-word indexing for word search, measured
+bench-words: install
+	$(BIN)/python -m bench.words
 
 # Browser tests use the system's Chromium, never a downloaded browser build.
 chromium:

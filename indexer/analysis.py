@@ -88,8 +88,23 @@ def segment(text: str) -> list[tuple[str, int, int]]:
     return [tok for tok in segmenter().tokenize(to_simplified(text)) if _is_word(tok[0])]
 
 
-class WordTokenizer(Tokenizer):
-    """jieba words with ordinal positions and true character offsets."""
+class _Tokenizer(Tokenizer):
+    """A tokenizer whose settings are its attributes: equal when they are equal."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+
+class WordTokenizer(_Tokenizer):
+    """jieba words with ordinal positions and true character offsets.
+
+    :param subwords: at index time, also emit the dictionary sub-words of words longer
+        than two characters at their word's position (jieba's search mode). Queries
+        always use precise words.
+    """
+
+    def __init__(self, subwords: bool = True) -> None:
+        self.subwords = subwords
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -106,7 +121,7 @@ class WordTokenizer(Tokenizer):
         freq = segmenter().FREQ
         for pos, (word, start, end) in enumerate(segment(value), start_pos):
             pieces = [(word, start, end)]
-            if mode != "query" and len(word) > 2:
+            if self.subwords and mode != "query" and len(word) > 2:
                 pieces = [
                     (word[i : i + n], start + i, start + i + n)
                     for n in (2, 3)
@@ -127,14 +142,11 @@ class WordTokenizer(Tokenizer):
                 yield token
 
 
-class NgramTokenizer(Tokenizer):
+class NgramTokenizer(_Tokenizer):
     """Overlapping character n-grams of the folded text, positioned by character."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, NgramTokenizer) and other.size == self.size
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -156,9 +168,9 @@ class NgramTokenizer(Tokenizer):
             yield token
 
 
-def word_analyzer():
+def word_analyzer(*, subwords: bool = True):
     """Return the analyzer of the word fields (title, headings, body)."""
-    return WordTokenizer() | LowercaseFilter()
+    return WordTokenizer(subwords) | LowercaseFilter()
 
 
 def ngram_analyzer(size: int):
@@ -177,7 +189,9 @@ def _fold_table() -> dict[int, int | None]:
         table[ord(ch)] = None
     for code in range(0x2000, 0x200C):
         table[code] = None
-    table[ord("○")] = ord("〇")  # U+25CB written for the numeral zero
+    # Zero in Chinese-numeral dates is written 〇, ○ (U+25CB) or 零: 二〇二二 = 二零二二.
+    table[ord("○")] = ord("〇")
+    table[ord("零")] = ord("〇")
     return table
 
 
@@ -189,7 +203,7 @@ def fold(text: str) -> str:
 
     Traditional characters become simplified, whitespace is removed (PDF extraction puts spaces where the document had none),
     full-width ASCII forms (digits, letters, ，；：（）…) become half-width, Latin letters
-    lower case, and ○ becomes 〇. The same folding is applied to documents and queries, so exact search compares
+    lower case, and ○ and 零 become 〇. The same folding is applied to documents and queries, so exact search compares
     like with like.
     """
     return to_simplified(text).translate(_FOLD)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.fields import Schema
 
 from archive.model import Reply
 
@@ -119,6 +120,7 @@ def build_index(
     *,
     fingerprint: Callable[[], str | None] | None = None,
     aliases: Mapping[str, Sequence[str]] | None = None,
+    schema: Schema | None = None,
     limitmb: int = 128,
 ) -> int:
     """Build a new index generation from ``replies`` and make it current.
@@ -127,6 +129,7 @@ def build_index(
         state they came from (or None when they are not a faithful copy), kept with the
         generation so that :func:`index_fingerprint` can tell if it is up to date.
     :param aliases: department names by canonical name (see :func:`reply_to_doc`).
+    :param schema: a variant of :func:`build_schema` (benchmarks compare analyses).
     :return: the number of records indexed.
     :raise IndexerError: when another build holds the lock.
     """
@@ -137,7 +140,7 @@ def build_index(
         gen = index_dir / f"{_GEN_PREFIX}{time.time_ns()}"
         gen.mkdir()
         try:
-            ix = whoosh_index.create_in(str(gen), build_schema())
+            ix = whoosh_index.create_in(str(gen), schema or build_schema())
             count = 0
             with ix.writer(limitmb=limitmb) as writer:
                 for reply in replies:

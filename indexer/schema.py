@@ -33,15 +33,23 @@ FACETS: tuple[FacetSpec, ...] = (
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 
+# Bump whenever fields or analysis change: an index built by another version is stale
+# and `reply-archive index` rebuilds it.
+INDEX_VERSION = 3
+
 # BM25F field weights: a word in the title says more about a reply than one in its body.
 WORD_FIELDS = {"title": 3.0, "proposal_title": 2.5, "headings": 2.0, "body": 1.0}
 EXACT_FIELD = "exact"  # character bigrams, phrase positions
 CHAR_FIELD = "chars"  # single characters, for one-character exact queries
 
 
-def build_schema() -> Schema:
-    """Return the index schema, facet fields derived from :data:`FACETS`."""
-    words = word_analyzer()
+def build_schema(*, subwords: bool = True) -> Schema:
+    """Return the index schema, facet fields derived from :data:`FACETS`.
+
+    :param subwords: index the dictionary sub-words of long words too (the measured
+        default, see BENCHMARKS.md); False gives precise words only.
+    """
+    words = word_analyzer(subwords=subwords)
     fields = {
         "id": ID(stored=True, unique=True),
         "display": STORED,  # what a hit shows, so search never reads the archive
