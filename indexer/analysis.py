@@ -9,8 +9,8 @@ Two analyses serve two needs:
 * **Words.** jieba's precise segmentation with the domain dictionary. Positions are word
   ordinals (jieba's stock Whoosh analyzer uses character offsets, which breaks every
   phrase query); character offsets are true offsets into the text. At index time the
-  dictionary sub-words of long words are stacked at their word's position (search mode,
-  for recall: 粤港澳大湾区 also indexes 大湾区); queries use precise mode only.
+  dictionary sub-words of long words are stacked at their word's position (like jieba's
+  search mode, for recall: 粤港澳大湾区 also indexes 大湾区); queries use precise mode only.
 * **Characters.** Overlapping character bigrams over the *folded* text (see
   :func:`fold`), positioned by character index, so that a phrase of bigrams matches
   exactly the texts that contain the folded query as a substring, whatever jieba would
@@ -40,6 +40,9 @@ _lock = threading.Lock()
 _segmenter: jieba.Tokenizer | None = None
 
 
+USER_DICT = ("dict", "userdict.txt")
+
+
 def segmenter() -> jieba.Tokenizer:
     """Return the shared jieba segmenter with the domain dictionary loaded."""
     global _segmenter
@@ -52,7 +55,7 @@ def segmenter() -> jieba.Tokenizer:
                 seg.tmp_dir = os.path.join(tempfile.gettempdir(), f"reply-archive-{os.getuid()}")
                 os.makedirs(seg.tmp_dir, exist_ok=True)
                 seg.initialize()
-                with data.path("dict", "userdict.txt").open("rb") as fh:
+                with data.path(*USER_DICT).open("rb") as fh:
                     seg.load_userdict(fh)
                 _segmenter = seg
     return _segmenter
@@ -122,10 +125,11 @@ class WordTokenizer(_Tokenizer):
         for pos, (word, start, end) in enumerate(segment(value), start_pos):
             pieces = [(word, start, end)]
             if self.subwords and mode != "query" and len(word) > 2:
+                # Every dictionary word inside a longer one (jieba's search mode stops at
+                # three characters, so 家庭医生 inside 家庭医生签约 would be lost).
                 pieces = [
                     (word[i : i + n], start + i, start + i + n)
-                    for n in (2, 3)
-                    if len(word) > n
+                    for n in range(2, len(word))
                     for i in range(len(word) - n + 1)
                     if freq.get(word[i : i + n])
                 ] + pieces

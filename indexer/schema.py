@@ -6,11 +6,14 @@ template or view keeps a second list.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import ngram_analyzer, word_analyzer
+import data
+
+from .analysis import USER_DICT, ngram_analyzer, word_analyzer
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,16 @@ FACETS: tuple[FacetSpec, ...] = (
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 
-# Bump whenever fields or analysis change: an index built by another version is stale
-# and `reply-archive index` rebuilds it.
-INDEX_VERSION = 3
+# Bump whenever fields or analysis code change: an index built by another version is
+# stale and `reply-archive index` rebuilds it.
+INDEX_VERSION = 4
+
+
+def index_signature() -> str:
+    """Return what an index's words depend on besides the records: the index format
+    version and the user dictionary, so that editing the dictionary makes it stale."""
+    digest = hashlib.sha256(data.path(*USER_DICT).read_bytes()).hexdigest()[:16]
+    return f"{INDEX_VERSION}:{digest}"
 
 # BM25F field weights: a word in the title says more about a reply than one in its body.
 WORD_FIELDS = {"title": 3.0, "proposal_title": 2.5, "headings": 2.0, "body": 1.0}

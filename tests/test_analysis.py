@@ -74,3 +74,9 @@ def test_traditional_characters_fold_to_simplified_keeping_offsets():
     folded, offsets = fold_with_offsets("頭髮 發展")
     assert folded == "头发发展" and offsets == [0, 1, 3, 4]
     assert [w for w, _, _ in segment("粵港澳大灣區發展")] == ["粤港澳大湾区", "发展"]
+
+
+def test_dictionary_words_of_any_length_inside_longer_words_are_indexed():
+    # 家庭医生签约 is one dictionary word; jieba's search mode would stop at 3 characters.
+    got = {t[0] for t in tokens(word_analyzer(), "推进家庭医生签约服务")}
+    assert {"家庭医生签约", "家庭医生", "签约"} <= got

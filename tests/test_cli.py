@@ -66,3 +66,14 @@ def test_environment_variables_choose_the_folders(tmp_path, monkeypatch):
 def test_search_with_a_bad_filter_says_which(tmp_path):
     result = CliRunner().invoke(cli, ["search", "x", "-f", "nonsense", "--index", str(tmp_path)])
     assert result.exit_code == 2 and "FACET=VALUE" in result.output
+
+
+def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, monkeypatch):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    run("ingest", SEED, "--archive", archive)
+    run("index", "--archive", archive, "--index", index)
+    assert "up to date" in run("index", "--archive", archive, "--index", index).output
+    monkeypatch.setattr("web.cli.index_signature", lambda: "other-dictionary")
+    assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
+    monkeypatch.setattr("web.cli.department_names", lambda: {"X": ("X", "Y")})
+    assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output

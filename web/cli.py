@@ -22,7 +22,7 @@ from archive.store import fingerprint, iter_replies
 from archive.tables import department_names
 from indexer.build import build_index, index_fingerprint
 from indexer.errors import IndexerError
-from indexer.schema import INDEX_VERSION
+from indexer.schema import index_signature
 from indexer.search import search as run_search
 
 from . import config
@@ -129,9 +129,9 @@ def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> tupl
         skipped as malformed.
     """
     aliases = department_names()
-    # The alias table is indexed with the records and the index format is the code's:
-    # a change to either makes the index stale, like a change to the archive.
-    state = f"{INDEX_VERSION}\n{fingerprint(archive)}\n{sorted(aliases.items())}"
+    # The alias table is indexed with the records, and the words depend on the index
+    # format and the dictionary: a change to any makes the index stale.
+    state = f"{index_signature()}\n{fingerprint(archive)}\n{sorted(aliases.items())}"
     digest = hashlib.sha256(state.encode()).hexdigest()
     if not rebuild and index_fingerprint(index) == digest:
         return None, []
