@@ -18,6 +18,9 @@ import data
 from archive.ingest import ingest
 from archive.model import Reply
 from archive.store import iter_replies
+from indexer.analysis import SEPARATOR, fold
+
+from .machine import describe_machine
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 MIN_PARAGRAPH = 40  # shorter lines of the reports are headings and list stubs
@@ -56,3 +59,17 @@ def bundled_records() -> list[Reply]:
         ingest([data.path("seed")], Path(tmp))
         ingest([data.path("samples")], Path(tmp), sample=True)
         return list(iter_replies(Path(tmp)))
+
+
+def searchable_text(reply: Reply) -> str:
+    """Return what the exact field indexes for a reply, folded: a scan's haystack."""
+    return fold(SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, reply.body))))
+
+
+def load() -> tuple[list[Reply], dict[str, str]]:
+    """Load the benchmark records, print where they came from and on what machine, and
+    return them with their searchable text by id."""
+    records, origin = paragraph_records()
+    print(f"corpus: {origin}")
+    print(describe_machine())
+    return records, {r.id: searchable_text(r) for r in records}

@@ -27,16 +27,10 @@ from indexer.build import build_index, current_generation, reply_to_doc
 from indexer.schema import CHAR_FIELD, EXACT_FIELD, build_schema
 from indexer.search import export, search
 
-from .corpus import paragraph_records
-from .machine import describe_machine
+from .corpus import load
 
 _PUNCT = re.compile(r"[，。、；：！？“”‘’（）《》—…,.;:!?()\s]")
 _QUOTES = ('"', '"'), ("“", "”"), ("「", "」")
-
-
-def searchable_text(reply: Reply) -> str:
-    """Return what the exact field indexes for a reply, folded: the scan's haystack."""
-    return fold(SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, reply.body))))
 
 
 def sample_needles(texts: list[str], count: int, rng: random.Random) -> list[str]:
@@ -90,10 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20220030, help="random seed")
     args = parser.parse_args(argv)
 
-    records, origin = paragraph_records()
-    texts = {r.id: searchable_text(r) for r in records}
-    print(f"corpus: {origin}")
-    print(describe_machine())
+    records, texts = load()
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         started = time.perf_counter()

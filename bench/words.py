@@ -25,9 +25,8 @@ from indexer.query import synonyms
 from indexer.schema import build_schema
 from indexer.search import export
 
-from .corpus import paragraph_records
-from .machine import describe_machine
-from .recall import index_size, searchable_text
+from .corpus import load
+from .recall import index_size
 
 
 def sample_words(texts: list[str], count: int, rng: random.Random) -> list[str]:
@@ -47,10 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--words", type=int, default=300, help="words to sample (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
     args = parser.parse_args(argv)
-    records, origin = paragraph_records()
-    texts = {r.id: searchable_text(r) for r in records}
-    print(f"corpus: {origin}")
-    print(describe_machine())
+    records, texts = load()
     words = sample_words([f"{r.title}\n{r.body}" for r in records], args.words, random.Random(args.seed))
     truth = {w: {rid for rid, text in texts.items() if fold(w) in text} for w in words}
     print(f"queries: {len(words)} one-word queries (half frequency-weighted), seed {args.seed}")
