@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date as _date
 
@@ -79,22 +80,32 @@ class _Header:
     signer: str | None = None
 
 
-def parse_reply(text: str, *, source: Source, sample: bool = False) -> Reply:
+def parse_reply(
+    text: str, *, source: Source, sample: bool = False, metadata: Mapping[str, str] | None = None
+) -> Reply:
     """Parse a raw reply text (any cleaning state) into a record.
 
     :param source: provenance of the text; its ``file`` names the record in errors.
+    :param metadata: fields a web page states outside the text, from its metadata table
+        (``文号``, ``成文日期``, ``索引号``, ``主题分类``, ``发布日期``…); the text wins
+        where both state a field.
     :raise ParseError: when the text has no Chinese content or no recognisable title.
     """
     if not has_cjk(text):
         raise ParseError(source.file, "no Chinese text found (empty, binary or wrongly decoded file?)")
     paragraphs = clean_text(text)
     header, title, rest = _split_title(paragraphs, source.file)
+    metadata = metadata or {}
+    if header.doc_number is None and metadata.get("文号"):
+        _read_header_line(metadata["文号"], header)
     warnings: list[str] = []
 
     salutation = rest[0] if rest and _is_salutation(rest[0]) else None
     body_start = 1 if salutation else 0
     opening = rest[body_start] if len(rest) > body_start else ""
     department_raw, date_info = _signature(rest)
+    if date_info is None and metadata.get("成文日期"):
+        date_info = parse_date(metadata["成文日期"])
     lead = "\n".join(rest[: body_start + 2])  # salutation, opening and the paragraph after it
 
     doc_kind = next((kind for suffix, kind in _DOC_KINDS if suffix in title[-6:]), None)

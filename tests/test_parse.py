@@ -744,3 +744,12 @@ def test_sample_npc_reply_last_section_stops_at_closing():
     last = reply.sections[-1].text
     assert "感谢各位代表" not in last and "抄送" not in last and "青溪市发展和改革委员会\n" not in last
     assert last.endswith("及时协调解决企业发展中的困难和问题。")
+
+
+def test_page_metadata_fills_what_the_text_does_not_state():
+    text = "关于市政协十二届二次会议第0045号提案的答复\n\n王一帆委员：\n\n您提出的提案收悉。现答复如下：\n\n此复。\n\n青溪市教育局"
+    source = Source(file="page.html", format="html", sha256="0" * 64, parser_version="test")
+    reply = parse_reply(text, source=source, metadata={"文号": "青教提函[2023]28号", "成文日期": "2023年6月28日"})
+    assert reply.doc_number == "青教提函〔2023〕28号" and reply.date == "2023-06-28"
+    stated = parse_reply(text + "\n\n2023年7月1日", source=source, metadata={"成文日期": "2023年6月28日"})
+    assert stated.date == "2023-07-01"  # the text wins
