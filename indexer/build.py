@@ -33,7 +33,9 @@ _FINGERPRINT = "archive.fingerprint"
 
 def facet_values(reply: Reply, attr: str) -> list[str]:
     """Return a record's values for one facet attribute as strings (none when empty)."""
-    value = getattr(reply, attr)
+    value: Any = reply
+    for name in attr.split("."):
+        value = getattr(value, name)
     values = value if isinstance(value, (list, tuple)) else [value]
     return [str(v) for v in values if v not in (None, "")]
 
@@ -64,7 +66,7 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
         "department_names": "\n".join(dict.fromkeys(n for n in names if n)),
         "proposers": _keywords(reply.proposers),
         "numbers": _keywords(reply.proposal_numbers),
-        "topics": _keywords(reply.topics),
+        "commitments": "yes" if reply.commitments else "",
         "display": {
             "id": reply.id,
             "title": reply.title,
@@ -81,6 +83,7 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
             "topic": reply.topic,
             "result_category": reply.result_category,
             "sections": _section_starts(reply),
+            "commitments": [[c.text, c.cue, c.target_year] for c in reply.commitments],
         },
     }
     for facet in FACETS:

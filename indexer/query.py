@@ -384,7 +384,7 @@ class _Builder:
                 last = first + MAX_YEAR_SPAN
             return Or([Term("year", str(y)) for y in range(first, last + 1)])
         if name == "topic":
-            return Or([Term("topic", value), Term("topics", value)])
+            return Or([Term("topic", value), Term("subtopic", value)])
         field_name = {"proposer": "proposers", "number": "numbers", "session": "session"}[name]
         return Term(field_name, value)
 

@@ -24,21 +24,28 @@ class FacetSpec:
     """
 
     name: str
-    attr: str
-    order: str = "count"  # count: most frequent first; value_desc: newest year first
+    attr: str  # a Reply attribute, dotted for a nested one (assembly.level)
+    order: str = "count"  # count: most frequent first; value_desc / value_asc: by value
+    ranges: bool = False  # a selected value may be a range, 2019-2022
 
 
 FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("session", "session_label"),
     FacetSpec("department", "department"),
     FacetSpec("topic", "topic"),
-    FacetSpec("year", "year", order="value_desc"),
+    FacetSpec("subtopic", "topics"),
+    FacetSpec("year", "year", order="value_desc", ranges=True),
+    FacetSpec("result", "result_category", order="value_asc"),
+    FacetSpec("role", "department_role"),
+    FacetSpec("proposer_kind", "proposer_kind"),
+    FacetSpec("channel", "channel"),
+    FacetSpec("assembly_level", "assembly.level"),
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 
 def index_signature() -> str:
@@ -69,9 +76,10 @@ def build_schema(*, subwords: bool = True) -> Schema:
     }
     for name, boost in WORD_FIELDS.items():
         fields[name] = TEXT(analyzer=words, stored=(name == "body"), field_boost=boost, multitoken_query="and")
-    # Targets of the query language's field prefixes (department: proposer: number: topic:).
+    # Targets of the query language's field prefixes (department: proposer: number:),
+    # and a marker of the replies that make commitments.
     fields["department_names"] = TEXT(analyzer=words)
-    for name in ("proposers", "numbers", "topics"):
+    for name in ("proposers", "numbers", "commitments"):
         fields[name] = KEYWORD(commas=True, scorable=False, lowercase=False)
     for facet in FACETS:
         fields[facet.name] = KEYWORD(commas=True, scorable=False, lowercase=False)

@@ -33,10 +33,10 @@ from .errors import IndexerError, QueryError
 from .analysis import fold
 from .highlight import passages
 from .query import ParsedQuery, ScopeFilter, parse_query
-from .schema import FACET_NAMES, FACETS
+from .schema import FACET_NAMES, FACETS, FacetSpec
 
 MAX_PER_PAGE = 100
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "number")
 
 
 @dataclass(frozen=True)
@@ -126,26 +126,41 @@ class SearchResults:
         return max(1, -(-self.total // self.per_page))
 
 
+_RANGE = re.compile(r"^(\d{1,4})-(\d{1,4})$")
+
+
 class _FacetArrays:
-    """Per-document facet values of one index generation, read from its postings."""
+    """Per-document facet values of one index generation, read from its postings.
+
+    Also the per-document sort keys (date, first proposal number) and the marker of
+    replies with commitments, so that filtering, counting and ordering never touch
+    stored documents.
+    """
 
     def __init__(self, reader) -> None:
-        size = reader.doc_count_all()
-        self.values: dict[str, list[tuple[str, ...]]] = {}
-        for facet in FACETS:
-            per_doc: list[list[str]] = [[] for _ in range(size)]
-            for term in reader.lexicon(facet.name):
-                value = term.decode("utf-8")
-                for docnum in reader.postings(facet.name, value).all_ids():
-                    per_doc[docnum].append(value)
-            self.values[facet.name] = [tuple(v) for v in per_doc]
-        # Sort keys for date order; a reply without a date sorts as the oldest.
+        self.size = reader.doc_count_all()
+        self.values: dict[str, list[tuple[str, ...]]] = {
+            name: self._read(reader, name) for name in (*FACET_NAMES, "numbers", "commitments")
+        }
+        # A reply without a date sorts as the oldest, one without a number last.
         self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
+        self.numbers: list[tuple[int, str]] = [
+            (int(v[0]), v[0]) if v and v[0].isdigit() else (10**12, "") for v in self.values["numbers"]
+        ]
+
+    def _read(self, reader, field: str) -> list[tuple[str, ...]]:
+        per_doc: list[list[str]] = [[] for _ in range(self.size)]
+        for term in reader.lexicon(field):
+            value = term.decode("utf-8")
+            for docnum in reader.postings(field, value).all_ids():
+                per_doc[docnum].append(value)
+        return [tuple(v) for v in per_doc]
 
     def matching(self, name: str, selected: set[str], docs: set[int]) -> set[int]:
-        """Return the docs among ``docs`` having any of the selected values."""
+        """Return the docs among ``docs`` having any of the selected values (or ranges)."""
         column = self.values[name]
-        return {d for d in docs if selected.intersection(column[d])}
+        ranges = [_bounds(v) for v in selected if _RANGE.match(v)] if _spec(name).ranges else []
+        return {d for d in docs if selected.intersection(column[d]) or _in_ranges(column[d], ranges)}
 
     def count(self, name: str, docs: set[int]) -> Counter[str]:
         """Count the values of a facet over ``docs``."""
@@ -154,6 +169,19 @@ class _FacetArrays:
         for d in docs:
             counts.update(column[d])
         return counts
+
+
+def _spec(name: str) -> FacetSpec:
+    return next(f for f in FACETS if f.name == name)
+
+
+def _bounds(value: str) -> tuple[int, int]:
+    low, high = (int(x) for x in _RANGE.match(value).groups())
+    return min(low, high), max(low, high)
+
+
+def _in_ranges(values: tuple[str, ...], ranges: list[tuple[int, int]]) -> bool:
+    return any(v.isdigit() and low <= int(v) <= high for v in values for low, high in ranges)
 
 
 POOL_SIZE = 8  # idle searchers kept per index generation
@@ -333,6 +361,84 @@ def export(
         return [Hit.from_display(searcher.stored_fields(d)["display"]) for d in selection.order]
 
 
+@dataclass(frozen=True)
+class Statistics:
+    """Counts over every reply a search selects (facet filters included)."""
+
+    total: int
+    by_year: tuple[tuple[str, int], ...]  # oldest first
+    by_department: tuple[tuple[str, int], ...]  # most replies first
+    by_topic: tuple[tuple[str, int], ...]
+    # For each department: replies by result category (A-D, "" for unmarked).
+    results_by_department: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+
+
+def statistics(
+    index_dir: Path, q: str = "", *, filters: dict[str, list[str]] | None = None, top: int = 30
+) -> Statistics:
+    """Count the replies a search selects by year, department, topic and result.
+
+    :param top: how many departments to list (the most answering first).
+    """
+    selected, _, _ = validate(filters, 1, 1, "oldest")
+    entry = _cache.get(Path(index_dir))
+    parsed = parse_query(q)
+    with entry.searcher() as searcher:
+        final = set(_select(searcher, entry.arrays, parsed, selected, "oldest").order)
+    arrays = entry.arrays
+    departments = _ordered(arrays.count("department", final), "count")[:top]
+    results = arrays.values["result"]
+    by_result: dict[str, Counter[str]] = {name: Counter() for name, _ in departments}
+    for d in final:
+        for name in arrays.values["department"][d]:
+            if name in by_result:
+                by_result[name].update(results[d] or ("",))
+    return Statistics(
+        total=len(final),
+        by_year=tuple(_ordered(arrays.count("year", final), "value_asc")),
+        by_department=tuple(departments),
+        by_topic=tuple(_ordered(arrays.count("topic", final), "count")),
+        results_by_department=tuple(
+            (name, tuple(sorted(by_result[name].items()))) for name, _ in departments
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CommitmentEntry:
+    """One reply's commitments, for the commitments view."""
+
+    hit: Hit
+    commitments: tuple[tuple[str, str, int | None], ...]  # text, cue, target year
+
+
+def commitments(
+    index_dir: Path,
+    q: str = "",
+    *,
+    filters: dict[str, list[str]] | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[int, tuple[CommitmentEntry, ...]]:
+    """Return the replies a search selects that make commitments, newest first.
+
+    :return: how many such replies there are, and one page of them.
+    """
+    selected, page, per_page = validate(filters, page, per_page, "newest")
+    entry = _cache.get(Path(index_dir))
+    parsed = parse_query(q)
+    with entry.searcher() as searcher:
+        order = _select(searcher, entry.arrays, parsed, selected, "newest").order
+        promising = [d for d in order if entry.arrays.values["commitments"][d]]
+        found = []
+        for docnum in promising[(page - 1) * per_page : page * per_page]:
+            display = searcher.stored_fields(docnum)["display"]
+            found.append(
+                CommitmentEntry(Hit.from_display(display), tuple(tuple(c) for c in display.get("commitments", ())))
+            )
+    return len(promising), tuple(found)
+
+
 @dataclass
 class _Selection:
     base: set[int]  # matches of the query, before facet filters
@@ -354,6 +460,8 @@ def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict,
     final = base.intersection(*allowed.values()) if allowed else base
     if sort == "relevance":
         order = [d for d, _ in ranked if d in final]
+    elif sort == "number":
+        order = sorted(final, key=lambda d: (arrays.numbers[d], d))
     else:
         order = sorted(final, key=lambda d: (arrays.dates[d], d), reverse=sort == "newest")
     return _Selection(base=base, allowed=allowed, order=order, scores=dict(ranked))
@@ -426,11 +534,16 @@ def _facets(arrays: _FacetArrays, base: set[int], allowed: dict[str, set[int]], 
         pool = base.intersection(*others) if others else base
         counts = arrays.count(facet.name, pool)
         chosen = selected.get(facet.name, ())
+        ranges = [_bounds(v) for v in chosen if facet.ranges and _RANGE.match(v)]
         for value in chosen:
-            counts.setdefault(value, 0)  # a selected value stays visible at 0
+            if not (facet.ranges and _RANGE.match(value)):
+                counts.setdefault(value, 0)  # a selected value stays visible at 0
         yield Facet(
             name=facet.name,
-            values=tuple(FacetValue(value, n, value in chosen) for value, n in _ordered(counts, facet.order)),
+            values=tuple(
+                FacetValue(value, n, value in chosen or _in_ranges((value,), ranges))
+                for value, n in _ordered(counts, facet.order)
+            ),
         )
 
 
@@ -461,8 +574,8 @@ def in_one_scope(body: str, scope: ScopeFilter) -> bool:
 
 
 def _ordered(counts: Counter[str], order: str) -> list[tuple[str, int]]:
-    if order == "value_desc":
-        return sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+    if order in ("value_desc", "value_asc"):
+        return sorted(counts.items(), key=lambda kv: kv[0], reverse=order == "value_desc")
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
