@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from html import escape
+from html import escape, unescape
 
 from .analysis import fold, fold_with_offsets
 
@@ -86,3 +86,32 @@ def passages(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 
 def _clip(text: str, start: int, width: int) -> str:
     piece = text[start : start + width].replace("\n", " ")
     return piece + ("…" if start + width < len(text) else "")
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def mark_html(html: str, needles: Iterable[str]) -> tuple[str, int]:
+    """Mark the needles in the text of trusted, well-formed HTML.
+
+    Only text between tags is touched; each match becomes ``<mark id="m-N">`` so that a
+    page can move from one match to the next.
+
+    :return: the marked HTML and the number of matches.
+    """
+    needles = [n for n in needles if n]
+    if not needles:
+        return html, 0
+    out, count = [], 0
+    for piece in _TAG.split(html):
+        if not piece or piece.startswith("<"):
+            out.append(piece)
+            continue
+        text = unescape(piece)
+        spans = match_spans(text, needles)
+        marked = mark(text, spans)
+        for _ in spans:
+            count += 1
+            marked = marked.replace("<mark>", f'<mark id="m-{count}">', 1)
+        out.append(marked)
+    return "".join(out), count

@@ -345,6 +345,12 @@ def search(
     )
 
 
+def needles(q: str) -> tuple[str, ...]:
+    """Return what a query asks to see marked in a reply: its words and exact phrases."""
+    parsed = parse_query(q)
+    return (*parsed.terms, *parsed.phrases)
+
+
 def export(
     index_dir: Path,
     q: str = "",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from archive.store import find_reply
 from indexer.errors import QueryError
-from indexer.search import Hit, export as export_hits, similar as similar_hits
+from indexer.search import Hit, export as export_hits, similar as similar_hits, statistics
 
 from .params import filters_from_request, search_from_request
 
@@ -71,10 +71,10 @@ EXPORT_COLUMNS = ("id", "title", "proposal_title", "proposal_numbers", "session_
 
 @bp.get("/export")
 def export():
-    """Return every hit of a search (no cap) as JSON Lines or CSV (UTF-8 with BOM)."""
+    """Return every hit of a search (no cap) as JSON Lines, CSV (UTF-8 with BOM) or RIS."""
     fmt = request.args.get("format", "jsonl")
-    if fmt not in ("jsonl", "csv"):
-        raise QueryError("format", "must be jsonl or csv")
+    if fmt not in _FORMATS:
+        raise QueryError("format", f"must be one of {', '.join(_FORMATS)}")
     hits = export_hits(
         current_app.config["INDEX_DIR"],
         request.args.get("q", ""),
@@ -82,13 +82,12 @@ def export():
         sort=request.args.get("sort", "relevance"),
     )
     rows = [_export_row(hit) for hit in hits]
-    body = _csv(rows) if fmt == "csv" else _jsonl(rows)
-    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f"attachment; filename=replies.{fmt}"},
-    )
+    writer, mimetype = _FORMATS[fmt]
+    return _download(writer(rows, EXPORT_COLUMNS), mimetype, f"replies.{fmt}")
+
+
+def _download(body: Iterable[str], mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def _export_row(hit: Hit) -> dict:
@@ -98,20 +97,70 @@ def _export_row(hit: Hit) -> dict:
     return row
 
 
-def _jsonl(rows: Iterable[dict]) -> Iterator[str]:
+def _jsonl(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
     for row in rows:
-        yield json.dumps(row, ensure_ascii=False) + "\n"
+        yield json.dumps({k: row.get(k) for k in columns}, ensure_ascii=False) + "\n"
 
 
-def _csv(rows: Iterable[dict]) -> Iterator[str]:
+def _csv(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
     # The byte-order mark makes Excel open the file as UTF-8 rather than the locale's GBK.
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow(["、".join(v) if isinstance(v, (list, tuple)) else ("" if v is None else v) for v in map(row.get, EXPORT_COLUMNS)])
+        writer.writerow(["、".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else v) for v in map(row.get, columns)])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    yield buffer.getvalue()
+
+
+def _ris(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
+    """Write RIS records (type GOVDOC) for reference managers such as Zotero and EndNote."""
+    for row in rows:
+        lines = [("TY", "GOVDOC"), ("TI", row["title"]), ("AU", row.get("department") or "")]
+        if row.get("proposal_title"):
+            lines.append(("T2", row["proposal_title"]))
+        if row.get("date"):
+            lines.append(("DA", row["date"].replace("-", "/")))
+        if row.get("year"):
+            lines.append(("PY", str(row["year"])))
+        if row.get("proposal_numbers"):
+            lines.append(("M1", "、".join(row["proposal_numbers"])))
+        if row.get("session_label"):
+            lines.append(("N1", f"届次：{row['session_label']}"))
+        lines += [("UR", row["url"]), ("ID", row["id"]), ("LA", "zh-CN"), ("ER", "")]
+        yield "".join(f"{tag}  - {value}\r\n" for tag, value in lines if value or tag == "ER")
+
+
+_FORMATS = {
+    "jsonl": (_jsonl, "application/x-ndjson"),
+    "csv": (_csv, "text/csv"),
+    "ris": (_ris, "application/x-research-info-systems"),
+}
+
+
+@bp.get("/stats")
+def stats():
+    """Return the statistics of a search; ``chart=`` and ``format=csv`` give one table."""
+    data = statistics(
+        current_app.config["INDEX_DIR"], request.args.get("q", ""), filters=filters_from_request()
+    )
+    tables = {
+        "year": (("year", "count"), data.by_year),
+        "department": (("department", "count"), data.by_department),
+        "topic": (("topic", "count"), data.by_topic),
+        "results": (
+            ("department", "A", "B", "C", "D", "unmarked"),
+            [(name, *(dict(parts).get(c, 0) for c in ("A", "B", "C", "D", ""))) for name, parts in data.results_by_department],
+        ),
+    }
+    fmt, chart = request.args.get("format", "json"), request.args.get("chart")
+    if fmt == "json" and chart is None:
+        return jsonify({"ok": True, "total": data.total, **{k: [list(r) for r in rows] for k, (_, rows) in tables.items()}})
+    if chart not in tables:
+        raise QueryError("chart", f"must be one of {', '.join(tables)}")
+    if fmt != "csv":
+        raise QueryError("format", "must be json (all charts) or csv (one chart)")
+    header, rows = tables[chart]
+    return _download(_csv([dict(zip(header, r)) for r in rows], header), "text/csv", f"stats-{chart}.csv")

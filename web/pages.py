@@ -1,17 +1,22 @@
-"""The HTML pages: home, search results, a reply, and the search help."""
+"""The HTML pages: home, search, facet lists, statistics, commitments, a reply, help."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from archive.model import Reply
 from archive.store import find_reply
+from indexer.analysis import fold
 from indexer.errors import QueryError
-from indexer.search import search as run_search, similar
+from indexer.schema import FACET_NAMES
+from indexer.search import Hit, commitments as run_commitments, needles, search as run_search, similar, statistics
 
 from . import params
-from .render import labels, metadata_rows, reply_html, warning_text
+from .render import citation, labels, metadata_rows, reply_html, warning_text
 
 bp = Blueprint("pages", __name__)
+
+SIDEBAR_VALUES = 8  # facet values shown before "more"
 
 
 @bp.app_context_processor
@@ -23,9 +28,26 @@ def helpers():
         "page_url": params.page_url,
         "with_args": params.with_args,
         "export_url": params.export_url,
+        "facet_url": params.facet_url,
         "labels": labels(),
+        "facet_label": facet_label,
         "warning_text": warning_text,
+        "sidebar_values": SIDEBAR_VALUES,
     }
+
+
+def facet_label(facet: str, value: str) -> str:
+    """Return how a facet value reads in the interface (codes such as cppcc → 政协提案)."""
+    return labels()["values"].get(facet, {}).get(value, value)
+
+
+@bp.before_request
+def canonical_year_range():
+    """Turn the year range form's two fields into the shared form year=2019-2022."""
+    target = params.year_range_target()
+    if target is not None:
+        return redirect(target)
+    return None
 
 
 @bp.get("/")
@@ -41,17 +63,92 @@ def search():
     return render_template("search.html", results=params.search_from_request())
 
 
+@bp.get("/facets/<name>")
+def facet(name: str):
+    """List every value of one facet for the current search, with a filter box."""
+    if name not in FACET_NAMES:
+        abort(404)
+    results = params.search_from_request(per_page=1, page=1)
+    values = next(f for f in results.facets if f.name == name).values
+    wanted = fold(request.args.get("fq", ""))
+    shown = [v for v in values if wanted in fold(v.value) or wanted in fold(facet_label(name, v.value))]
+    return render_template("facet.html", results=results, name=name, values=shown, total_values=len(values))
+
+
+@bp.get("/stats")
+def stats():
+    """Chart the replies a search selects: by year, department, topic and result."""
+    results = params.search_from_request(per_page=1, page=1)
+    data = statistics(current_app.config["INDEX_DIR"], request.args.get("q", ""), filters=params.filters_from_request())
+    return render_template("stats.html", results=results, stats=data)
+
+
+@bp.get("/commitments")
+def commitments():
+    """List the commitments (下一步…) of the replies a search selects."""
+    results = params.search_from_request(per_page=1, page=1)
+    page = request.args.get("page", 1)
+    total, entries = run_commitments(
+        current_app.config["INDEX_DIR"],
+        request.args.get("q", ""),
+        filters=params.filters_from_request(),
+        page=page,
+        per_page=current_app.config["PER_PAGE"],
+    )
+    pages = max(1, -(-total // current_app.config["PER_PAGE"]))
+    return render_template("commitments.html", results=results, total=total, entries=entries, page=int(page), pages=pages)
+
+
 @bp.get("/replies/<reply_id>")
 def reply(reply_id: str):
-    """Show one reply: metadata panel, contents and the typeset text."""
+    """Show one reply: metadata, contents, the typeset text and related replies."""
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
-    try:
-        related = similar(current_app.config["INDEX_DIR"], reply_id)
-    except QueryError:
-        related = ()  # a record newer than the index: nothing to compare with yet
+    q = request.args.get("q", "")
+    body, matches = reply_html(record, needles(q) if q else ())
+    permalink = url_for("pages.reply", reply_id=record.id, _external=True)
     return render_template(
-        "reply.html", reply=record, body=reply_html(record), rows=metadata_rows(record), similar=related
+        "reply.html",
+        reply=record,
+        body=body,
+        matches=matches,
+        q=q,
+        rows=metadata_rows(record),
+        citation=citation(record, permalink),
+        same_proposal=_same_proposal(record),
+        earlier=_earlier(record),
+        similar=_similar(record),
     )
+
+
+def _same_proposal(record: Reply) -> list[Hit]:
+    """Return the other replies to the same proposal numbers (主办 and 会办 together)."""
+    if not record.proposal_numbers:
+        return []
+    q = " OR ".join(f"number:{n}" for n in record.proposal_numbers)
+    filters = {"session": [record.session_label]} if record.session_label else {}
+    hits = run_search(current_app.config["INDEX_DIR"], q, filters=filters, per_page=20, sort="oldest").hits
+    return [h for h in hits if h.id != record.id]
+
+
+def _earlier(record: Reply, limit: int = 5) -> list[Hit]:
+    """Return the same department's earlier replies on the same topic, newest first."""
+    if not (record.department and record.topic and record.date):
+        return []
+    hits = run_search(
+        current_app.config["INDEX_DIR"],
+        "",
+        filters={"department": [record.department], "topic": [record.topic]},
+        sort="newest",
+        per_page=100,
+    ).hits
+    return [h for h in hits if h.id != record.id and h.date and h.date < record.date][:limit]
+
+
+def _similar(record: Reply) -> tuple[Hit, ...]:
+    try:
+        return similar(current_app.config["INDEX_DIR"], record.id)
+    except QueryError:
+        return ()  # a record newer than the index: nothing to compare with yet
 
 
 @bp.get("/help")

@@ -1,7 +1,9 @@
 """Read a search request's parameters and build the URLs that change them.
 
 Every state of a search (query, filters, sort, page, page size) lives in the URL, so a
-result page can be shared, bookmarked and reached again with the back button.
+result page can be shared, bookmarked and reached again with the back button. The
+search, statistics and commitments pages share that state: their links keep the page
+they are on.
 """
 
 from __future__ import annotations
@@ -20,63 +22,87 @@ def filters_from_request() -> dict[str, list[str]]:
     return {name: request.args.getlist(name) for name in FACET_NAMES if request.args.getlist(name)}
 
 
-def search_from_request() -> SearchResults:
+def search_from_request(**overrides) -> SearchResults:
     """Run the search the current request's query string describes."""
     args = request.args
-    return search(
-        current_app.config["INDEX_DIR"],
-        args.get("q", ""),
-        filters=filters_from_request(),
-        page=args.get("page", 1),
-        per_page=args.get("per_page", current_app.config["PER_PAGE"]),
-        sort=args.get("sort", "relevance"),
-    )
+    options = {
+        "filters": filters_from_request(),
+        "page": args.get("page", 1),
+        "per_page": args.get("per_page", current_app.config["PER_PAGE"]),
+        "sort": args.get("sort", "relevance"),
+        **overrides,
+    }
+    return search(current_app.config["INDEX_DIR"], args.get("q", ""), **options)
 
 
-def _state() -> MultiDict:
+def state() -> MultiDict:
+    """Return the current search state: query, filters, sort and page size."""
     return MultiDict([(k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and v])
 
 
-def search_url(args: MultiDict) -> str:
-    """Return the search page URL for the given arguments."""
-    return url_for("pages.search", **args.to_dict(flat=False))
+def state_url(args: MultiDict, endpoint: str | None = None, **values) -> str:
+    """Return the URL of ``endpoint`` (default: the current page) with ``args``."""
+    return url_for(endpoint or request.endpoint, **values, **args.to_dict(flat=False))
 
 
-def toggle_url(facet: str, value: str) -> str:
+def toggle_url(facet: str, value: str, endpoint: str | None = None) -> str:
     """Return the URL that selects or deselects a facet value (back to page 1)."""
-    args = _state()
+    args = state()
     values = args.getlist(facet)
     args.setlist(facet, [v for v in values if v != value] if value in values else [*values, value])
-    return search_url(args)
+    return state_url(args, endpoint, **({} if endpoint else _view_args()))
 
 
 def clear_url() -> str:
     """Return the URL that keeps the query and drops every filter."""
-    args = _state()
+    args = state()
     for name in FACET_NAMES:
         args.poplist(name)
-    return search_url(args)
+    return state_url(args, **_view_args())
 
 
 def page_url(page: int) -> str:
     """Return the URL of another page of the same search."""
-    args = _state()
+    args = state()
     if page > 1:
         args["page"] = str(page)
-    return search_url(args)
+    return state_url(args, **_view_args())
 
 
-def with_args(**changes: str) -> str:
+def with_args(endpoint: str | None = None, **changes: str) -> str:
     """Return the URL of the same search with some arguments replaced (back to page 1)."""
-    args = _state()
+    args = state()
     for key, value in changes.items():
         args[key] = value
-    return search_url(args)
+    return state_url(args, endpoint, **({} if endpoint else _view_args()))
+
+
+def facet_url(name: str) -> str:
+    """Return the URL of the full value list of one facet, for the current search."""
+    return state_url(state(), "pages.facet", name=name)
 
 
 def export_url(fmt: str) -> str:
     """Return the URL exporting every hit of the current search in ``fmt``."""
-    args = _state()
+    args = state()
     args.poplist("per_page")
     args["format"] = fmt
-    return url_for("api.export", **args.to_dict(flat=False))
+    return state_url(args, "api.export")
+
+
+def year_range_target() -> str | None:
+    """Return the canonical URL when the request used the year range form.
+
+    The form sends ``year_from`` and ``year_to``; the shared URL says ``year=2019-2022``.
+    """
+    low, high = request.args.get("year_from", ""), request.args.get("year_to", "")
+    if not (low or high):
+        return None
+    args = state()
+    if low.isdigit() or high.isdigit():
+        args.add("year", f"{low or high}-{high or low}")
+    return state_url(args, **_view_args())
+
+
+def _view_args() -> dict:
+    return dict(request.view_args or {})

@@ -7,6 +7,7 @@ before it reaches a template.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from functools import cache
@@ -19,6 +20,7 @@ from markupsafe import Markup, escape
 import data
 from archive.model import Reply
 from archive.store import markdown_body
+from indexer.highlight import mark_html
 
 _TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "blockquote",
          "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "a", "br", "hr"}
@@ -33,8 +35,12 @@ def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
-def reply_html(reply: Reply) -> Markup:
-    """Return the reply's body as sanitised HTML, headings anchored ``sec``, ``sec_1``…"""
+def reply_html(reply: Reply, needles: tuple[str, ...] = ()) -> tuple[Markup, int]:
+    """Return the reply's body as sanitised HTML and the number of marked matches.
+
+    Headings are anchored ``sec``, ``sec_1``…, paragraphs ``p-1``, ``p-2``… (stable
+    links for citations); the needles of a search are marked ``m-1``, ``m-2``….
+    """
     html = markdown.markdown(
         markdown_body(reply),
         extensions=["toc"],
@@ -51,7 +57,29 @@ def reply_html(reply: Reply) -> Markup:
     # The signature and date close the document flush right, as on paper.
     for line in filter(None, (reply.department_raw, reply.date_raw)):
         clean = clean.replace(f"<p>{escape(line)}</p>", f'<p class="signature">{escape(line)}</p>')
-    return Markup(clean)
+    numbers = itertools.count(1)
+    clean = _PARAGRAPH.sub(lambda m: f'<p id="p-{next(numbers)}"{m.group(1)}>', clean)
+    marked, count = mark_html(clean, needles)
+    return Markup(marked), count
+
+
+_PARAGRAPH = re.compile(r"<p((?: class=\"signature\")?)>")
+
+
+def citation(reply: Reply, permalink: str) -> str:
+    """Return a citation of the reply in Chinese official style.
+
+    Issuing department, title in 《》, proposal number, date, then the permanent link;
+    the page appends the paragraph's anchor when one paragraph is copied.
+    """
+    parts = [f"{reply.department or reply.department_raw or '（未署名）'}：《{reply.title}》"]
+    if reply.proposal_numbers:
+        kind = "建议" if reply.channel == "npc" else "提案"
+        parts.append(f"第{'、'.join(reply.proposal_numbers)}号{kind}")
+    if reply.date:
+        year, month, day = (int(x) for x in reply.date.split("-"))
+        parts.append(f"{year}年{month}月{day}日")
+    return "，".join(parts) + f"。{permalink}"
 
 
 @cache
