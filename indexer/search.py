@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.index import Index
 from whoosh.query import Or, Term
 
@@ -36,6 +37,7 @@ from .query import ParsedQuery, ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS, FacetSpec
 
 MAX_PER_PAGE = 100
+QUERY_SECONDS = 5.0  # a pathological query stops here and returns what it found
 SORTS = ("relevance", "newest", "oldest", "number")
 
 
@@ -338,7 +340,7 @@ def search(
             terms=parsed.terms,
             phrases=parsed.phrases,
             segmented=parsed.segmented,
-            notice=parsed.notice,
+            notice=_notice(parsed, selection),
             word_count=len(selection.base),
             exact_count=exact_count,
         ),
@@ -451,6 +453,7 @@ class _Selection:
     allowed: dict[str, set[int]]  # per selected facet, the base docs it lets through
     order: list[int]  # the final docs, in the requested order
     scores: dict[int, float]
+    timed_out: bool  # the query hit QUERY_SECONDS: the matches are incomplete
 
 
 def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict, sort: str) -> _Selection:
@@ -459,8 +462,17 @@ def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict,
     One pass over the index gives both the facet counts' base set and the ranking, so
     an expensive query (a long exact phrase) is matched once, not twice.
     """
-    results = searcher.search(parsed.query, limit=None, scored=sort == "relevance" and not parsed.is_empty)
-    ranked = list(results.items())
+    collector = TimeLimitCollector(
+        searcher.collector(limit=None, scored=sort == "relevance" and not parsed.is_empty),
+        timelimit=QUERY_SECONDS,
+        use_alarm=False,  # SIGALRM works only in the main thread; requests run in others
+    )
+    timed_out = False
+    try:
+        searcher.search_with_collector(parsed.query, collector)
+    except TimeLimit:
+        timed_out = True  # keep what was matched so far, and say so
+    ranked = list(collector.results().items())
     base = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes)
     allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
     final = base.intersection(*allowed.values()) if allowed else base
@@ -470,7 +482,7 @@ def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict,
         order = sorted(final, key=lambda d: (arrays.numbers[d], d))
     else:
         order = sorted(final, key=lambda d: (arrays.dates[d], d), reverse=sort == "newest")
-    return _Selection(base=base, allowed=allowed, order=order, scores=dict(ranked))
+    return _Selection(base=base, allowed=allowed, order=order, scores=dict(ranked), timed_out=timed_out)
 
 
 def similar(index_dir: Path, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...]:
@@ -564,6 +576,13 @@ def _snippets(body: str, needles, sections) -> tuple[Snippet, ...]:
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
+
+
+def _notice(parsed: ParsedQuery, selection: _Selection) -> str | None:
+    notices = [parsed.notice] if parsed.notice else []
+    if selection.timed_out:
+        notices.append(f"检索用时超过 {QUERY_SECONDS:g} 秒，已停止：结果不完整，请缩小检索范围")
+    return "；".join(notices) or None
 
 
 def _scoped(searcher, docs: set[int], scopes: tuple[ScopeFilter, ...]) -> set[int]:

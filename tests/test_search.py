@@ -202,3 +202,21 @@ def test_sort_by_proposal_number(index_dir):
     hits = search(index_dir, "", sort="number", per_page=100).hits
     numbers = [int(h.proposal_numbers[0]) for h in hits if h.proposal_numbers]
     assert numbers == sorted(numbers)
+
+
+def test_a_query_over_the_time_limit_returns_partial_results_with_a_notice(index_dir, monkeypatch):
+    import indexer.search as module
+
+    class Expired(module.TimeLimitCollector):
+        """A time limit that has already run out when matching starts."""
+
+        def prepare(self, *args):
+            super().prepare(*args)
+            self.timedout = True
+
+    complete = search(index_dir, "收悉")
+    assert complete.query.notice is None
+    monkeypatch.setattr(module, "TimeLimitCollector", Expired)
+    results = search(index_dir, "收悉")
+    assert "检索用时超过" in results.query.notice
+    assert results.total < complete.total

@@ -2,28 +2,66 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from archive.store import write_reply
+from indexer.build import build_index
 from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def live_server(archive_dir, index_dir):
-    """Serve the sample archive on 127.0.0.1 for the session; yield its base URL."""
+@contextmanager
+def serving(archive_dir: Path, index_dir: Path) -> Iterator[str]:
+    """Serve an archive on a free loopback port; yield its base URL."""
     app = create_app({"ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index_dir)})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def live_server(archive_dir, index_dir):
+    """Serve the sample archive for the session."""
+    with serving(archive_dir, index_dir) as url:
+        yield url
+
+
+PLACES = ("青溪市", "临江区", "东湖区", "西山区", "南港区", "北塘区", "云岭县", "石门县", "江澜省", "白沙区",
+          "清河区", "望江区", "梅林区", "松溪县", "青峰县", "丰泽区", "安平县", "长乐区", "新城区", "鹿鸣县",
+          "兰溪县", "桃源区", "金沙区", "凤凰县", "玉泉区")
+BUREAUS = ("教育局", "民政局", "财政局", "交通运输局", "生态环境局", "卫生健康委员会", "文化广电旅游体育局",
+           "住房和城乡建设局", "市场监督管理局", "应急管理局", "水务局", "农业农村局", "商务局", "司法局",
+           "人力资源和社会保障局", "自然资源局", "城市管理局", "科学技术局", "退役军人事务局", "医疗保障局")
+
+
+@pytest.fixture(scope="session")
+def large_server(tmp_path_factory, seed_reply):
+    """Serve 500 replies from 500 fictional departments: a facet too long for a sidebar."""
+    root = tmp_path_factory.mktemp("large")
+    replies = [
+        dataclasses.replace(seed_reply, id=f"{i:016x}", department=place + bureau, department_raw=place + bureau, sample=True)
+        for i, (place, bureau) in enumerate(itertools.product(PLACES, BUREAUS))
+    ]
+    for reply in replies:
+        write_reply(reply, root / "archive")
+    build_index(replies, root / "index")
+    with serving(root / "archive", root / "index") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +82,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
