@@ -190,7 +190,11 @@ def _swap(index_dir: Path, gen: Path) -> None:
 
 
 def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
-    """Delete superseded generations; readers that still hold one open keep their files."""
+    """Delete superseded generations, and what killed builds left behind (partial
+    generations, temporary links); readers that still hold a generation open keep its
+    files until they close them."""
     for child in index_dir.iterdir():
         if child.name.startswith(_GEN_PREFIX) and child.name not in keep:
             shutil.rmtree(child, ignore_errors=True)
+        elif child.name.startswith(f".{CURRENT}-") and child.is_symlink():
+            child.unlink(missing_ok=True)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
 import pytest
 
 from indexer.build import build_index, build_lock, current_generation, index_fingerprint
@@ -44,3 +52,62 @@ def test_a_second_build_stops_with_a_clear_message(tmp_path, replies):
     with build_lock(tmp_path):
         with pytest.raises(IndexerError, match="another index build is running"):
             build_index(replies, tmp_path)
+
+
+KILLED_BUILD = """
+import sys
+from pathlib import Path
+from archive.store import iter_replies
+from indexer.build import build_index
+replies = list(iter_replies(Path(sys.argv[1]))) * 40  # long enough to be killed midway
+build_index(replies, Path(sys.argv[2]))
+"""
+
+
+def test_sigkill_at_any_point_of_a_build_leaves_the_previous_index_serving(tmp_path, archive_dir, replies):
+    """Kill builds at several points; the old index keeps answering and a rerun completes."""
+    index = tmp_path / "index"
+    build_index(replies, index)
+    serving = current_generation(index)
+    expected = search(index, "收悉").total
+    root = Path(__file__).resolve().parent.parent
+    kills = 0
+    for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
+        child = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, str(archive_dir), str(index)], cwd=root)
+        time.sleep(delay)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            kills += 1
+        child.wait()
+        finished = current_generation(index) != serving  # the build beat the kill
+        assert search(index, "收悉").total == (expected * 40 if finished else expected)
+        serving = current_generation(index)
+    assert kills >= 3  # most runs were killed midway, not after they finished
+    build_index(replies, index)
+    assert search(index, "收悉").total == expected
+    leftovers = [p.name for p in index.iterdir() if p.name.startswith((".current-", "gen-"))]
+    assert len([n for n in leftovers if n.startswith("gen-")]) <= 2 and not [n for n in leftovers if n.startswith(".current-")]
+
+
+def test_searches_keep_answering_during_a_rebuild(tmp_path, replies):
+    build_index(replies, tmp_path)
+    expected = search(tmp_path, "收悉").total
+    errors: list[Exception] = []
+    done = threading.Event()
+
+    def keep_searching():
+        while not done.is_set():
+            try:
+                assert search(tmp_path, "收悉").total == expected
+            except Exception as exc:  # collected and reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=keep_searching) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for _ in range(3):
+        build_index(replies, tmp_path)
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
