@@ -8,7 +8,7 @@ ARCHIVE ?= var/archive
 INDEX ?= var/index
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test install chromium clean recall bench-words
+.PHONY: serve test install chromium clean recall bench-words accuracy
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -38,6 +38,12 @@ test: $(VENV)/.test-deps chromium
 ## ../shared/corpus when present, the bundled archive otherwise), with latency and size
 recall: install
 	$(BIN)/python -m bench.recall
+
+## accuracy: the parser's field-by-field accuracy over the fixture replies
+## (tests/fixtures/replies), as text and rendered in every format of tests/formats.py,
+## then the seed reply's full record
+accuracy: $(VENV)/.test-deps
+	$(BIN)/python -m bench.accuracy
 
 ## bench-words: precise-only versus sub-word indexing for word search, measured
 bench-words: install

@@ -6,14 +6,25 @@ a page begins. Cleaning rejoins the wrapped lines into paragraphs without ever p
 space between two Chinese characters, drops page furniture, and normalises the spacing
 and punctuation around digits and Latin letters. Real gaps between two Chinese phrases
 (an event name such as ``翰墨绘盛事 丹青铸同心``) are kept.
+
+Damage that cannot be undone without guessing (characters lost in web extraction,
+``?????`` runs, mojibake that does not decode back losslessly) is left as it is and
+reported as warning codes; phone numbers are masked, because a published reply must
+never show them.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 import unicodedata
 from collections import Counter
+from functools import cache
+
+import opencc
+
+from .numerals import CN_DATE
 
 # CJK ideographs plus the 〇 numeral; enough for every rule below.
 CJK = r"\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -33,7 +44,7 @@ _PARAGRAPH_END = tuple("。！？；：!?;:")
 # Lines that start a new block even when the previous line ran to the margin.
 SECTION_MARKER = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）|\([一二三四五六七八九十]{1,3}\)"
-    r"|\d{1,2}[.．、](?!\d)|（\d{1,2}）)"
+    r"|\d{1,2}[.．、](?!\d)|（\d{1,2}）|\(\d{1,2}\))"
 )
 _SPACE_CJK_ASCII = re.compile(f"(?<=[{CJK}])[ \u00a0\u3000]+(?=[0-9A-Za-z])")
 _SPACE_ASCII_CJK = re.compile(f"(?<=[0-9A-Za-z%])[ \u00a0\u3000]+(?=[{CJK}])")
@@ -42,12 +53,32 @@ _SPACE_PUNCT = re.compile(r"[ \u00a0]+(?=[，。、；：！？”’）》」�
 # A document title ends its own line, even when it runs to the margin. A sentence end
 # in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
 _TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答复|办理意见|会办意见|答复函|的函)$")
-_HALF_PUNCT = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"}
-_HALF_BETWEEN_CJK = re.compile(f"(?<=[{CJK}])([,;:!?])(?=[{CJK}])")
-_PARENS_CJK = re.compile(f"\\(([^()]*[{CJK}][^()]*)\\)")
-_SPACED_LABEL = re.compile(
-    r"(联\s+系\s+人|联\s*系\s*电\s*话|联\s+系\s+单\s+位|抄\s+送|抄\s+报|签\s+发\s+人|文\s+号|索\s+引\s+号|附\s+件)(?=\s*[:：])"
+# Web page furniture (spec §8): font-size switches, QR-code prompts, view counters.
+_WEB_FURNITURE = re.compile(
+    r"^(?:[【\[]?\s*字体\s*[：:]\s*[【\[［]?\s*大\s*中\s*小\s*[】\]］]?\s*[】\]]?|扫一扫.{0,20}|.{0,30}浏览次数\s*[：:]?\s*\d*)$"
 )
+# What Cloudflare leaves where it hid an e-mail address.
+_EMAIL_PLACEHOLDER = re.compile(r"\[email\s*protected\]")
+_HALF_PUNCT = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
+# , ; : next to a Chinese character are Chinese punctuation (a thousands separator or a
+# clock time has digits on both sides); ! and ? only between two, so that a ``???`` run
+# of lost characters stays visible as such.
+_HALF_NEXT_TO_CJK = re.compile(f"(?<=[{CJK}])[,;:]|[,;:](?=[{CJK}])|(?<=[{CJK}])[!?](?=[{CJK}])")
+_HALF_PARENS = re.compile(r"\(([^()]*)\)")
+# A full stop typed as ``.`` after a Chinese character, before another or at the end.
+_HALF_FULL_STOP = re.compile(f"(?<=[{CJK}])\\.(?=[{CJK}]|$)")
+# Labels that extraction spreads out to the width of a form column (联 系 人, 文　号).
+_LABELS = ("联系人", "联系电话", "联系单位", "经办人", "抄送", "抄报", "签发人", "文号", "索引号", "附件",
+           "发文机关", "主题分类", "成文日期", "发布日期", "主送")
+_SPACED_LABEL = re.compile(
+    f"(?<![{CJK}])(" + "|".join(r"[ \u3000]*".join(label) for label in _LABELS) + r")(?=[ \u3000]*(?:[:：]|$))"
+)
+# A pinyin gloss after a character, 會(huì) or 会(hui4); a tone mark or tone number
+# tells it from a Latin word in brackets.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_SYLLABLE = f"[a-zü{_TONED}]+[1-5]?"
+_PINYIN_GLOSS = re.compile(f"(?<=[{CJK}])[ ]?[(（]\\s*({_SYLLABLE}(?:\\s+{_SYLLABLE})*)\\s*[)）]", re.IGNORECASE)
+_TONE = re.compile(f"[{_TONED}]|[a-zü][1-5](?![0-9])", re.IGNORECASE)
 
 
 def display_width(line: str) -> int:
@@ -78,15 +109,36 @@ def fold_width(text: str) -> str:
 def normalise_line(line: str) -> str:
     """Normalise spacing and punctuation inside one joined paragraph."""
     line = fold_width(line)
-    line = _SPACED_LABEL.sub(lambda m: re.sub(r"\s+", "", m.group(1)), line)
+    line = _EMAIL_PLACEHOLDER.sub("", line)
+    line = _PINYIN_GLOSS.sub(lambda m: "" if _TONE.search(m.group(1)) else m.group(0), line)
+    line = _close_spaced_labels(line)
     line = _SPACE_CJK_ASCII.sub("", line)
     line = _SPACE_ASCII_CJK.sub("", line)
     line = _SPACE_PUNCT.sub("", line)
-    line = _HALF_BETWEEN_CJK.sub(lambda m: _HALF_PUNCT[m.group(1)], line)
-    line = _PARENS_CJK.sub(r"（\1）", line)
+    line = _HALF_NEXT_TO_CJK.sub(lambda m: _HALF_PUNCT[m.group(0)], line)
+    line = _HALF_FULL_STOP.sub("。", line)
+    line = _HALF_PARENS.sub(_full_width_parens, line)
+    line = CN_DATE.sub(_zero_in_cn_date, line)
     # Collapse runs of spaces that extraction left between two Chinese phrases.
     line = re.sub(r"[ \u00a0\u3000]{2,}", " ", line)
     return line.strip()
+
+
+def _full_width_parens(match: re.Match[str]) -> str:
+    """Return ``(…)`` as ``（…）`` when it holds or touches Chinese text."""
+    text, start, end = match.string, match.start(), match.end()
+    touching = text[start - 1 : start] + text[end : end + 1]
+    if _CJK_CHAR.search(match.group(1)) or _CJK_CHAR.search(touching):
+        return f"（{match.group(1)}）"
+    return match.group(0)
+
+
+def _zero_in_cn_date(match: re.Match[str]) -> str:
+    """Write the zero of a Chinese-numeral year as 〇 (二○一九, 二O一九, 二0一九 → 二〇一九)."""
+    year = match.group(1)
+    if not re.search("[一二三四五六七八九]", year):
+        return match.group(0)  # 2020年十月一日 mixes scripts; not a Chinese-numeral year
+    return re.sub("[○O0]", "〇", year) + match.group(0)[len(year) :]
 
 
 def _join(left: str, right: str) -> str:
@@ -100,14 +152,33 @@ def _is_wrapped(lines: list[str]) -> bool:
     """Return True when the text is hard-wrapped at a page width (PDF extraction).
 
     In wrapped text most lines end at the same margin; text with one paragraph per line
-    has widths all over the place.
+    has widths all over the place. A short reply has few full lines: there, two lines
+    that run to the margin and break off inside a sentence already tell.
     """
-    widths = [display_width(line) for line in lines if line]
+    text = [line for line in lines if line]
+    widths = [display_width(line) for line in text]
     if len(widths) < 6:
         return False
     margin = statistics.quantiles(widths, n=10)[-1]  # 90th percentile
     full = sum(1 for w in widths if w >= 0.85 * margin)
-    return margin <= 120 and full >= 0.4 * len(widths)
+    cut = sum(1 for line, after in zip(text, text[1:]) if _breaks_off(line, after, margin))
+    return margin <= 120 and (full >= 0.4 * len(widths) or cut >= 2)
+
+
+# A form line: a short label and a colon (附件：…, 联系人：…, 文号：…, 王一帆委员：).
+_LABEL_LINE = re.compile(f"^[（(]?[{CJK} ]{{1,8}}[:：]")
+
+
+def _breaks_off(line: str, after: str, margin: float) -> bool:
+    """Return True for a line that runs to the margin and stops inside a sentence."""
+    return (
+        display_width(line) >= 0.9 * margin
+        and line[-1].isalnum()  # a character or digit, not punctuation or a closing quote
+        and not _TITLE_LINE.search(to_simplified(line))
+        and not _LABEL_LINE.match(line)
+        and not SECTION_MARKER.match(after)
+        and not _LABEL_LINE.match(after)
+    )
 
 
 def _page_heads(lines: list[str], furniture: set[int]) -> set[str]:
@@ -143,14 +214,14 @@ def _drop_running_heads(lines: list[str], page_heads: set[str]) -> list[str]:
 
 
 def split_lines(raw: str) -> list[str]:
-    """Return the raw text as stripped lines with page furniture removed.
+    """Return the raw text as stripped lines with page and web furniture removed.
 
     A blank line after every text line (a common PDF extraction artefact) carries no
     meaning and is dropped; in such text only two or more blank lines in a row count as
     a break. Elsewhere a blank line separates paragraphs and is kept as ``""``.
     """
-    text = raw.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [line.strip() for line in raw.replace("\f", "\n").split("\n")]
+    lines = [line for line in lines if not _WEB_FURNITURE.match(line)]
     furniture = {i for i, line in enumerate(lines) if is_page_furniture(line)}
     page_heads = _page_heads(lines, furniture)
     # A page number goes together with the blank line after it (the double-spacing
@@ -210,14 +281,191 @@ def _ends_block(last_line: str, next_line: str, margin: float) -> bool:
     return (
         last_line.endswith(_PARAGRAPH_END)
         or bool(SECTION_MARKER.match(next_line))
-        or bool(_TITLE_LINE.search(last_line))
+        or bool(_TITLE_LINE.search(to_simplified(last_line)))  # 關於…提案的答復 too
         or display_width(last_line) < 0.8 * margin
     )
 
 
-def clean_text(raw: str) -> list[str]:
-    """Return the cleaned paragraphs of a raw reply text."""
-    return to_paragraphs(split_lines(raw))
+def clean_text(raw: str, warnings: list[str] | None = None) -> list[str]:
+    """Return the cleaned paragraphs of a raw reply text.
+
+    :param warnings: when given, codes for damage found but not repaired (or repaired
+        from a known encoding mistake) are added to it, each once:
+        ``mojibake:<encoding>``, ``mojibake_repaired:<encoding>``,
+        ``lost_characters:<text>`` and ``unreadable:<run>``.
+    """
+    found: list[str] = []
+    text = raw.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n".join(repair_mojibake(line, found) for line in text.split("\n"))
+    paragraphs = [mask_phones(p) for p in to_paragraphs(split_lines(drop_running_lines(text)))]
+    found += artefact_warnings(paragraphs)
+    if warnings is not None:
+        warnings.extend(code for code in dict.fromkeys(found) if code not in warnings)
+    return paragraphs
+
+
+# --- page breaks ------------------------------------------------------------------
+
+_EDGE = 2  # lines at the top and at the bottom of a page where running heads stand
+
+
+def drop_running_lines(text: str) -> str:
+    """Drop running headers and footers from text whose pages are split by ``\\f``.
+
+    A line at the top or bottom of at least half the pages (two at the least) is page
+    furniture there, not text; numbers inside it may change from page to page. The
+    same line inside a page is left alone. Pages are joined with a newline, so that
+    line joining can mend a sentence that runs across the break.
+    """
+    pages = [page.split("\n") for page in text.split("\f")]
+    if len(pages) < 2:
+        return text
+    edges = [_edge_lines(lines) for lines in pages]
+    counts = Counter(key for page_edges in edges for key in {_running_key(lines[i]) for lines, i in page_edges})
+    needed = max(2, math.ceil(sum(1 for lines in pages if any(l.strip() for l in lines)) / 2))
+    running = {key for key, n in counts.items() if n >= needed}
+    kept: list[str] = []
+    for lines, page_edges in zip(pages, edges):
+        drop = {i for _, i in page_edges if _running_key(lines[i]) in running and display_width(lines[i].strip()) <= 60}
+        kept.extend(line for i, line in enumerate(lines) if i not in drop)
+    return "\n".join(kept)
+
+
+def _edge_lines(lines: list[str]) -> list[tuple[list[str], int]]:
+    """Return ``(lines, index)`` of the first and last text lines of a page."""
+    text = [i for i, line in enumerate(lines) if line.strip() and not is_page_furniture(line)]
+    return [(lines, i) for i in dict.fromkeys(text[:_EDGE] + text[-_EDGE:])]
+
+
+def _running_key(line: str) -> str:
+    """Return a line with spaces removed and numbers blanked, to match running heads."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+
+
+# --- encoding damage ----------------------------------------------------------------
+
+# cp1252 prints bytes 0x80-0x9f as these characters (Latin-1 as C1 controls).
+_CP1252 = {ch: b for b in range(0x80, 0xA0) if (ch := bytes([b]).decode("cp1252", errors="ignore"))}
+_LATIN_RUN = re.compile("[\u0080-\u00ff" + "".join(_CP1252) + "]{2,}")
+_WIDE_RUN = re.compile(r"[^\x00-\x7f\s]{4,}")
+
+
+def repair_mojibake(line: str, warnings: list[str]) -> str:
+    """Undo UTF-8 text misread as Latin-1/cp1252 or GBK where that is lossless.
+
+    A run that decodes back to Chinese exactly is replaced (``mojibake_repaired``); one
+    that only mostly does, because the misreading dropped bytes, is left and flagged
+    (``mojibake``).
+    """
+    line = _LATIN_RUN.sub(lambda m: _repair_run(m.group(0), "latin-1", warnings), line)
+    return _WIDE_RUN.sub(lambda m: _repair_run(m.group(0), "gbk", warnings), line)
+
+
+def _misread_bytes(run: str, encoding: str, errors: str) -> bytes:
+    """Return the bytes that a Latin-1/cp1252 or a GBK reading turned into ``run``."""
+    if encoding == "gbk":
+        return run.encode("gbk", errors=errors)
+    return bytes(_CP1252.get(ch, ord(ch)) for ch in run)  # _LATIN_RUN holds nothing else
+
+
+def _repair_run(run: str, encoding: str, warnings: list[str]) -> str:
+    """Return ``run`` decoded as the UTF-8 it was misread from, when that is exact."""
+    decoded = _misread_bytes(run, encoding, "replace").decode("utf-8", errors="replace")
+    chinese = len(_CJK_CHAR.findall(decoded))
+    # Real Chinese text re-read this way gives mostly U+FFFD; mojibake gives Chinese.
+    if chinese < 2 or chinese < 0.3 * len(decoded):
+        return run
+    try:
+        repaired = _misread_bytes(run, encoding, "strict").decode("utf-8")
+    except UnicodeError:
+        repaired = None
+    code = f"mojibake:{encoding}" if repaired is None else f"mojibake_repaired:{encoding}"
+    if code not in warnings:
+        warnings.append(code)
+    return run if repaired is None else repaired
+
+
+# --- privacy and artefacts ------------------------------------------------------------
+
+REDACTED = "【已隐去】"
+_PHONE = r"(?:[(（]?0\d{2,3}[)）]?\s*[-－—]?\s*)?\d{7,8}(?:\s*(?:转|-|－)\s*\d{1,5})?|1[3-9]\d{9}"
+_LABELLED_PHONE = re.compile(
+    rf"((?:联系|咨询|办公|值班|服务)?电话|手机(?:号码)?|联系方式|传真)(\s*[：:]?\s*)(?<!\d)((?:{_PHONE})(?:\s*[、，,/或]\s*(?:{_PHONE}))*)(?!\d)"
+)
+_CONTACT_LINE = re.compile(r"联系人|经办人|联系单位|联系电话|联系方式")
+_BARE_PHONE = re.compile(rf"(?<!\d)(?:{_PHONE})(?!\d)")
+
+
+def _close_spaced_labels(line: str) -> str:
+    """Close up spaced labels (联 系 人：), found on the simplified reading (聯 系 人：)."""
+    for match in reversed(list(_SPACED_LABEL.finditer(to_simplified(line)))):
+        start, end = match.span(1)
+        line = line[:start] + re.sub(r"\s+", "", line[start:end]) + line[end:]
+    return line
+
+
+def mask_phones(paragraph: str) -> str:
+    """Replace phone numbers with a mark: after a phone label anywhere, any in a contact line.
+
+    Labels are matched on the simplified reading (聯繫電話 is 联系电话), which has the
+    same length, so the spans apply to the paragraph as printed.
+    """
+    read = to_simplified(paragraph)
+    spans = [(m.start(3), m.end(3)) for m in _LABELLED_PHONE.finditer(read)]
+    if _CONTACT_LINE.search(read):
+        spans += [(m.start(), m.end()) for m in _BARE_PHONE.finditer(read)]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    for start, end in reversed(merged):
+        paragraph = paragraph[:start] + REDACTED + paragraph[end:]
+    return paragraph
+
+
+# 年 lost between year and month (20168月), a dash between two years (20152030年).
+_LOST = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:1[0-2]|0?[1-9])月|(?<!\d)(?:19|20)\d{2}(?:19|20)\d{2}年")
+_UNREADABLE = re.compile(r"[?？]{3,}|\ufffd+")
+
+
+def artefact_warnings(paragraphs: list[str]) -> list[str]:
+    """Return warning codes for characters lost in extraction; nothing is changed."""
+    codes = []
+    for paragraph in paragraphs:
+        codes += [f"lost_characters:{m.group(0)}" for m in _LOST.finditer(paragraph)]
+        codes += [f"unreadable:{m.group(0)[:10]}" for m in _UNREADABLE.finditer(paragraph)]
+    return codes
+
+
+# --- scripts ------------------------------------------------------------------------
+
+
+@cache
+def _opencc(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional characters to simplified, keeping one character per character.
+
+    The parser reads fields from the converted text and quotes them from the original
+    at the same offsets, so the length must not change; where phrase conversion would
+    change it, the text is converted character by character.
+    """
+    converted = _opencc("t2s").convert(text)
+    if len(converted) != len(text):
+        converted = "".join(c if len(c := _opencc("t2s").convert(ch)) == 1 else ch for ch in text)
+    return converted
+
+
+def detect_script(text: str) -> str:
+    """Return ``traditional`` when traditional-only characters outnumber simplified-only ones."""
+    counts = Counter(ch for ch in text if _CJK_CHAR.match(ch))
+    traditional = sum(n for ch, n in counts.items() if _opencc("t2s").convert(ch) != ch)
+    simplified = sum(n for ch, n in counts.items() if _opencc("s2t").convert(ch) != ch)
+    return "traditional" if traditional > simplified else "simplified"
 
 
 def has_cjk(text: str) -> bool:

@@ -4,20 +4,100 @@ Field names follow the domain spec (§3) because researchers' scripts, the JSON 
 the archive's front matter all use them. Everything except ``id``, ``title`` and
 ``body`` is optional: a field the text does not state stays empty (and the parser adds
 a warning) rather than holding a guess.
+
+The parts of the body that are the body's own paragraphs (salutation, opening, closing)
+and the commitments are derived from it, never stored: a hand correction of the body
+can then never leave a stale copy behind. The layout rules they rest on (where the
+closing part starts, what a salutation looks like) are here, shared with the parser.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from .clean import SECTION_MARKER, to_simplified
+from .numerals import parse_date
 
 # Sentence ends used to cut commitments out of paragraphs.
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 _TARGET_YEAR = re.compile(r"(?:拟于|计划于|力争于?|争取于?|到)\s*((?:19|20)\d{2})\s*年")
 COMMITMENT_CUES = ("下一步", "今后将", "拟于", "计划于")
+# Trailer lines after the signature (spec §2.9): contact, copies, attachments.
+_CONTACT_LABELS = "联系人|联系电话|联系单位|联系方式|经办人"
+TRAILER = re.compile(rf"^[（(]?\s*({_CONTACT_LABELS}|抄送|抄报|附件)")
+_CONTACT = re.compile(rf"^[（(]?\s*({_CONTACT_LABELS})")
+# Closing formulas by kind (spec §2.7); the kind of the first one is the closing's type.
+_CLOSING_KINDS = (
+    ("appeal", re.compile(r"^恳请")),
+    ("thanks", re.compile(r"^(?:衷心|再次|非常|特别)?感谢|^谢谢")),
+    ("reply_formula", re.compile(r"^(?:此复|特此函复|特此答复|专此函复|以上答复)")),
+)
+
+
+def _is_contact_line(paragraph: str) -> bool:
+    return bool(_CONTACT.match(to_simplified(paragraph)))
+
+
+def is_salutation(paragraph: str) -> bool:
+    """Return True for a salutation line (王一帆委员：, 民盟青溪市委：)."""
+    read = to_simplified(paragraph)
+    return read.endswith(("：", ":")) and len(read) <= 80 and not read.startswith(("根据", "您", "你"))
+
+
+def date_line(paragraph: str) -> tuple[str, str, str] | None:
+    """Return the date when the paragraph holds a date and nothing else (a signature)."""
+    found = parse_date(paragraph)
+    return found if found and len(paragraph) <= len(found[1]) + 2 else None
+
+
+def is_signed_name(paragraph: str) -> bool:
+    """Return True for a short line without punctuation: a name signing above the date."""
+    return bool(paragraph) and len(paragraph) <= 40 and not re.search(r"[。！？，；：]", paragraph)
+
+
+def closing_kind(paragraph: str) -> str | None:
+    """Return the kind of closing formula a paragraph is, if it is one (either script)."""
+    read = to_simplified(paragraph)
+    return next((kind for kind, pattern in _CLOSING_KINDS if pattern.match(read)), None)
+
+
+def closing_start(paragraphs: list[str], levels: Mapping[int, tuple[int, str, str]]) -> int:
+    """Return the index where the closing part starts, given the heading paragraphs.
+
+    The closing part ends the text: closing formulas (此复, 衷心感谢…, 恳请…), the
+    signature (a name over a date line) and the trailer (联系人, 抄送, 附件…). Without it
+    the last section would swallow the signature of a reply that has no 此复. It is
+    searched for after the last top-level heading only: a closing formula cannot come
+    before a section, but a list after the signature (附件：1.…) can.
+
+    :param levels: ``{paragraph index: (level, marker, heading)}`` of the headings.
+    """
+    top = min((found[0] for found in levels.values()), default=0)
+    last_heading = max((j for j, found in levels.items() if found[0] == top), default=-1)
+    end = next(
+        (
+            idx
+            for idx in range(max(last_heading + 1, len(paragraphs) - 8), len(paragraphs))
+            if date_line(paragraphs[idx]) or TRAILER.match(to_simplified(paragraphs[idx]))
+        ),
+        len(paragraphs),
+    )
+    # Walk back over the formulas and the signing name only while they are contiguous: a
+    # 恳请… paragraph followed by more body text is body text.
+    start = end
+    while start - 1 > last_heading and _is_closing_line(paragraphs[start - 1]):
+        start -= 1
+    return start
+
+
+def _is_closing_line(paragraph: str) -> bool:
+    """Return True for a closing formula or a signing name (not a bare heading)."""
+    return closing_kind(paragraph) is not None or (is_signed_name(paragraph) and not SECTION_MARKER.match(paragraph))
 
 
 @dataclass(frozen=True)
@@ -30,8 +110,23 @@ class Assembly:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who handled the reply. The phone number is never kept, only that one was given."""
+
+    unit: str | None = None
+    person: str | None = None
+    phone_redacted: bool = False
+
+    def __str__(self) -> str:
+        """Return the person and unit for display (there is no phone to show)."""
+        if self.person and self.unit:
+            return f"{self.person}（{self.unit}）"
+        return self.person or self.unit or ""
+
+
+@dataclass(frozen=True)
 class Section:
-    """A headed section of the reply (一、 level 1, （一） level 2, 1. level 3)."""
+    """A headed section of the reply (一、 level 1, （一） level 2, 1. level 3, （1） level 4)."""
 
     level: int
     marker: str
@@ -59,10 +154,11 @@ class Source:
     """Where a record came from, so that every field can be traced back."""
 
     file: str
-    format: str
-    sha256: str
+    format: str  # txt | pdf | docx | doc | html
+    sha256: str  # of the source file's bytes; names its copy in the archive's .sources/
     parser_version: str
-    encoding: str | None = None
+    encoding: str | None = None  # of a text or HTML source, as detected
+    extracted_with: str | None = None  # the tool that turned the file into text: pypdf 7.1.1, antiword…
 
 
 @dataclass(frozen=True)
@@ -80,27 +176,40 @@ class Reply:
     term: int | None = None
     session_number: int | None = None
     session_label: str | None = None
+    is_interim: bool = False  # raised between plenary sessions (平时提案, 闭会期间)
     year: int | None = None
     year_source: str | None = None
     proposal_numbers: tuple[str, ...] = ()
+    proposal_class: str | None = None  # national CPPCC class, e.g. 资源环境类
+    class_seq: int | None = None
     proposers: tuple[str, ...] = ()
     proposer_count: int | None = None
     proposer_kind: str | None = None  # individual | joint | collective | unknown
-    collective_type: str | None = None
+    collective_type: str | None = None  # party | association | committee | sector | group | delegation
     proposal_title: str | None = None
+    proposal_title_raw: str | None = None  # as printed, quote marks or 《》 included
     department: str | None = None
     department_raw: str | None = None
     department_role: str | None = None
+    role_evidence: str | None = None  # the words that state the role
+    co_departments: tuple[str, ...] = ()
     partial_scope: bool = False
     result_category: str | None = None
     result_raw: str | None = None
+    result_scheme: str | None = None
+    resolution_level: str | None = None  # solved | in_progress | planned | not_now | reference
     disclosure: str | None = None
     signer: str | None = None
     date: str | None = None  # ISO 8601
     date_raw: str | None = None
+    date_style: str | None = None  # arabic | cn_numeral
+    contact: Contact | None = None
+    cc: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
     topic: str | None = None
     topics: tuple[str, ...] = ()
     topic_source: str | None = None
+    script: str | None = None  # simplified | traditional; the text is kept as printed
     sections: tuple[Section, ...] = ()
     source: Source | None = None
     warnings: tuple[str, ...] = ()
@@ -117,10 +226,12 @@ class Reply:
             section_idx = self.section_of(paragraph)
             for sentence in _SENTENCE.findall(paragraph):
                 sentence = sentence.strip()
-                cue = next((c for c in COMMITMENT_CUES if c in sentence), None)
-                if cue is None or (cue == "下一步" and not sentence.startswith("下一步")):
+                # Cues are simplified; a traditional text is kept as printed.
+                read = to_simplified(sentence) if self.script == "traditional" else sentence
+                cue = next((c for c in COMMITMENT_CUES if c in read), None)
+                if cue is None or (cue == "下一步" and not read.startswith("下一步")):
                     continue
-                year = _TARGET_YEAR.search(sentence)
+                year = _TARGET_YEAR.search(read)
                 found.append(
                     Commitment(
                         text=sentence,
@@ -131,6 +242,51 @@ class Reply:
                 )
         return tuple(found)
 
+    @cached_property
+    def _parts(self) -> tuple[str | None, str | None, tuple[str, ...]]:
+        """Return the salutation, the opening and the closing formulas of the body."""
+        paragraphs = self.body.split("\n\n")
+        levels: dict[int, tuple[int, str, str]] = {}
+        cursor = 0
+        for section in self.sections:  # headings are body paragraphs, in order
+            idx = next((i for i in range(cursor, len(paragraphs)) if paragraphs[i] == section.heading_line), None)
+            if idx is not None:
+                levels[idx] = (section.level, section.marker, section.heading)
+                cursor = idx + 1
+        closing_at = closing_start(paragraphs, levels)
+        salutation = paragraphs[0] if is_salutation(paragraphs[0]) else None
+        at = 1 if salutation else 0
+        # The opening comes before the first section and the closing part, if at all.
+        opening = (paragraphs[at] or None) if at < min(closing_at, *levels) else None
+        closing = tuple(p for p in paragraphs[closing_at:] if closing_kind(p))
+        return salutation, opening, closing
+
+    @property
+    def salutation(self) -> str | None:
+        """Return the salutation (主送) line, derived from the body."""
+        return self._parts[0]
+
+    @property
+    def opening(self) -> str | None:
+        """Return the opening paragraph (…收悉…现答复如下), derived from the body."""
+        return self._parts[1]
+
+    @property
+    def closing(self) -> str | None:
+        """Return the closing formulas (此复, thanks, appeals), derived from the body."""
+        return "\n\n".join(self._parts[2]) or None
+
+    @property
+    def closing_type(self) -> str | None:
+        """Return the kind of the first closing formula: reply_formula, thanks or appeal."""
+        return closing_kind(self._parts[2][0]) if self._parts[2] else None
+
+    @property
+    def searchable_body(self) -> str:
+        """Return the body without its contact trailer (联系人, 联系电话…): contact
+        details are shown on the record's page but never indexed."""
+        return "\n\n".join(p for p in self.body.split("\n\n") if not _is_contact_line(p))
+
     def section_of(self, paragraph: str) -> int | None:
         """Return the index of the section whose text holds ``paragraph``, if any."""
         for idx, section in enumerate(self.sections):
@@ -139,16 +295,16 @@ class Reply:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the record as plain JSON-ready data, derived fields included."""
+        """Return the record as plain JSON-ready data, the derived fields included."""
         data = _plain(self)
-        data["commitments"] = [_plain(c) for c in self.commitments]
+        for name in DERIVED:
+            data[name] = _plain(getattr(self, name))
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         """Build a record from ``to_dict`` output; unknown keys are an error."""
-        data = dict(data)
-        data.pop("commitments", None)  # derived, never trusted from input
+        data = {k: v for k, v in data.items() if k not in DERIVED}  # never trusted from input
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -159,10 +315,17 @@ class Reply:
             data.pop("assembly", None)
         if data.get("source") is not None:
             data["source"] = Source(**data["source"])
+        if data.get("contact") is not None:
+            data["contact"] = Contact(**data["contact"])
         data["sections"] = tuple(Section(**s) for s in data.get("sections") or ())
-        for name in ("proposal_numbers", "proposers", "topics", "warnings"):
+        for name in ("proposal_numbers", "proposers", "co_departments", "cc", "attachments", "topics", "warnings"):
             data[name] = tuple(str(v) for v in data.get(name) or ())
         return cls(**data)
+
+
+# Read from the body on demand, so a hand correction of the text never leaves a stale
+# copy behind: in the JSON, never in the archive's front matter.
+DERIVED = ("salutation", "opening", "closing", "closing_type", "commitments")
 
 
 def _plain(obj: Any) -> Any:

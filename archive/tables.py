@@ -1,4 +1,4 @@
-"""Editable reference tables under ``data/``: departments, sessions, topics."""
+"""Editable reference tables under ``data/``: departments, sessions, results, topics."""
 
 from __future__ import annotations
 
@@ -63,6 +63,34 @@ def session_year(region: str | None, assembly_type: str | None, label: str | Non
     return _session_years().get((region, assembly_type, label))
 
 
+@cache
+def _results() -> dict:
+    return _load("tables/results.toml")
+
+
+def result_scheme(region: str | None, assembly_type: str | None) -> str | None:
+    """Return the result scheme an assembly is known to use, or None."""
+    for entry in _results().get("assembly", []):
+        if region and entry["region"] == region and entry["type"] == assembly_type:
+            return entry["scheme"]
+    return None
+
+
+def scheme_names() -> tuple[str, ...]:
+    """Return the names of the known result schemes."""
+    return tuple(_results()["scheme"])
+
+
+def scheme_resolution(scheme: str, letter: str) -> str | None:
+    """Return the resolution level a letter stands for under a scheme."""
+    return _results()["scheme"].get(scheme, {}).get(letter)
+
+
+def stated_resolution(note: str) -> str | None:
+    """Return the resolution level an explanation next to the letter states, if any."""
+    return next((level for level, cues in _results()["stated"].items() if any(c in note for c in cues)), None)
+
+
 @dataclass(frozen=True)
 class TopicLabel:
     """A second-level topic with its area and cue words."""
@@ -73,12 +101,21 @@ class TopicLabel:
 
 
 @dataclass(frozen=True)
+class OfficialClass:
+    """An official class name mapped onto the taxonomy: its area and maybe a label."""
+
+    area: str
+    label: str | None
+
+
+@dataclass(frozen=True)
 class Taxonomy:
-    """The topic taxonomy: labels, department priors and the fallback area."""
+    """The topic taxonomy: labels, department priors, official classes, fallback area."""
 
     labels: tuple[TopicLabel, ...]
     priors: tuple[tuple[str, str], ...]
     fallback: str
+    official: tuple[tuple[str, OfficialClass], ...] = ()
 
     @property
     def areas(self) -> tuple[str, ...]:
@@ -96,7 +133,25 @@ def taxonomy() -> Taxonomy:
         for area in raw["area"]
         for label in area["label"]
     )
-    return Taxonomy(labels=labels, priors=tuple(raw.get("priors", {}).items()), fallback=raw["fallback"])
+    official = tuple(
+        (entry["match"], OfficialClass(area=entry["area"], label=entry.get("label"))) for entry in raw.get("official", [])
+    )
+    return Taxonomy(labels=labels, priors=tuple(raw.get("priors", {}).items()), fallback=raw["fallback"], official=official)
+
+
+def official_topic(name: str | None) -> OfficialClass | None:
+    """Map an official class (资源环境类, a page's 主题分类) onto the taxonomy.
+
+    :return: the area, with a label when the class names exactly one; None when the
+        class is unknown or its parts point to different areas.
+    """
+    if not name:
+        return None
+    found = [entry for match, entry in taxonomy().official if match in name]
+    if not found or len({entry.area for entry in found}) > 1:
+        return None
+    labels = {entry.label for entry in found if entry.label}
+    return OfficialClass(area=found[0].area, label=labels.pop() if len(labels) == 1 else None)
 
 
 # Weights of a cue found in each part of the reply (domain spec §4).
@@ -104,12 +159,15 @@ _WEIGHTS = {"title": 3, "headings": 2, "body": 1}
 _MIN_SCORE = 2  # one passing mention in the body is not a topic
 
 
-def classify_topic(title: str, headings: str, body: str, department: str | None) -> tuple[str, tuple[str, ...]]:
+def classify_topic(
+    title: str, headings: str, body: str, department: str | None, official: OfficialClass | None = None
+) -> tuple[str, tuple[str, ...]]:
     """Score the taxonomy's cue words and return ``(area, up to three labels)``.
 
     The area is that of the best label; a department prior only breaks ties between
     labels that the text itself supports. With no supported label the area is the
-    taxonomy's fallback (其他).
+    taxonomy's fallback (其他). An official class decides the area instead: its label
+    comes first, then the labels the text supports, those of its area before others.
     """
     tax = taxonomy()
     texts = {"title": title, "headings": headings, "body": body}
@@ -120,9 +178,17 @@ def classify_topic(title: str, headings: str, body: str, department: str | None)
     prior_areas = {area for key, area in tax.priors if department and key in department}
     ranked = sorted(
         (label for label, score in scores.items() if score >= _MIN_SCORE),
-        key=lambda label: (scores[label] + (2 if label.area in prior_areas else 0), -tax.labels.index(label)),
+        key=lambda label: (
+            official is not None and label.area == official.area,
+            scores[label] + (2 if label.area in prior_areas else 0),
+            -tax.labels.index(label),
+        ),
         reverse=True,
-    )[:3]
+    )
+    names = [label.name for label in ranked]
+    if official is not None:
+        names = list(dict.fromkeys([official.label, *names] if official.label else names))
+        return official.area, tuple(names[:3])
     if not ranked:
         return tax.fallback, ()
-    return ranked[0].area, tuple(label.name for label in ranked)
+    return ranked[0].area, tuple(names[:3])

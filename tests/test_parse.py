@@ -7,14 +7,20 @@ it empty and adds a ``missing:<field>`` warning: empty beats wrong.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import data
 from archive.clean import is_page_furniture
 from archive.errors import ParseError
 from archive.ingest import read_source
-from archive.model import Source
+from archive.model import Contact, Source
 from archive.parse import parse_reply, reply_id
+from archive.store import from_markdown, to_markdown
+from archive.tables import scheme_names
+from bench.accuracy import FIXTURES, load_expected, mismatches, parse_fixture
+from web.render import labels, metadata_rows, warning_text
 
 SAMPLES = sorted(data.path("samples").glob("*.txt"))
 
@@ -297,9 +303,16 @@ def test_spec_case_7_closing_part():
     )
     assert reply.date == "2023-06-30"
     assert reply.date_raw == "2023年6月30日"
+    assert reply.date_style == "arabic"
     assert reply.department_raw == "临江区交通运输局"
     assert reply.department == "临江区交通运输局"
-    assert "（联系人：马晴川；联系电话：0000-1234567）" in body_lines(reply)
+    assert reply.closing == "衷心感谢您对我区交通工作的关心和支持！"
+    assert reply.closing_type == "thanks"
+    assert reply.contact == Contact(unit=None, person="马晴川", phone_redacted=True)
+    assert reply.cc == ("区政协提案委员会", "区政府督查室")
+    # The phone number is masked in the text itself, not only left out of a field.
+    assert "（联系人：马晴川；联系电话：【已隐去】）" in body_lines(reply)
+    assert "1234567" not in reply.body and "1234567" not in str(reply.to_dict())
     last = reply.sections[-1].text
     assert last == SECTION[1]
     assert "衷心感谢" not in last and "抄送" not in last and "联系人" not in last
@@ -475,7 +488,10 @@ def test_reply_without_date_leaves_date_empty():
 def test_chinese_numeral_signature_dates(signed, iso):
     reply = parse("关于市政协十一届三次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局", signed)
     assert reply.date == iso
-    assert reply.date_raw == signed
+    # Cleaning writes the zero of a Chinese-numeral year as 〇; date_raw is as in the body.
+    assert reply.date_raw == signed.replace("○", "〇").replace("O", "〇").replace("0", "〇")
+    assert reply.date_raw in body_lines(reply)
+    assert reply.date_style == "cn_numeral"
     assert reply.department == "青溪市教育局"
     assert "missing:date" not in reply.warnings
 
@@ -753,3 +769,400 @@ def test_page_metadata_fills_what_the_text_does_not_state():
     assert reply.doc_number == "青教提函〔2023〕28号" and reply.date == "2023-06-28"
     stated = parse_reply(text + "\n\n2023年7月1日", source=source, metadata={"成文日期": "2023年6月28日"})
     assert stated.date == "2023-07-01"  # the text wins
+
+
+# --- the fixture set: every expected field of tests/fixtures/replies ----------------
+
+EXPECTED = load_expected()
+
+
+def test_fixture_set_covers_at_least_thirty_replies():
+    files = {p.name for p in FIXTURES.glob("*.txt")}
+    assert len(files) >= 30
+    assert files == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_fields(name):
+    reply = parse_fixture(name, EXPECTED[name])
+    assert mismatches(reply, EXPECTED[name]) == {}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_record_round_trips_through_the_archive(name):
+    reply = parse_fixture(name, EXPECTED[name])
+    assert from_markdown(to_markdown(reply)) == reply
+
+
+# --- fields of the opening: role, co-handling units, interim proposals --------------
+
+
+@pytest.mark.parametrize(
+    ("opening", "role", "evidence"),
+    [
+        ("您提出的提案收悉。我局作为主办单位，经认真研究，现答复如下：", "主办", "我局作为主办单位"),
+        ("您提出的提案收悉。作为协办单位，我委认真研究，现答复如下：", "协办", "作为协办单位"),
+        ("您提出的提案收悉。该提案由我局独立办理，现答复如下：", "独办", "由我局独立办理"),
+        ("您提出的提案收悉。该提案由我局主办，现答复如下：", "主办", "由我局主办"),
+        ("您提出的提案收悉。我局会同市财政局认真研究，现答复如下：", "主办", "我局会同"),
+        ("您提出的提案收悉。该提案由我委与市财政局分别办理，现答复如下：", "分办", "分别办理"),
+    ],
+)
+def test_role_and_the_words_that_state_it(opening, role, evidence):
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", opening, *SECTION, *SIGNED)
+    assert (reply.department_role, reply.role_evidence) == (role, evidence)
+
+
+def test_role_of_another_unit_is_not_ours():
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "该提案由市水务局主办。经认真研究，现答复如下：", *SECTION, *SIGNED
+    )
+    assert reply.department_role is None and reply.role_evidence is None
+
+
+@pytest.mark.parametrize(
+    ("opening", "units"),
+    [
+        ("经商市财政局、市科学技术协会，现答复如下：", ("市财政局", "市科学技术协会")),
+        ("我局作为主办单位，会同市住房和城乡建设局、市人力资源和社会保障局进行了认真研究，现答复如下：",
+         ("市住房和城乡建设局", "市人力资源和社会保障局")),
+        ("我局作为主办单位，结合区教育局和区公安分局等会办单位意见，现答复如下：", ("区教育局", "区公安分局")),
+        ("我局作为主办单位，结合实际工作情况及会办单位意见，现答复如下：", ()),  # unnamed
+        ("我局会同各区政府和有关部门认真研究，现答复如下：", ()),  # no unit named
+    ],
+)
+def test_co_departments_are_the_units_named(opening, units):
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。" + opening, *SECTION, *SIGNED)
+    assert reply.co_departments == units
+
+
+def test_units_named_in_the_body_are_not_co_departments():
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复",
+        "叶晚晴委员：",
+        "您提出的提案收悉。现答复如下：",
+        "一、关于经费保障",
+        "今年4月，我局会同市财政局联合印发管理办法。",
+        *SIGNED,
+    )
+    assert reply.co_departments == ()
+
+
+def test_interim_proposal_has_a_term_and_no_session():
+    reply = parse("关于临江区政协五届委员会平时提案第12号的答复", "许听雨委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    assert reply.is_interim is True
+    assert (reply.term, reply.session_number, reply.session_label) == (5, None, None)
+    assert reply.assembly.region == "临江区"
+    assert "missing:session_label" not in reply.warnings
+
+
+def test_session_proposal_is_not_interim():
+    reply = parse("关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    assert reply.is_interim is False
+
+
+def test_national_class_gives_the_topic():
+    reply = parse(
+        "关于政协第十四届全国委员会第二次会议第01234号（资源环境类284号）提案答复的函",
+        "秦望川委员：",
+        "您提出的《关于发展冷链物流的提案》收悉。",  # keywords alone would say 农业农村
+        *SECTION,
+        "农业农村部",
+        "2024年7月1日",
+    )
+    assert (reply.proposal_class, reply.class_seq) == ("资源环境类", 284)
+    assert (reply.topic, reply.topic_source) == ("生态文明建设", "official_class")
+
+
+def test_without_a_class_the_keywords_give_the_topic():
+    reply = parse(
+        "关于政协第十四届全国委员会第二次会议第01234号提案答复的函", "秦望川委员：", "您提出的《关于发展冷链物流的提案》收悉。", *SECTION, *SIGNED
+    )
+    assert (reply.proposal_class, reply.class_seq) == (None, None)
+    assert (reply.topic, reply.topic_source) == ("经济建设", "keywords")
+
+
+# --- results ------------------------------------------------------------------------
+
+
+def test_result_with_its_meaning_printed_states_the_scheme():
+    reply = parse("B类（正在解决或列入计划解决）", "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    assert (reply.result_category, reply.result_scheme, reply.resolution_level) == ("B", "stated", "in_progress")
+    assert reply.result_raw == "B类（正在解决或列入计划解决）"
+
+
+def test_result_scheme_from_the_assembly_table():
+    reply = parse("C类", "关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    assert (reply.result_scheme, reply.resolution_level) == ("shenzhen_4", "not_now")
+
+
+@pytest.mark.parametrize("mark", ["C类", "丙类", "A类"])
+def test_result_without_a_known_scheme_has_no_resolution_level(mark):
+    # 青溪市's rule set is unknown: C may mean "not now" or "for reference" (spec §5).
+    reply = parse(mark, "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    assert reply.result_category in "AC"
+    assert (reply.result_scheme, reply.resolution_level) == (None, None)
+
+
+def test_every_result_scheme_has_a_label():
+    assert set(scheme_names()) | {"stated"} == set(labels()["values"]["result_scheme"])
+
+
+# --- the closing part: closing formulas, contact, copies, attachments ----------------
+
+
+@pytest.mark.parametrize(
+    ("closing", "kind"),
+    [
+        (("此复。",), "reply_formula"),
+        (("特此函复。",), "reply_formula"),
+        (("衷心感谢您对我市教育工作的关心和支持！", "此复。"), "thanks"),
+        (("感谢您的关心，请继续关注和支持我局工作。",), "thanks"),
+        (("恳请予以理解和支持。", "此复。"), "appeal"),
+    ],
+)
+def test_closing_and_its_type(closing, kind):
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *closing, "青溪市教育局", "2023年6月28日")
+    assert reply.closing == "\n\n".join(closing)
+    assert reply.closing_type == kind
+    assert reply.salutation == "叶晚晴委员："
+    assert reply.opening == "您提出的提案收悉。"
+
+
+def test_closing_follows_a_hand_correction_of_the_body():
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局", "2023年6月28日")
+    corrected = dataclasses.replace(reply, body=reply.body.replace("此复。", "特此函复。"))
+    assert corrected.closing == "特此函复。"
+
+
+def test_reply_without_closing_formula_has_no_closing():
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "青溪市教育局", "2023年6月28日")
+    assert (reply.closing, reply.closing_type) == (None, None)
+
+
+def test_trailer_contact_copies_and_attachments():
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复",
+        "叶晚晴委员：",
+        "您提出的提案收悉。现答复如下：",
+        *SECTION,
+        "此复。",
+        "附件：1.青溪市中小学课后服务经费管理办法",
+        "2.青溪市课后服务资源库名单",
+        "青溪市教育局",
+        "2023年6月28日",
+        "联系单位：青溪市教育局基础教育科",
+        "经办人：葛思远；手机：13812345678",
+        "抄送：市政协提案委员会、市政府督查室。",
+        "抄报：市委督查室",
+    )
+    assert reply.attachments == ("青溪市中小学课后服务经费管理办法", "青溪市课后服务资源库名单")
+    assert reply.contact == Contact(unit="青溪市教育局基础教育科", person="葛思远", phone_redacted=True)
+    assert reply.cc == ("市政协提案委员会", "市政府督查室", "市委督查室")
+    assert (reply.department, reply.date) == ("青溪市教育局", "2023-06-28")
+    assert "13812345678" not in reply.body
+
+
+def test_contact_without_phone_is_not_marked_redacted():
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED, "联系人：马晴川")
+    assert reply.contact == Contact(person="马晴川", phone_redacted=False)
+
+
+def test_contact_shows_person_and_unit_never_a_phone():
+    assert str(Contact(unit="临江区交通运输局综合科", person="马晴川", phone_redacted=True)) == "马晴川（临江区交通运输局综合科）"
+    reply = parse("关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED,
+                  "（联系人：马晴川；联系电话：0000-1234567）")
+    rows = dict(metadata_rows(reply))
+    assert rows["联系人"] == "马晴川"
+    assert not any("1234567" in text for text in rows.values())
+
+
+def test_no_trailer_leaves_trailer_fields_empty(seed_reply):
+    assert (seed_reply.contact, seed_reply.cc, seed_reply.attachments) == (None, (), ())
+
+
+# --- where the department comes from ------------------------------------------------
+
+
+def test_department_from_the_issuer_before_the_title():
+    reply = parse("青溪市教育局关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "2023年6月28日")
+    assert reply.department == "青溪市教育局"
+    assert "missing:department" not in reply.warnings
+
+
+def test_department_from_the_header_issuer_line():
+    reply = parse("青溪市教育局", "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "2023年6月28日")
+    assert reply.department == "青溪市教育局"
+
+
+def test_undated_signature_after_the_closing_formula_signs():
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局")
+    assert reply.department_raw == "青溪市教育局"
+    assert reply.date is None and "missing:date" in reply.warnings
+
+
+def test_department_is_never_guessed():
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。")
+    assert (reply.department, reply.department_raw) == (None, None)
+    assert "missing:department" in reply.warnings
+
+
+# --- proposers ----------------------------------------------------------------------
+
+
+def test_co_handling_opinion_takes_proposers_from_the_opening():
+    reply = parse(
+        "关于青溪市政协十二届二次会议第0087号提案的会办意见",
+        "青溪市住房和城乡建设局：",
+        "韩若霖等5位委员提出的《关于加快推进老旧小区加装电梯工作的提案》收悉。我局作为会办单位，现将会办意见函复如下：",
+        *SECTION,
+        "特此函复。",
+        "青溪市市场监督管理局",
+        "2023年5月16日",
+    )
+    assert (reply.proposers, reply.proposer_count, reply.proposer_kind) == (("韩若霖",), 5, "joint")
+
+
+@pytest.mark.parametrize("salutation", ["各位代表：", "各位委员："])
+def test_generic_salutation_names_no_proposer(salutation):
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", salutation, "提案收悉。", *SECTION, *SIGNED)
+    assert reply.proposers == ()
+    assert "missing:proposers" in reply.warnings
+
+
+@pytest.mark.parametrize(
+    ("salutation", "kind"),
+    [("市政协经济界别：", "sector"), ("市政协社会和法制委员会：", "committee"), ("青溪市人大临江代表团：", "delegation")],
+)
+def test_more_collective_proposers(salutation, kind):
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", salutation, "你们提出的提案收悉。", *SECTION, *SIGNED)
+    assert reply.proposers == (salutation.rstrip("："),)
+    assert (reply.proposer_kind, reply.collective_type) == ("collective", kind)
+
+
+# --- traditional script ---------------------------------------------------------------
+
+
+def test_traditional_text_is_read_and_kept_as_printed():
+    reply = parse(
+        "關於市政協八屆三次會議第212號提案的答復",
+        "林書言委員：",
+        "您提出的《關於推進社區養老服務的提案》收悉。我局作為主辦單位，經商市財政局，現答復如下：",
+        "一、關於社區養老服務設施",
+        "下一步，我局將繼續擴大服務覆蓋面。",
+        "此復。",
+        "青溪市民政局",
+        "2020年7月1日",
+    )
+    assert reply.script == "traditional"
+    assert reply.title == "關於市政協八屆三次會議第212號提案的答復"
+    assert (reply.term, reply.session_number, reply.session_label, reply.proposal_numbers) == (8, 3, "八届三次", ("212",))
+    assert reply.proposers == ("林書言",)
+    assert reply.proposal_title == "關於推進社區養老服務的提案"
+    assert (reply.department_role, reply.role_evidence) == ("主办", "我局作為主辦單位")
+    assert reply.co_departments == ("市財政局",)
+    assert reply.sections[0].heading == "關於社區養老服務設施"
+    assert [c.text for c in reply.commitments] == ["下一步，我局將繼續擴大服務覆蓋面。"]
+    assert (reply.closing, reply.closing_type) == ("此復。", "reply_formula")
+    assert reply.department_raw == "青溪市民政局"
+    assert "經商市財政局" in reply.body
+
+
+def test_simplified_text_is_marked_simplified(seed_reply):
+    assert seed_reply.script == "simplified"
+
+
+# --- page metadata --------------------------------------------------------------------
+
+PAGE = Source(file="page.html", format="html", sha256="0" * 64, parser_version="test")
+
+
+def test_page_metadata_names_the_department_the_text_does_not_sign():
+    text = "关于市政协十二届二次会议第0045号提案的答复\n\n叶晚晴委员：\n\n您提出的提案收悉。\n\n此复。\n\n2023年6月28日"
+    reply = parse_reply(text, source=PAGE, metadata={"发文机关": "青溪市教育局"})
+    assert reply.department == "青溪市教育局"
+    signed = parse_reply(text.replace("此复。", "此复。\n\n市教育局"), source=PAGE, metadata={"发文机关": "青溪市人民政府"})
+    assert signed.department_raw == "市教育局"  # the text wins
+
+
+@pytest.mark.parametrize(
+    ("subject", "topic", "source"),
+    [("教育", "社会建设", "official_class"), ("城乡建设、环境保护", "其他", "keywords"), ("其他", "其他", "keywords")],
+)
+def test_page_subject_class_gives_the_topic_when_it_maps(subject, topic, source):
+    text = "关于市政协十二届二次会议第0045号提案的答复\n\n叶晚晴委员：\n\n您提出的提案收悉。\n\n此复。\n\n青溪市教育局\n\n2023年6月28日"
+    reply = parse_reply(text, source=PAGE, metadata={"主题分类": subject})
+    assert (reply.topic, reply.topic_source) == (topic, source)
+
+
+def test_page_title_stands_in_when_the_text_has_none():
+    text = "B类\n\n叶晚晴委员：\n\n您提出的提案收悉。\n\n此复。\n\n青溪市教育局\n\n2023年6月28日"
+    reply = parse_reply(text, source=PAGE, metadata={"标题": "关于市政协十二届二次会议第0045号提案的答复"})
+    assert reply.title == "关于市政协十二届二次会议第0045号提案的答复"
+    assert reply.proposal_numbers == ("0045",)
+    assert reply.result_category == "B"
+    assert reply.body.startswith("叶晚晴委员：")
+
+
+def test_text_without_title_and_page_title_still_fails():
+    with pytest.raises(ParseError):
+        parse_reply("叶晚晴委员：\n\n您提出的提案收悉。", source=PAGE, metadata={"文号": "青教提函〔2023〕28号"})
+
+
+# --- other fields ---------------------------------------------------------------------
+
+
+def test_level_four_sections():
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复",
+        "叶晚晴委员：",
+        "您提出的提案收悉。",
+        "一、关于托育服务",
+        "1.新建托育机构",
+        "（1）社区托育点",
+        "新建托育点8个。",
+        *SIGNED,
+    )
+    assert [(s.level, s.marker) for s in reply.sections] == [(1, "一、"), (3, "1."), (4, "（1）")]
+    assert reply.sections[2].text == "新建托育点8个。"
+
+
+def test_year_never_invented():
+    reply = parse("关于市政协十一届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局")
+    assert (reply.year, reply.year_source) == (None, None)
+    assert "missing:year" in reply.warnings
+
+
+def test_seed_new_fields(seed_reply):
+    assert seed_reply.role_evidence == "我部作为主办单位"
+    assert seed_reply.co_departments == ()  # 会办单位 not named (seed observation 10)
+    assert seed_reply.proposal_title_raw == "关于“发挥福田区位优势，打造深港共融试点”的建议"
+    assert (seed_reply.date_style, seed_reply.is_interim) == ("arabic", False)
+    assert (seed_reply.closing, seed_reply.closing_type) == ("此复。", "reply_formula")
+    assert seed_reply.salutation == "黄逸昆、庄伟根、简伟锋、黄健诚委员："
+    assert seed_reply.opening.startswith("根据深圳市福田区政协六届二次会议第20220030号提案")
+    assert (seed_reply.result_scheme, seed_reply.resolution_level) == (None, None)
+
+
+def test_seed_topic(seed_reply):
+    assert seed_reply.topic == "政治建设"
+    assert seed_reply.topics[:2] == ("统战与港澳台侨", "区域合作")
+    assert seed_reply.topic_source == "keywords"
+
+
+def test_document_number_in_the_opening_is_no_proposal_number():
+    reply = parse(
+        "对《关于规范电动自行车停放的提案》的答复",
+        "周远山委员：",
+        "根据国办发〔2014〕46号文件要求，现将你提出的区政协六届一次会议第45号提案办理情况答复如下：",
+        *SECTION,
+        *SIGNED,
+    )
+    assert reply.proposal_numbers == ("45",)
+
+
+def test_every_warning_of_the_fixtures_is_worded_for_readers():
+    codes = {code for name in EXPECTED for code in parse_fixture(name, EXPECTED[name]).warnings}
+    assert {code.partition(":")[0] for code in codes} >= {"missing", "unknown_department", "year_estimated",
+                                                          "lost_characters", "unreadable", "mojibake", "mojibake_repaired"}
+    assert all(warning_text(code) != code for code in codes)

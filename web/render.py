@@ -90,10 +90,11 @@ def labels() -> dict[str, Any]:
 
 
 # The metadata panel, in reading order; empty fields are left out.
-_PANEL = ("channel", "doc_kind", "proposal_numbers", "session_label", "assembly", "year", "year_source",
-          "proposal_title", "proposers", "proposer_count", "proposer_kind", "collective_type",
-          "department", "department_raw", "department_role", "partial_scope", "result_raw",
-          "doc_number", "signer", "disclosure", "date", "topic", "topics", "source")
+_PANEL = ("channel", "doc_kind", "proposal_numbers", "proposal_class", "class_seq", "session_label", "is_interim",
+          "assembly", "year", "year_source", "proposal_title", "proposers", "proposer_count", "proposer_kind",
+          "collective_type", "department", "department_raw", "department_role", "role_evidence", "co_departments",
+          "partial_scope", "result_raw", "resolution_level", "result_scheme", "doc_number", "signer", "disclosure",
+          "date", "contact", "cc", "attachments", "topic", "topics", "topic_source", "script", "source")
 
 
 def metadata_rows(reply: Reply) -> list[tuple[str, str]]:
