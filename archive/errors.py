@@ -40,3 +40,11 @@ class ReplyNotFound(ArchiveError):
         self.reply_id = reply_id
         self.message = f"no reply with id {reply_id!r}"
         super().__init__(self.message)
+
+
+class ArchiveBusy(ArchiveError):
+    """Another run holds the archive's write lock."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)

@@ -1,26 +1,38 @@
-"""Bring source files into the archive: read, decode, parse, write records.
+"""Bring source files into the archive: read, extract, parse, write records.
 
 A batch never dies on one bad file: each failure is recorded with its file and reason
-and the rest of the batch goes on.
+and the rest of the batch goes on. Each source file is kept in the archive, so a record
+can always be checked against it. A record a person corrected by hand is never
+overwritten: when its source (or the parser) changes, the fresh parse is written beside
+it as ``<id>.md.new`` and the run reports a conflict.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from .errors import ArchiveError, ParseError, RecordError
+from .errors import ArchiveError, RecordError
+from .extract import Extracted, extract
 from .model import Reply, Source
 from .parse import PARSER_VERSION, parse_reply
-from .store import from_markdown, read_reply, record_path, write_reply
+from .store import archive_lock, from_markdown, is_hand_edited, read_reply, record_path, save_source, write_pending, write_reply
 
-TEXT_SUFFIXES = (".txt", ".text")
-RECORD_SUFFIXES = (".md", ".markdown")
-# Byte-order marks decide the encoding outright; without one, strict UTF-8 is tried first
-# because GB18030 decodes almost any byte string without complaint.
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+REPORTS = ".reports"
+_CONTROL = re.compile(r"[\t\r\n]+")  # would break a TSV row
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ingest and the name it is recorded under."""
+
+    path: Path
+    name: str
+    problem: str | None = None  # why it cannot be read, when walking the folders found out
 
 
 @dataclass
@@ -30,33 +42,13 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (file, what was kept where)
 
     @property
     def ok(self) -> bool:
-        """Return True when no file failed."""
+        """Return True when no file failed (a conflict is no failure: nothing was lost)."""
         return not self.failed
-
-
-def decode(raw: bytes, name: str) -> tuple[str, str]:
-    """Decode source bytes; return ``(text, encoding)``.
-
-    :raise ParseError: when the bytes are neither UTF-8/UTF-16 nor GB18030 text.
-    """
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding), encoding
-            except UnicodeDecodeError as exc:
-                raise ParseError(name, f"starts with a {encoding} byte-order mark but does not decode: {exc}") from None
-    if b"\x00" in raw[:4096]:
-        raise ParseError(name, "binary data (NUL bytes), not a text file")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ParseError(name, "unknown text encoding (tried UTF-8, UTF-16 and GB18030)")
 
 
 def read_source(path: Path, name: str | None = None, *, sample: bool = False) -> Reply:
@@ -65,43 +57,80 @@ def read_source(path: Path, name: str | None = None, *, sample: bool = False) ->
     :param name: the name recorded as the record's source file (default: the file name).
     :raise ArchiveError: for an unsupported format or a file that does not parse.
     """
-    path = Path(path)
-    name = name or path.name
-    suffix = path.suffix.lower()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(name, f"cannot read: {exc.strerror or exc}") from None
-    if suffix in RECORD_SUFFIXES:
-        return from_markdown(decode(raw, name)[0], name)
-    if suffix not in TEXT_SUFFIXES:
-        raise ParseError(name, f"unsupported format {suffix or '(no suffix)'}: this version reads .txt and .md files")
-    text, encoding = decode(raw, name)
+    name = name or Path(path).name
+    return to_reply(extract(path, name), name, sample=sample)
+
+
+def to_reply(extracted: Extracted, name: str, *, sample: bool = False) -> Reply:
+    """Parse extracted text into a record; an archive record is read back as it is.
+
+    :param sample: mark the record as fictional sample data.
+    """
+    if extracted.format == "md":
+        return from_markdown(extracted.text, name)
     source = Source(
         file=name,
-        format="txt",
-        sha256=hashlib.sha256(raw).hexdigest(),
+        format=extracted.format,
+        sha256=extracted.sha256,
         parser_version=PARSER_VERSION,
-        encoding=encoding,
+        encoding=extracted.encoding,
+        extracted_with=extracted.converter,
     )
-    return parse_reply(text, source=source, sample=sample)
+    return parse_reply(extracted.text, source=source, sample=sample, metadata=extracted.metadata)
 
 
-def iter_sources(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
-    """Yield ``(file, recorded name)`` for files and, recursively, folders.
+def iter_sources(paths: Iterable[Path]) -> Iterator[SourceFile]:
+    """Yield the files named and, recursively, the files in the folders named.
 
     A file inside a folder is recorded as ``folder/relative/path`` so that two files of
-    the same name in different folders keep different ids. Hidden files are skipped.
+    the same name in different folders keep different ids. Hidden files and folders are
+    skipped. Symbolic links to folders are followed, but each folder is entered once: a
+    link back to a folder it is in is reported as a loop, never walked round.
     """
-    for path in paths:
-        path = Path(path)
+    for path in map(Path, paths):
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if child.is_file() and not any(part.startswith(".") for part in rel.parts):
-                    yield child, (Path(path.resolve().name) / rel).as_posix()
+            yield from _walk(path)
         else:
-            yield path, path.name
+            yield SourceFile(path, path.name)
+
+
+def _walk(top: Path) -> Iterator[SourceFile]:
+    prefix = Path(top.resolve().name)
+    info = top.stat()
+    visited = {(info.st_dev, info.st_ino)}
+    # A stack of (path, is_folder, the folders it lies in), popped in name order.
+    stack: list[tuple[Path, bool, tuple[tuple[int, int], ...]]] = [(top, True, tuple(visited))]
+    while stack:
+        path, is_folder, chain = stack.pop()
+        name = (prefix / path.relative_to(top)).as_posix()
+        if not is_folder:
+            yield SourceFile(path, name)
+            continue
+        try:
+            entries = sorted((e for e in os.scandir(path) if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as exc:
+            yield SourceFile(path, name, f"cannot read folder: {exc.strerror or exc}")
+            continue
+        found: list[tuple[Path, bool, tuple[tuple[int, int], ...]]] = []
+        for entry in entries:
+            child = Path(entry.path)
+            try:
+                info = child.stat()  # follows links; fails on a broken or self-referring one
+            except OSError as exc:
+                yield SourceFile(child, (prefix / child.relative_to(top)).as_posix(),
+                                 f"cannot follow symbolic link: {exc.strerror or exc}")
+                continue
+            if not entry.is_dir():
+                found.append((child, False, chain))
+                continue
+            key = (info.st_dev, info.st_ino)
+            if key in chain:
+                yield SourceFile(child, (prefix / child.relative_to(top)).as_posix(),
+                                 "symbolic link loop: leads back to a folder it is in; not followed")
+            elif key not in visited:  # else the same folder, reached by another link: walked once
+                visited.add(key)
+                found.append((child, True, (*chain, key)))
+        stack.extend(reversed(found))
 
 
 def ingest(paths: Iterable[Path], archive_dir: Path, *, sample: bool = False) -> IngestReport:
@@ -110,39 +139,65 @@ def ingest(paths: Iterable[Path], archive_dir: Path, *, sample: bool = False) ->
 
 
 def ingest_sources(
-    sources: Iterable[tuple[Path, str]],
+    sources: Iterable[SourceFile],
     archive_dir: Path,
     *,
     sample: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
-    """Parse ``(file, recorded name)`` pairs from :func:`iter_sources` into records.
+    """Parse the files from :func:`iter_sources` into records.
 
-    A record whose source bytes and parser version are unchanged is left alone.
+    A record whose source bytes, extraction and parser are unchanged is left alone;
+    one corrected by hand is kept whatever changed, its fresh parse written beside it.
 
     :param sample: mark the records as fictional sample data.
     :param progress: called with each file name as it is processed.
+    :raise ArchiveBusy: when another ingest is writing to the same archive.
     """
     report = IngestReport()
-    for path, name in sources:
-        if progress:
-            progress(name)
-        try:
-            reply = read_source(path, name, sample=sample)
-            target = record_path(archive_dir, reply.id)
-            previous = _existing(target)
-            # Same source bytes, same parser: keep the record as it is, including any
-            # correction a person made to it by hand.
-            if previous is not None and previous.source == reply.source:
-                report.unchanged.append(name)
-                continue
-            write_reply(reply, archive_dir)
-            (report.updated if previous else report.added).append(name)
-        except ArchiveError as exc:
-            report.failed.append((name, exc.message))
-        except OSError as exc:
-            report.failed.append((name, f"cannot write record: {exc}"))
+    with archive_lock(archive_dir):
+        for item in sources:
+            _ingest_one(item, archive_dir, sample, report, progress)
     return report
+
+
+def _ingest_one(
+    item: SourceFile, archive_dir: Path, sample: bool, report: IngestReport, progress: Callable[[str], None] | None
+) -> None:
+    """Ingest one source file, recording the outcome in the report."""
+    if progress:
+        progress(item.name)
+    if item.problem:
+        report.failed.append((item.name, item.problem))
+        return
+    try:
+        extracted = extract(item.path, item.name)
+        reply = to_reply(extracted, item.name, sample=sample)
+        _store(reply, extracted, item.name, archive_dir, report)
+    except ArchiveError as exc:
+        report.failed.append((item.name, exc.message))
+    except OSError as exc:
+        report.failed.append((item.name, f"cannot write to the archive: {exc}"))
+
+
+def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, report: IngestReport) -> None:
+    """Write the record (and keep its source) unless that would lose anything."""
+    if extracted.format != "md":  # a re-imported record names its original source
+        save_source(archive_dir, extracted.raw, name)
+    target = record_path(archive_dir, reply.id)
+    existed = target.exists()
+    previous = _existing(target)
+    # Same source bytes, extraction and parser: keep the record as it is, including any
+    # correction a person made to it by hand.
+    if previous is not None and previous.source == reply.source:
+        report.unchanged.append(name)
+    elif existed and is_hand_edited(target):
+        pending = write_pending(reply, archive_dir)
+        kept = f"{target.name} was corrected by hand and is kept; the fresh parse is in {pending.name}"
+        report.conflicts.append((name, kept))
+    else:
+        write_reply(reply, archive_dir)
+        (report.updated if existed else report.added).append(name)
 
 
 def _existing(path: Path) -> Reply | None:
@@ -151,4 +206,28 @@ def _existing(path: Path) -> Reply | None:
     try:
         return read_reply(path)
     except RecordError:
-        return None  # a broken record is replaced by a fresh parse
+        return None  # unreadable: written over if ingest sealed it, kept if a person edited it
+
+
+def write_report(report: IngestReport, archive_dir: Path) -> Path | None:
+    """Write the run's failures and conflicts to ``.reports/ingest-<time>.tsv``; return its path.
+
+    Columns: status (failed or conflict), file, reason. Nothing is written for a run
+    without either.
+    """
+    rows = [("failed", *row) for row in report.failed] + [("conflict", *row) for row in report.conflicts]
+    if not rows:
+        return None
+    folder = Path(archive_dir) / REPORTS
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    lines = ["status\tfile\treason", *("\t".join(_CONTROL.sub(" ", cell) for cell in row) for row in rows)]
+    path, attempt = folder / f"ingest-{stamp}.tsv", 1
+    while True:
+        try:
+            with path.open("x", encoding="utf-8") as fh:  # never overwrite the report of another run
+                fh.write("\n".join(lines) + "\n")
+            return path
+        except FileExistsError:
+            attempt += 1
+            path = folder / f"ingest-{stamp}-{attempt}.tsv"

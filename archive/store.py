@@ -4,26 +4,40 @@ The Markdown body is the document itself, readable and editable by hand: paragra
 separated by blank lines, section headings marked ``##`` (level 1), ``###`` (level 2)
 and so on. Sections are read back from those marks, so a person who corrects a heading
 or a paragraph in the file corrects the record.
+
+Ingest seals each record it writes: the last line of the front matter,
+``record_sha256``, is the digest of the file without that line. A file whose content no
+longer matches its seal was changed by a person, and ingest never overwrites it.
+
+Beside the records, dot-folders hold what is not a record: ``.sources/`` the original
+source files, named by the digest of their bytes, and ``.reports/`` the ingest reports.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import RecordError, ReplyNotFound
-from .model import Reply
+from .errors import ArchiveBusy, RecordError, ReplyNotFound
+from .model import DERIVED, Reply
 from .parse import outline, split_heading
 
 SUFFIX = ".md"
+PENDING_SUFFIX = ".md.new"  # a fresh parse waiting beside a record corrected by hand
+SOURCES = ".sources"
+SEAL = "record_sha256"
+_SEAL_LINE = re.compile(rf"{SEAL}: ([0-9a-f]{{64}})")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ID = re.compile(r"^[0-9a-f]{8,40}$")
 _HEADING = re.compile(r"^(#{2,6})\s+(.*)$")
 # Derived from the Markdown body, so not repeated in the front matter.
@@ -35,11 +49,12 @@ def to_markdown(reply: Reply) -> str:
     meta = {
         key: value
         for key, value in reply.to_dict().items()
-        if key not in _BODY_FIELDS and key != "commitments" and value not in (None, [], False, {})
+        if key not in _BODY_FIELDS and key not in DERIVED and value not in (None, [], False, {})
     }
-    meta["assembly"] = {k: v for k, v in meta.get("assembly", {}).items() if v is not None}
-    if not meta["assembly"]:
-        del meta["assembly"]
+    for name in ("assembly", "source"):
+        meta[name] = {k: v for k, v in meta.get(name, {}).items() if v not in (None, False)}
+        if not meta[name]:
+            del meta[name]
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
     return f"---\n{front}---\n\n{markdown_body(reply)}\n"
 
@@ -75,6 +90,7 @@ def from_markdown(text: str, path: str = "<record>") -> Reply:
         raise RecordError(path, f"front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):
         raise RecordError(path, "front matter must be a mapping of field names to values")
+    meta.pop(SEAL, None)  # the store's, not a field of the reply
     paragraphs: list[str] = []
     levels: dict[int, tuple[int, str, str]] = {}
     for block in re.split(r"\n\s*\n", text[end + 5 :].strip()):
@@ -112,25 +128,112 @@ def _coerce(meta: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+@contextmanager
+def archive_lock(root: Path) -> Iterator[None]:
+    """Hold the archive's write lock, or fail at once if another ingest holds it.
+
+    :raise ArchiveError: naming the archive, when another run is writing to it.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArchiveBusy(f"another ingest is writing to {root}; run this one when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def record_path(root: Path, reply_id: str) -> Path:
     """Return where the record with this id is written."""
     return Path(root) / f"{reply_id}{SUFFIX}"
 
 
+def pending_path(root: Path, reply_id: str) -> Path:
+    """Return where a fresh parse waits beside a record corrected by hand."""
+    return Path(root) / f"{reply_id}{PENDING_SUFFIX}"
+
+
 def write_reply(reply: Reply, root: Path) -> Path:
-    """Write a record atomically (a reader never sees half a file); return its path."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    """Write a sealed record atomically (a reader never sees half a file); return its path."""
     path = record_path(root, reply.id)
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-", suffix=SUFFIX)
+    _write_atomic(path, sealed_markdown(reply).encode("utf-8"))
+    return path
+
+
+def write_pending(reply: Reply, root: Path) -> Path:
+    """Write a sealed fresh parse as ``<id>.md.new``, beside the record; return its path.
+
+    Being sealed, it becomes an ordinary record when renamed to ``<id>.md``.
+    """
+    path = pending_path(root, reply.id)
+    _write_atomic(path, sealed_markdown(reply).encode("utf-8"))
+    return path
+
+
+def sealed_markdown(reply: Reply) -> str:
+    """Return :func:`to_markdown` with the seal as the last line of the front matter."""
+    text = to_markdown(reply)
+    end = text.index("\n---\n", 3) + 1
+    return f"{text[:end]}{SEAL}: {hashlib.sha256(text.encode('utf-8')).hexdigest()}\n{text[end:]}"
+
+
+def is_hand_edited(path: Path) -> bool:
+    """Return True unless the record file is exactly as ingest sealed it.
+
+    A file without a seal (removed, or written before records were sealed) counts as
+    edited: it cannot be told apart from a correction.
+    """
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(to_markdown(reply))
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    end = text.find("\n---\n", 3)
+    start = text.rfind("\n", 0, end) + 1
+    seal = _SEAL_LINE.fullmatch(text, start, end) if end > 0 else None
+    if seal is None:
+        return True
+    unsealed = text[:start] + text[end + 1 :]
+    return hashlib.sha256(unsealed.encode("utf-8")).hexdigest() != seal.group(1)
+
+
+def save_source(root: Path, data: bytes, file: str) -> Path:
+    """Keep a source file's bytes in the archive, named by their digest; return the path.
+
+    :param file: the source's file name, whose suffix the copy keeps.
+    """
+    path = _source_file(root, hashlib.sha256(data).hexdigest(), file)
+    if not path.is_file():  # content-addressed: an existing copy is this very file
+        _write_atomic(path, data)
+    return path
+
+
+def source_path(root: Path, reply: Reply) -> Path | None:
+    """Return the archive's copy of the record's source file, or None if it has none."""
+    if reply.source is None or not _SHA256.match(reply.source.sha256):  # never a path from a hand edit
+        return None
+    path = _source_file(root, reply.source.sha256, reply.source.file)
+    return path if path.is_file() else None
+
+
+def _source_file(root: Path, sha256: str, file: str) -> Path:
+    return Path(root) / SOURCES / f"{sha256}{Path(file).suffix.lower()}"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary name is a dot-file: never read as a record, even if left by a crash.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def read_reply(path: Path) -> Reply:
@@ -151,12 +254,7 @@ def iter_replies(root: Path, errors: list[RecordError] | None = None) -> Iterato
     :param errors: when given, malformed records are collected here and skipped, so one
         bad file never stops a batch; otherwise the first one raises.
     """
-    root = Path(root)
-    if not root.is_dir():
-        return
-    for path in sorted(root.rglob(f"*{SUFFIX}")):
-        if path.name.startswith("."):
-            continue
+    for path in _record_files(root):
         try:
             yield read_reply(path)
         except RecordError as exc:
@@ -172,13 +270,23 @@ def fingerprint(root: Path) -> str:
     built from to know whether it is up to date.
     """
     digest = hashlib.sha256()
-    root = Path(root)
-    if root.is_dir():
-        for path in sorted(root.rglob(f"*{SUFFIX}")):
-            if not path.name.startswith("."):
-                stat = path.stat()
-                digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for path in _record_files(root):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def _record_files(root: Path) -> list[Path]:
+    """Return the record files under ``root``, in path order.
+
+    Dot-files and everything in dot-folders (``.sources/``, ``.reports/``) are not
+    records; symbolic links to folders are not followed.
+    """
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(folder, f) for f in files if f.endswith(SUFFIX) and not f.startswith(".")]
+    return sorted(found)
 
 
 def find_reply(root: Path, reply_id: str) -> Reply:
@@ -190,7 +298,7 @@ def find_reply(root: Path, reply_id: str) -> Reply:
         raise ReplyNotFound(reply_id)
     path = record_path(root, reply_id)
     if not path.is_file():
-        matches = [p for p in Path(root).rglob(f"{reply_id}{SUFFIX}") if p.is_file()]
+        matches = [p for p in _record_files(root) if p.name == f"{reply_id}{SUFFIX}"]
         if not matches:
             raise ReplyNotFound(reply_id)
         path = matches[0]

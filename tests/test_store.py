@@ -5,9 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import yaml
 
 from archive.errors import RecordError, ReplyNotFound
-from archive.store import find_reply, from_markdown, iter_replies, read_reply, to_markdown, write_reply
+from archive.store import (
+    find_reply,
+    fingerprint,
+    from_markdown,
+    is_hand_edited,
+    iter_replies,
+    read_reply,
+    save_source,
+    source_path,
+    to_markdown,
+    write_pending,
+    write_reply,
+)
+from tests.conftest import SEED
 
 
 def test_every_sample_round_trips(replies):
@@ -82,3 +96,67 @@ def test_find_reply_rejects_ids_that_are_not_record_ids(tmp_path, reply_id):
 def test_find_reply_looks_in_subfolders(tmp_path, seed_reply):
     write_reply(seed_reply, tmp_path / "2022")
     assert find_reply(tmp_path, seed_reply.id) == seed_reply
+
+
+# --- seals, kept sources and what is not a record ----------------------------------
+
+
+def test_written_record_is_sealed_and_reads_back_without_the_seal(tmp_path, seed_reply):
+    path = write_reply(seed_reply, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    front = text[: text.index("\n---\n", 3)]
+    assert front.splitlines()[-1].startswith("record_sha256: ")
+    assert read_reply(path) == seed_reply
+    assert not is_hand_edited(path)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("黄健诚", "黄健成"),  # a correction in the front matter
+    lambda t: t.replace("此复。", "此复"),  # in the body
+    lambda t: t.replace("record_sha256: ", "record_sha256: 0"),  # a damaged seal
+    lambda t: "\n".join(line for line in t.split("\n") if not line.startswith("record_sha256")),  # no seal
+])
+def test_any_change_to_a_sealed_record_counts_as_hand_edited(tmp_path, seed_reply, edit):
+    path = write_reply(seed_reply, tmp_path)
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert is_hand_edited(path)
+
+
+def test_pending_parse_is_sealed_beside_the_record(tmp_path, seed_reply):
+    path = write_pending(seed_reply, tmp_path)
+    assert path == tmp_path / f"{seed_reply.id}.md.new"
+    assert not is_hand_edited(path) and read_reply(path) == seed_reply
+    assert list(iter_replies(tmp_path)) == []
+
+
+def test_source_block_leaves_out_empty_fields(seed_reply):
+    text = to_markdown(seed_reply)
+    source = yaml.safe_load(text[4 : text.index("\n---\n")])["source"]
+    assert source == {"file": "seed/seed_reply.txt", "format": "txt", "sha256": seed_reply.source.sha256,
+                      "parser_version": seed_reply.source.parser_version, "encoding": "utf-8"}
+
+
+def test_sources_are_kept_by_content_and_found_from_the_record(tmp_path, seed_reply):
+    raw = SEED.read_bytes()
+    assert source_path(tmp_path, seed_reply) is None
+    path = save_source(tmp_path, raw, "seed/seed_reply.TXT")
+    assert path == tmp_path / ".sources" / f"{seed_reply.source.sha256}.txt"
+    inode = path.stat().st_ino
+    assert save_source(tmp_path, raw, "other-name.txt") == path  # the same bytes are one file,
+    assert path.stat().st_ino == inode  # kept as it is
+    assert path.read_bytes() == raw and source_path(tmp_path, seed_reply) == path
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary file left
+    bogus = dataclasses.replace(seed_reply, source=dataclasses.replace(seed_reply.source, sha256="../../etc/passwd"))
+    assert source_path(tmp_path, bogus) is None
+
+
+def test_dot_folders_hold_no_records(tmp_path, seed_reply):
+    write_reply(seed_reply, tmp_path)
+    before = fingerprint(tmp_path)
+    for folder in (".sources", ".reports", "2022/.trash"):
+        write_reply(dataclasses.replace(seed_reply, id="abcdef0123456789"), tmp_path / folder)
+    (tmp_path / ".sources" / "x.md").write_text("not a record", encoding="utf-8")
+    assert list(iter_replies(tmp_path)) == [seed_reply]
+    assert fingerprint(tmp_path) == before
+    with pytest.raises(ReplyNotFound):
+        find_reply(tmp_path, "abcdef0123456789")
