@@ -16,7 +16,8 @@ Two analyses serve two needs:
   exactly the texts that contain the folded query as a substring, whatever jieba would
   have done with it. Single characters go to a unigram field.
 
-Both see simplified characters (:func:`to_simplified`), in documents and in queries.
+Both see simplified characters (``archive.clean.to_simplified``, which keeps offsets),
+in documents and in queries.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ import threading
 import unicodedata
 
 import jieba
-import opencc
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 
 import data
+from archive.clean import to_simplified  # the parser's reading of traditional text, shared
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -64,25 +65,6 @@ def segmenter() -> jieba.Tokenizer:
 def _is_word(text: str) -> bool:
     """Return True for tokens worth indexing: not whitespace or punctuation alone."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
-
-
-_converter: opencc.OpenCC | None = None
-
-
-def to_simplified(text: str) -> str:
-    """Convert traditional characters to simplified, keeping one character per character.
-
-    Both the index and queries see simplified text, so 粵港澳 finds 粤港澳. OpenCC
-    converts phrase by phrase; where that would change the length (and so every offset
-    after it), the text is converted character by character instead.
-    """
-    global _converter
-    if _converter is None:
-        _converter = opencc.OpenCC("t2s")
-    converted = _converter.convert(text)
-    if len(converted) != len(text):
-        converted = "".join(c if len(c := _converter.convert(ch)) == 1 else ch for ch in text)
-    return converted
 
 
 def segment(text: str) -> list[tuple[str, int, int]]:

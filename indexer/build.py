@@ -53,13 +53,14 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
     """
     names = [reply.department, reply.department_raw, *(aliases or {}).get(reply.department or "", ())]
     headings = "\n".join(s.heading_line for s in reply.sections)
-    everything = SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, reply.body)))
+    body = reply.searchable_body
+    everything = SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, body)))
     doc: dict[str, Any] = {
         "id": reply.id,
         "title": reply.title,
         "proposal_title": reply.proposal_title or "",
         "headings": headings,
-        "body": reply.body,
+        "body": body,
         EXACT_FIELD: everything,
         CHAR_FIELD: everything,
         "date": reply.date or "",

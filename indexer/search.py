@@ -604,6 +604,13 @@ def _ordered(counts: Counter[str], order: str) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def indexed_ids(index_dir: Path) -> set[str]:
+    """Return the ids of every reply in the current index."""
+    entry = _cache.get(Path(index_dir))
+    with entry.searcher() as searcher:
+        return {fields["id"] for fields in searcher.all_stored_fields()}
+
+
 def reply_count(index_dir: Path) -> int:
     """Return the number of replies in the current index."""
     return _cache.get(Path(index_dir)).ix.doc_count()

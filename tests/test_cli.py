@@ -77,3 +77,31 @@ def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, mon
     assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
     monkeypatch.setattr("web.cli.department_names", lambda: {"X": ("X", "Y")})
     assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
+
+
+def test_check_reports_agreement_and_every_kind_of_mismatch(tmp_path):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    run("ingest", data.path("samples"), "--archive", archive)
+    run("index", "--archive", archive, "--index", index)
+    result = CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)])
+    assert result.exit_code == 0 and "archive and index agree" in result.output
+    assert "14 records" in result.output and "14 replies" in result.output
+
+    records = sorted(p for p in archive.glob("*.md"))
+    records[0].unlink()  # in the index but not the archive
+    records[1].write_text("not a record", encoding="utf-8")  # malformed
+    result = CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)])
+    assert result.exit_code == 1
+    assert "1 malformed" in result.output and "in the index but not the archive" in result.output
+    assert "not built from the archive as it is now" in result.output
+
+
+def test_a_second_ingest_into_the_same_archive_stops_with_a_clear_message(tmp_path):
+    from archive.store import archive_lock
+
+    archive = tmp_path / "archive"
+    with archive_lock(archive):
+        result = CliRunner().invoke(cli, ["ingest", str(SEED), "--archive", str(archive)])
+    assert result.exit_code == 1 and "another ingest is writing to" in result.output
+    assert not list(archive.glob("*.md"))
+    assert run("ingest", SEED, "--archive", archive).exit_code == 0  # free again

@@ -10,6 +10,7 @@ import pytest
 
 from archive.store import write_reply
 from indexer.build import build_index
+from tests.conftest import SEED
 from web import create_app
 
 
@@ -112,3 +113,28 @@ def test_reply_page_lists_similar_replies(client, replies):
 def test_search_page_offers_exports_of_the_same_search(client):
     html = unescape(client.get("/search?q=收悉&year=2023").get_data(as_text=True))
     assert "/api/export?q=%E6%94%B6%E6%82%89&year=2023&format=csv" in html
+
+
+def test_the_original_source_file_downloads_as_it_came(client, seed_reply):
+    page = client.get(f"/replies/{seed_reply.id}").get_data(as_text=True)
+    assert f"/replies/{seed_reply.id}/source" in page
+    with client.get(f"/replies/{seed_reply.id}/source") as response:  # closes the sent file
+        assert response.status_code == 200
+        assert response.data == SEED.read_bytes()
+        disposition = response.headers["Content-Disposition"]
+    assert "attachment" in disposition and "seed_reply.txt" in disposition
+
+
+@pytest.mark.parametrize("url", ["/replies/..%2F..%2Fetc%2Fpasswd/source", "/replies/ffffffffffffffff/source",
+                                 "/replies/%2e%2e/source", "/replies/.sources/source"])
+def test_source_downloads_cannot_leave_the_archive(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_a_record_without_a_kept_source_has_no_download(tmp_path, seed_reply):
+    write_reply(seed_reply, tmp_path / "archive")
+    build_index([seed_reply], tmp_path / "index")
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": str(tmp_path / "archive"),
+                         "INDEX_DIR": str(tmp_path / "index")}).test_client()
+    assert "下载原始文件" not in client.get(f"/replies/{seed_reply.id}").get_data(as_text=True)
+    assert client.get(f"/replies/{seed_reply.id}/source").status_code == 404

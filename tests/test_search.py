@@ -220,3 +220,14 @@ def test_a_query_over_the_time_limit_returns_partial_results_with_a_notice(index
     results = search(index_dir, "收悉")
     assert "检索用时超过" in results.query.notice
     assert results.total < complete.total
+
+
+def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
+    with_contact = [r for r in replies if r.contact and r.contact.person]
+    assert with_contact
+    for reply in with_contact:
+        assert search(index_dir, reply.contact.person).total == 0
+        assert search(index_dir, f'"{reply.contact.person}"').total == 0
+        page = client.get(f"/replies/{reply.id}").get_data(as_text=True)
+        assert reply.contact.person in page  # shown on the record's own page…
+        assert not re.search(r"\d{3,4}-\d{7,8}|1[3-9]\d{9}", page)  # …but never a phone number

@@ -16,14 +16,14 @@ from pathlib import Path
 import click
 
 import data
-from archive.errors import ArchiveError, RecordError
-from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source
+from archive.errors import ArchiveBusy, ArchiveError, RecordError
+from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
 from archive.store import fingerprint, iter_replies
 from archive.tables import department_names
 from indexer.build import build_index, index_fingerprint
 from indexer.errors import IndexerError
 from indexer.schema import index_signature
-from indexer.search import search as run_search
+from indexer.search import indexed_ids, search as run_search
 
 from . import config
 
@@ -72,8 +72,11 @@ def parse(file: Path, as_json: bool) -> None:
 def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
     """Parse source files and folders (recursively) into the archive.
 
-    Files that fail are listed with their reason; the others are ingested all the same,
-    and the exit status is 1.
+    Reads .txt (UTF-8, UTF-16, GBK/GB18030, Big5), .pdf, .docx, .doc, saved web pages
+    and archive records (.md). Files that fail are listed with their reason, and also
+    written to a report in the archive's .reports/ folder; the others are ingested all
+    the same, and the exit status is 1. A record corrected by hand is kept, its fresh
+    parse written beside it as <id>.md.new (a conflict).
 
     \b
     Example:
@@ -81,23 +84,35 @@ def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
     """
     archive = config.archive_dir(archive)
     sources = list(iter_sources(paths))
-    if sys.stderr.isatty():
-        with click.progressbar(length=len(sources), label="ingesting", file=sys.stderr, show_pos=True) as bar:
-            report = ingest_sources(sources, archive, sample=sample, progress=lambda _: bar.update(1))
-    else:
-        report = ingest_sources(sources, archive, sample=sample)
-    _print_report(report, archive)
+    try:
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(sources), label="ingesting", file=sys.stderr, show_pos=True) as bar:
+                report = ingest_sources(sources, archive, sample=sample, progress=lambda _: bar.update(1))
+        else:
+            report = ingest_sources(sources, archive, sample=sample)
+    except ArchiveBusy as exc:
+        raise click.ClickException(exc.message) from None
+    try:
+        report_file = write_report(report, archive)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the ingest report in {archive}: {exc}") from None
+    _print_report(report, archive, report_file)
     if not report.ok:
         sys.exit(1)
 
 
-def _print_report(report: IngestReport, archive: Path) -> None:
+def _print_report(report: IngestReport, archive: Path, report_file: Path | None = None) -> None:
+    """Print the run's counts, then each failure and conflict, then where the report is."""
     click.echo(
         f"{archive}: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {len(report.conflicts)} conflicts"
     )
     for name, reason in report.failed:
         click.echo(f"  failed: {name}: {reason}", err=True)
+    for name, message in report.conflicts:
+        click.echo(f"  conflict: {name}: {message}", err=True)
+    if report_file is not None:
+        click.echo(f"  report: {report_file}")
 
 
 @cli.command()
@@ -122,28 +137,75 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
         sys.exit(1)
 
 
+def _archive_state(archive: Path) -> str:
+    """Return a digest of everything an index of this archive is built from.
+
+    The alias table is indexed with the records, and the words depend on the index
+    format and the dictionary: a change to any makes the index stale.
+    """
+    state = f"{index_signature()}\n{fingerprint(archive)}\n{sorted(department_names().items())}"
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
 def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> tuple[int | None, list[RecordError]]:
     """Rebuild the index unless it was built from this very archive state.
 
     :return: the number of replies indexed (None when up to date) and the records
         skipped as malformed.
     """
-    aliases = department_names()
-    # The alias table is indexed with the records, and the words depend on the index
-    # format and the dictionary: a change to any makes the index stale.
-    state = f"{index_signature()}\n{fingerprint(archive)}\n{sorted(aliases.items())}"
-    digest = hashlib.sha256(state.encode()).hexdigest()
+    digest = _archive_state(archive)
     if not rebuild and index_fingerprint(index) == digest:
         return None, []
     errors: list[RecordError] = []
     try:
         # With skipped records the index is not a faithful copy: leave it marked stale.
         count = build_index(
-            iter_replies(archive, errors), index, aliases=aliases, fingerprint=lambda: None if errors else digest
+            iter_replies(archive, errors),
+            index,
+            aliases=department_names(),
+            fingerprint=lambda: None if errors else digest,
         )
     except IndexerError as exc:
         raise click.ClickException(str(exc)) from None
     return count, errors
+
+
+@cli.command()
+@_archive_option
+@_index_option
+def check(archive: Path | None, index: Path | None) -> None:
+    """Verify that the archive and the index agree, record for record.
+
+    Reports malformed records, records missing from the index, index entries with no
+    record, and whether the index was built from the archive as it is now. Exit status
+    1 on any mismatch.
+
+    \b
+    Example:
+        reply-archive check --archive var/archive --index var/index
+    """
+    archive, index = config.archive_dir(archive), config.index_dir(index)
+    errors: list[RecordError] = []
+    records = {reply.id for reply in iter_replies(archive, errors)}
+    try:
+        indexed = indexed_ids(index)
+    except IndexerError as exc:
+        raise click.ClickException(str(exc)) from None
+    missing, extra = sorted(records - indexed), sorted(indexed - records)
+    click.echo(f"archive {archive}: {len(records)} records, {len(errors)} malformed")
+    click.echo(f"index {index}: {len(indexed)} replies")
+    for exc in errors:
+        click.echo(f"  malformed: {exc}", err=True)
+    for reply_id in missing:
+        click.echo(f"  not in the index: {reply_id}", err=True)
+    for reply_id in extra:
+        click.echo(f"  in the index but not the archive: {reply_id}", err=True)
+    stale = index_fingerprint(index) != _archive_state(archive)
+    if stale:
+        click.echo("  the index was not built from the archive as it is now: run `reply-archive index`", err=True)
+    if errors or missing or extra or stale:
+        sys.exit(1)
+    click.echo("archive and index agree")
 
 
 @cli.command()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from pathlib import PurePosixPath
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from archive.model import Reply
-from archive.store import find_reply
+from archive.store import find_reply, source_path
 from indexer.analysis import fold
 from indexer.errors import QueryError
 from indexer.schema import FACET_NAMES
@@ -117,6 +119,7 @@ def reply(reply_id: str):
         same_proposal=_same_proposal(record),
         earlier=_earlier(record),
         similar=_similar(record),
+        has_source=source_path(current_app.config["ARCHIVE_DIR"], record) is not None,
     )
 
 
@@ -149,6 +152,16 @@ def _similar(record: Reply) -> tuple[Hit, ...]:
         return similar(current_app.config["INDEX_DIR"], record.id)
     except QueryError:
         return ()  # a record newer than the index: nothing to compare with yet
+
+
+@bp.get("/replies/<reply_id>/source")
+def source(reply_id: str):
+    """Send the original source file of a reply, as a download (never rendered)."""
+    record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
+    path = source_path(current_app.config["ARCHIVE_DIR"], record)
+    if path is None:
+        abort(404, "这件答复没有保存原始文件")
+    return send_file(path, as_attachment=True, download_name=PurePosixPath(record.source.file).name)
 
 
 @bp.get("/help")
