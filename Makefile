@@ -7,8 +7,10 @@ PORT ?= 5000
 ARCHIVE ?= var/archive
 INDEX ?= var/index
 CHROMIUM ?= /usr/bin/chromium
+WORKERS ?= 2
+THREADS ?= 4
 
-.PHONY: serve test install chromium clean recall bench-words accuracy
+.PHONY: serve serve-prod sample-archive test install chromium clean recall bench-words accuracy load
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -24,11 +26,22 @@ $(VENV)/.test-deps: $(BIN)/reply-archive requirements-test.txt
 install: $(BIN)/reply-archive
 
 ## serve: install, ingest the bundled sample replies, build the index, serve on $(HOST):$(PORT)
-serve: install
+serve: sample-archive
+	$(BIN)/reply-archive serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE) --index $(INDEX)
+
+## serve-prod: the same archive behind gunicorn (preloaded, $(WORKERS) workers x $(THREADS) threads)
+serve-prod: sample-archive
+	REPLY_ARCHIVE_DIR=$(ARCHIVE) REPLY_ARCHIVE_INDEX=$(INDEX) $(BIN)/gunicorn --preload \
+	  --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) web.wsgi:app
+
+sample-archive: install
 	$(BIN)/reply-archive ingest data/seed --archive $(ARCHIVE)
 	$(BIN)/reply-archive ingest --sample data/samples --archive $(ARCHIVE)
 	$(BIN)/reply-archive index --archive $(ARCHIVE) --index $(INDEX)
-	$(BIN)/reply-archive serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE) --index $(INDEX)
+
+## load: 16 clients for 60 s against gunicorn over 10,000 generated replies, on 127.0.0.1
+load: install
+	$(BIN)/python -m bench.load
 
 ## test: the whole suite, browser tests included (Debian's chromium, driven by Playwright)
 test: $(VENV)/.test-deps chromium

@@ -388,12 +388,21 @@ def _repair_run(run: str, encoding: str, warnings: list[str]) -> str:
 # --- privacy and artefacts ------------------------------------------------------------
 
 REDACTED = "【已隐去】"
-_PHONE = r"(?:[(（]?0\d{2,3}[)）]?\s*[-－—]?\s*)?\d{7,8}(?:\s*(?:转|-|－)\s*\d{1,5})?|1[3-9]\d{9}"
+# Mobile numbers (+86 138 1234 5678) and landlines with an area code (0755-8291 1234)
+# look like nothing else and are masked wherever they stand; a bare 7-8 digit number
+# only after a phone label or in a contact line.
+_MOBILE = r"(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}"
+_AREA_LINE = r"(?:\+?86[\s-]?)?[(（]?0\d{2,3}[)）]?[\s\-－—]?\d{3,4}[\s\-－]?\d{4}(?:\s*(?:转|-|－)\s*\d{1,5})?"
+_LOCAL_LINE = r"\d{3,4}[\s\-－]?\d{4}(?:\s*(?:转|-|－)\s*\d{1,5})?"
+_PHONE = f"{_MOBILE}|{_AREA_LINE}|{_LOCAL_LINE}"
 _LABELLED_PHONE = re.compile(
-    rf"((?:联系|咨询|办公|值班|服务)?电话|手机(?:号码)?|联系方式|传真)(\s*[：:]?\s*)(?<!\d)((?:{_PHONE})(?:\s*[、，,/或]\s*(?:{_PHONE}))*)(?!\d)"
+    rf"((?:联系|咨询|办公|值班|服务|投诉|举报)?电话(?:号码)?|手机(?:号码)?|座机|联系方式|传真|致电|拨打|热线)"
+    rf"(\s*[：:]?\s*)(?<!\d)((?:{_PHONE})(?:\s*[、，,/或]\s*(?:{_PHONE}))*)(?!\d)"
 )
-_CONTACT_LINE = re.compile(r"联系人|经办人|联系单位|联系电话|联系方式")
-_BARE_PHONE = re.compile(rf"(?<!\d)(?:{_PHONE})(?!\d)")
+CONTACT_LABELS = "联系人|联系电话|联系单位|联系方式|经办人"
+_CONTACT_LINE = re.compile(CONTACT_LABELS)
+_BARE_PHONE = re.compile(rf"(?<![\d.])(?:{_PHONE})(?![\d.])")
+_DISTINCT_PHONE = re.compile(rf"(?<![\d.])(?:{_MOBILE}|{_AREA_LINE})(?![\d.])")
 
 
 def _close_spaced_labels(line: str) -> str:
@@ -405,15 +414,16 @@ def _close_spaced_labels(line: str) -> str:
 
 
 def mask_phones(paragraph: str) -> str:
-    """Replace phone numbers with a mark: after a phone label anywhere, any in a contact line.
+    """Replace phone numbers with a mark: mobiles and area-code landlines anywhere, any
+    number after a phone label or in a contact line.
 
     Labels are matched on the simplified reading (聯繫電話 is 联系电话), which has the
     same length, so the spans apply to the paragraph as printed.
     """
     read = to_simplified(paragraph)
     spans = [(m.start(3), m.end(3)) for m in _LABELLED_PHONE.finditer(read)]
-    if _CONTACT_LINE.search(read):
-        spans += [(m.start(), m.end()) for m in _BARE_PHONE.finditer(read)]
+    bare = _BARE_PHONE if _CONTACT_LINE.search(read) else _DISTINCT_PHONE
+    spans += [(m.start(), m.end()) for m in bare.finditer(read)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -178,9 +178,11 @@ def _codec(label: str | None) -> str | None:
     if label in _GB_LABELS:
         return "gb18030"
     try:
-        return codecs.lookup(label).name
+        codec = codecs.lookup(label)
     except LookupError:
         return None
+    # rot13, base64 and the like are codecs too, but not text encodings of bytes.
+    return codec.name if getattr(codec, "_is_text_encoding", True) else None
 
 
 # --- PDF ---------------------------------------------------------------------------

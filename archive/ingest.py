@@ -9,6 +9,7 @@ it as ``<id>.md.new`` and the run reports a conflict.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .clean import mask_phones
 from .errors import ArchiveError, RecordError
 from .extract import Extracted, extract
 from .model import Reply, Source
@@ -67,7 +69,7 @@ def to_reply(extracted: Extracted, name: str, *, sample: bool = False) -> Reply:
     :param sample: mark the record as fictional sample data.
     """
     if extracted.format == "md":
-        return from_markdown(extracted.text, name)
+        return _masked(from_markdown(extracted.text, name))
     source = Source(
         file=name,
         format=extracted.format,
@@ -79,11 +81,22 @@ def to_reply(extracted: Extracted, name: str, *, sample: bool = False) -> Reply:
     return parse_reply(extracted.text, source=source, sample=sample, metadata=extracted.metadata)
 
 
+def _masked(reply: Reply) -> Reply:
+    """Mask phone numbers in a re-imported record's text, as parsing does for sources."""
+
+    def mask(text: str) -> str:
+        return "\n\n".join(mask_phones(p) for p in text.split("\n\n"))
+
+    sections = tuple(dataclasses.replace(s, heading=mask_phones(s.heading), text=mask(s.text)) for s in reply.sections)
+    return dataclasses.replace(reply, body=mask(reply.body), sections=sections)
+
+
 def iter_sources(paths: Iterable[Path]) -> Iterator[SourceFile]:
     """Yield the files named and, recursively, the files in the folders named.
 
-    A file inside a folder is recorded as ``folder/relative/path`` so that two files of
-    the same name in different folders keep different ids. Hidden files and folders are
+    A file inside a folder is recorded as ``folder/relative/path``, its provenance; the
+    record id uses only the base name, so moving a folder keeps ids stable (two
+    different files of one name are reported as a conflict, never overwritten). Hidden files and folders are
     skipped. Symbolic links to folders are followed, but each folder is entered once: a
     link back to a folder it is in is reported as a loop, never walked round.
     """
@@ -178,6 +191,8 @@ def _ingest_one(
         report.failed.append((item.name, exc.message))
     except OSError as exc:
         report.failed.append((item.name, f"cannot write to the archive: {exc}"))
+    except Exception as exc:  # a reader library's own failure: this file fails, the batch goes on
+        report.failed.append((item.name, f"unexpected error while reading: {type(exc).__name__}: {exc}"))
 
 
 def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, report: IngestReport) -> None:
@@ -191,6 +206,12 @@ def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, rep
     # correction a person made to it by hand.
     if previous is not None and previous.source == reply.source:
         report.unchanged.append(name)
+    elif _another_file(previous, reply):
+        report.conflicts.append((
+            name,
+            f"{target.name} already holds {previous.source.file}, with the same file name, proposal "
+            "number and department but other content; neither was overwritten: rename one of the files",
+        ))
     elif existed and is_hand_edited(target):
         pending = write_pending(reply, archive_dir)
         kept = f"{target.name} was corrected by hand and is kept; the fresh parse is in {pending.name}"
@@ -198,6 +219,17 @@ def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, rep
     else:
         write_reply(reply, archive_dir)
         (report.updated if existed else report.added).append(name)
+
+
+def _another_file(previous: Reply | None, reply: Reply) -> bool:
+    """Return True when the record in place came from a different file with other bytes.
+
+    Ids hash the file's base name, so the same file ingested from another folder keeps
+    its record; two different files of one name would otherwise overwrite each other.
+    """
+    if previous is None or previous.source is None or reply.source is None:
+        return False
+    return previous.source.file != reply.source.file and previous.source.sha256 != reply.source.sha256
 
 
 def _existing(path: Path) -> Reply | None:

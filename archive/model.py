@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any
 
-from .clean import SECTION_MARKER, to_simplified
+from .clean import CONTACT_LABELS, SECTION_MARKER, to_simplified
 from .numerals import parse_date
 
 # Sentence ends used to cut commitments out of paragraphs.
@@ -28,9 +30,8 @@ _SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 _TARGET_YEAR = re.compile(r"(?:拟于|计划于|力争于?|争取于?|到)\s*((?:19|20)\d{2})\s*年")
 COMMITMENT_CUES = ("下一步", "今后将", "拟于", "计划于")
 # Trailer lines after the signature (spec §2.9): contact, copies, attachments.
-_CONTACT_LABELS = "联系人|联系电话|联系单位|联系方式|经办人"
-TRAILER = re.compile(rf"^[（(]?\s*({_CONTACT_LABELS}|抄送|抄报|附件)")
-_CONTACT = re.compile(rf"^[（(]?\s*({_CONTACT_LABELS})")
+TRAILER = re.compile(rf"^[（(]?\s*({CONTACT_LABELS}|抄送|抄报|附件)")
+_CONTACT = re.compile(rf"^[（(]?\s*({CONTACT_LABELS})")
 # Closing formulas by kind (spec §2.7); the kind of the first one is the closing's type.
 _CLOSING_KINDS = (
     ("appeal", re.compile(r"^恳请")),
@@ -257,7 +258,7 @@ class Reply:
         salutation = paragraphs[0] if is_salutation(paragraphs[0]) else None
         at = 1 if salutation else 0
         # The opening comes before the first section and the closing part, if at all.
-        opening = (paragraphs[at] or None) if at < min(closing_at, *levels) else None
+        opening = (paragraphs[at] or None) if at < min([closing_at, *levels]) else None
         closing = tuple(p for p in paragraphs[closing_at:] if closing_kind(p))
         return salutation, opening, closing
 
@@ -309,6 +310,14 @@ class Reply:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        _check_types(data)
+        if not ID_PATTERN.match(str(data.get("id", ""))):
+            raise ValueError(f"id {data.get('id')!r} is not 8-40 lowercase hex digits")
+        if data.get("date") is not None:
+            try:
+                date.fromisoformat(data["date"])
+            except ValueError:
+                raise ValueError(f"date {data['date']!r} is not a date written YYYY-MM-DD") from None
         if isinstance(data.get("assembly"), dict):
             data["assembly"] = Assembly(**data["assembly"])
         elif data.get("assembly") is None:
@@ -321,6 +330,42 @@ class Reply:
         for name in ("proposal_numbers", "proposers", "co_departments", "cc", "attachments", "topics", "warnings"):
             data[name] = tuple(str(v) for v in data.get(name) or ())
         return cls(**data)
+
+
+# A record id: what the archive names files after and URLs carry, so nothing else.
+ID_PATTERN = re.compile(r"^[0-9a-f]{8,40}$")
+_NESTED = {"assembly", "source", "contact"}
+_LISTS = {"proposal_numbers", "proposers", "co_departments", "cc", "attachments", "topics", "warnings", "sections"}
+
+
+def _check_types(data: dict[str, Any]) -> None:
+    """Reject values of the wrong kind, as a hand edit can write them.
+
+    Numbers YAML read where text belongs (a doc number 15) become text; a list where
+    one value belongs, text where a list belongs, or text where a number belongs is an
+    error rather than a record that breaks later.
+    """
+    hints = typing.get_type_hints(Reply)
+    for name, value in data.items():
+        if value is None:
+            continue
+        expected = hints[name]
+        if name in _NESTED:
+            ok = isinstance(value, dict)
+        elif name in _LISTS:
+            ok = isinstance(value, (list, tuple))
+        elif expected is bool:
+            ok = isinstance(value, bool)
+        elif int in typing.get_args(expected):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif str in typing.get_args(expected) or expected is str:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                data[name] = str(value)
+            ok = isinstance(data[name], str)
+        else:
+            ok = True
+        if not ok:
+            raise ValueError(f"{name}: {type(value).__name__} {value!r} is not what this field holds")
 
 
 # Read from the body on demand, so a hand correction of the text never leaves a stale

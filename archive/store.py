@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from .errors import ArchiveBusy, RecordError, ReplyNotFound
-from .model import DERIVED, Reply
+from .model import DERIVED, ID_PATTERN, Reply
 from .parse import outline, split_heading
 
 SUFFIX = ".md"
@@ -38,7 +38,6 @@ SOURCES = ".sources"
 SEAL = "record_sha256"
 _SEAL_LINE = re.compile(rf"{SEAL}: ([0-9a-f]{{64}})")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ID = re.compile(r"^[0-9a-f]{8,40}$")
 _HEADING = re.compile(r"^(#{2,6})\s+(.*)$")
 # Derived from the Markdown body, so not repeated in the front matter.
 _BODY_FIELDS = ("body", "sections")
@@ -230,10 +229,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename: a power cut leaves old or new
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # and the rename itself survives it
+    finally:
+        os.close(directory)
 
 
 def read_reply(path: Path) -> Reply:
@@ -294,7 +300,7 @@ def find_reply(root: Path, reply_id: str) -> Reply:
 
     :raise ReplyNotFound: for an unknown or malformed id (never a path outside ``root``).
     """
-    if not _ID.match(reply_id):
+    if not ID_PATTERN.match(reply_id):
         raise ReplyNotFound(reply_id)
     path = record_path(root, reply_id)
     if not path.is_file():

@@ -18,7 +18,9 @@ import data
 from archive.ingest import ingest
 from archive.model import Reply
 from archive.store import iter_replies
-from indexer.analysis import SEPARATOR, fold
+from indexer.analysis import fold
+from indexer.build import reply_to_doc
+from indexer.schema import EXACT_FIELD
 
 from .machine import describe_machine
 
@@ -63,7 +65,7 @@ def bundled_records() -> list[Reply]:
 
 def searchable_text(reply: Reply) -> str:
     """Return what the exact field indexes for a reply, folded: a scan's haystack."""
-    return fold(SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, reply.body))))
+    return fold(reply_to_doc(reply)[EXACT_FIELD])
 
 
 def load() -> tuple[list[Reply], dict[str, str]]:

@@ -34,6 +34,7 @@ from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 64
 MAX_YEAR_SPAN = 100
+MAX_DEPTH = 20  # nested parentheses; deeper ones are ignored (and recursion stays bounded)
 TITLE_FIELDS = ("title", "proposal_title")
 FIELD_PREFIXES = ("title", "department", "proposer", "number", "session", "topic", "year")
 _GROUPS = {"同句": "sentence", "同段": "paragraph"}
@@ -136,6 +137,7 @@ class _Parser:
     tokens: list[tuple[str, str, re.Match]]
     notices: list[str] = field(default_factory=list)
     pos: int = 0
+    depth: int = 0
 
     def peek(self) -> tuple[str, str, re.Match] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -191,7 +193,12 @@ class _Parser:
             child = self.unary()
             return Negate(child) if child is not None else None
         if kind in ("open", "group"):
+            if self.depth >= MAX_DEPTH:
+                self.notices.append(f"括号嵌套超过 {MAX_DEPTH} 层，多余的括号已忽略")
+                return None
+            self.depth += 1
             inner = self.or_expr_until_close()
+            self.depth -= 1
             if inner is None:
                 return None
             return Group(_GROUPS[match.group("group")], inner) if kind == "group" else inner

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from whoosh.query import Or, Term
 
 import data
 
-from .build import current_generation
+from .build import check_format, current_generation
 from .errors import IndexerError, QueryError
 from .analysis import fold
 from .highlight import passages
@@ -147,7 +148,7 @@ class _FacetArrays:
         # A reply without a date sorts as the oldest, one without a number last.
         self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
         self.numbers: list[tuple[int, str]] = [
-            (int(v[0]), v[0]) if v and v[0].isdigit() else (10**12, "") for v in self.values["numbers"]
+            min(((int(n), n) for n in v if n.isdigit()), default=(10**12, "")) for v in self.values["numbers"]
         ]
 
     def _read(self, reader, field: str) -> list[tuple[str, ...]]:
@@ -198,7 +199,7 @@ class _Entry:
     """
 
     ix: Index
-    generation: int
+    folder: str  # the generation folder it was opened from
     arrays: _FacetArrays
     idle: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -232,8 +233,7 @@ class _Entry:
 class _Cache:
     """Open index generations, one entry per index folder.
 
-    A build swaps in a new generation folder; an incremental commit bumps the folder's
-    generation. Either way the next search sees it, without a restart.
+    A build swaps in a new generation folder, and the next search opens it: no restart.
     """
 
     def __init__(self) -> None:
@@ -242,21 +242,21 @@ class _Cache:
 
     def get(self, index_dir: Path) -> _Entry:
         key = str(Path(index_dir).resolve())
-        gen = str(current_generation(index_dir))
+        gen = current_generation(index_dir)
         with self._lock:
             entry = self._entries.get(key)
-            try:
-                if entry is None or str(Path(entry.ix.storage.folder)) != gen or (
-                    entry.ix.latest_generation() != entry.generation
-                ):
-                    ix = whoosh_index.open_dir(gen)
+            # Generations are written once and never changed: a new build is a new folder.
+            if entry is None or entry.folder != str(gen):
+                check_format(gen)
+                try:
+                    ix = whoosh_index.open_dir(str(gen))
                     with ix.searcher() as searcher:
                         arrays = _FacetArrays(searcher.reader())
-                    if entry is not None:
-                        entry.retire()
-                    entry = self._entries[key] = _Entry(ix, ix.latest_generation(), arrays)
-            except (OSError, whoosh_index.EmptyIndexError) as exc:
-                raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None
+                except (OSError, whoosh_index.EmptyIndexError) as exc:
+                    raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None
+                if entry is not None:
+                    entry.retire()
+                entry = self._entries[key] = _Entry(ix, str(gen), arrays)
             return entry
 
 
@@ -312,7 +312,10 @@ def search(
         selection = _select(searcher, entry.arrays, parsed, selected, sort)
         exact_count = None
         if parsed.exact_query is not None:
-            exact_count = len(_scoped(searcher, set(searcher.docs_for_query(parsed.exact_query)), parsed.scopes))
+            deadline = time.monotonic() + QUERY_SECONDS
+            matched, late = _matches(searcher, parsed.exact_query, deadline, scored=False)
+            docs, late_scope = _scoped(searcher, {d for d, _ in matched}, parsed.scopes, deadline)
+            exact_count = None if late or late_scope else len(docs)
         needles = (*parsed.terms, *parsed.phrases)
         hits = []
         for docnum in selection.order[(page - 1) * per_page : page * per_page]:
@@ -366,6 +369,8 @@ def export(
     parsed = parse_query(q)
     with entry.searcher() as searcher:
         selection = _select(searcher, entry.arrays, parsed, selected, sort)
+        if selection.timed_out:  # an export promises every hit: never a silent part of them
+            raise QueryError("q", f"this query takes over {QUERY_SECONDS:g} s; narrow it to export it")
         return [Hit.from_display(searcher.stored_fields(d)["display"]) for d in selection.order]
 
 
@@ -462,18 +467,10 @@ def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict,
     One pass over the index gives both the facet counts' base set and the ranking, so
     an expensive query (a long exact phrase) is matched once, not twice.
     """
-    collector = TimeLimitCollector(
-        searcher.collector(limit=None, scored=sort == "relevance" and not parsed.is_empty),
-        timelimit=QUERY_SECONDS,
-        use_alarm=False,  # SIGALRM works only in the main thread; requests run in others
-    )
-    timed_out = False
-    try:
-        searcher.search_with_collector(parsed.query, collector)
-    except TimeLimit:
-        timed_out = True  # keep what was matched so far, and say so
-    ranked = list(collector.results().items())
-    base = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes)
+    deadline = time.monotonic() + QUERY_SECONDS
+    ranked, timed_out = _matches(searcher, parsed.query, deadline, scored=sort == "relevance" and not parsed.is_empty)
+    base, scope_timed_out = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes, deadline)
+    timed_out = timed_out or scope_timed_out
     allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
     final = base.intersection(*allowed.values()) if allowed else base
     if sort == "relevance":
@@ -585,11 +582,38 @@ def _notice(parsed: ParsedQuery, selection: _Selection) -> str | None:
     return "；".join(notices) or None
 
 
-def _scoped(searcher, docs: set[int], scopes: tuple[ScopeFilter, ...]) -> set[int]:
-    """Keep the documents that satisfy every same-sentence/paragraph scope."""
+def _matches(searcher, query, deadline: float, *, scored: bool) -> tuple[list[tuple[int, float]], bool]:
+    """Return every match as ``(docnum, score)`` in rank order, and whether time ran out.
+
+    Past the deadline the search stops and keeps what it matched so far.
+    """
+    collector = TimeLimitCollector(
+        searcher.collector(limit=None, scored=scored),
+        timelimit=max(deadline - time.monotonic(), 0.0),
+        use_alarm=False,  # SIGALRM works only in the main thread; requests run in others
+    )
+    try:
+        searcher.search_with_collector(query, collector)
+    except TimeLimit:
+        return list(collector.results().items()), True
+    return list(collector.results().items()), False
+
+
+def _scoped(searcher, docs: set[int], scopes: tuple[ScopeFilter, ...], deadline: float) -> tuple[set[int], bool]:
+    """Keep the documents that satisfy every same-sentence/paragraph scope.
+
+    Each check reads a stored body, so the check stops at the deadline: documents not
+    checked by then are left out, and the second value says so.
+    """
     for scope in scopes:
-        docs = {d for d in docs if in_one_scope(searcher.stored_fields(d)["body"], scope)}
-    return docs
+        kept = set()
+        for docnum in docs:
+            if time.monotonic() > deadline:
+                return kept, True
+            if in_one_scope(searcher.stored_fields(docnum)["body"], scope):
+                kept.add(docnum)
+        docs = kept
+    return docs, False
 
 
 def in_one_scope(body: str, scope: ScopeFilter) -> bool:
@@ -611,6 +635,3 @@ def indexed_ids(index_dir: Path) -> set[str]:
         return {fields["id"] for fields in searcher.all_stored_fields()}
 
 
-def reply_count(index_dir: Path) -> int:
-    """Return the number of replies in the current index."""
-    return _cache.get(Path(index_dir)).ix.doc_count()

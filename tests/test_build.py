@@ -14,13 +14,13 @@ import pytest
 
 from indexer.build import build_index, build_lock, current_generation, index_fingerprint
 from indexer.errors import IndexerError
-from indexer.search import reply_count, search
+from indexer.search import search
 
 
 def test_rebuild_swaps_generations_and_the_searcher_follows(tmp_path, replies):
     build_index(replies[:3], tmp_path, fingerprint=lambda: "one")
     first = current_generation(tmp_path)
-    assert reply_count(tmp_path) == 3 and index_fingerprint(tmp_path) == "one"
+    assert search(tmp_path, "").total == 3 and index_fingerprint(tmp_path) == "one"
     build_index(replies, tmp_path)
     assert current_generation(tmp_path) != first
     assert search(tmp_path, "").total == len(replies)  # no restart needed
@@ -111,3 +111,22 @@ def test_searches_keep_answering_during_a_rebuild(tmp_path, replies):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_parallel_build_finds_what_a_single_process_build_finds(tmp_path, replies):
+    build_index(replies, tmp_path / "one")
+    build_index(replies, tmp_path / "two", procs=2)
+    for q in ("收悉", '"现答复如下"', "深港", "year:2023 养老", ""):
+        one, two = search(tmp_path / "one", q, per_page=100), search(tmp_path / "two", q, per_page=100)
+        assert {h.id for h in one.hits} == {h.id for h in two.hits}, q
+        assert [(f.name, f.values) for f in one.facets] == [(f.name, f.values) for f in two.facets], q
+
+
+def test_an_index_of_another_format_version_is_a_clear_error_not_a_crash(tmp_path, replies, client):
+    build_index(replies, tmp_path)
+    (current_generation(tmp_path) / "index.format").write_text("1")
+    with pytest.raises(IndexerError, match="reply-archive index --rebuild"):
+        search(tmp_path, "深港")
+    client.application.config["INDEX_DIR"] = str(tmp_path)
+    assert client.get("/api/search?q=深港").status_code == 503
+    assert client.get("/search?q=深港").status_code == 503

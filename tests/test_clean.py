@@ -571,3 +571,18 @@ def test_phone_numbers_are_masked_in_traditional_script_too():
 
 def test_spaced_labels_close_up_in_traditional_script_too():
     assert normalise_line("聯 系 人：馬晴川") == "聯系人：馬晴川"
+
+
+@pytest.mark.parametrize("raw, masked", [
+    ("联系电话：0755 8291 1234", "联系电话：【已隐去】"),
+    ("手机：138-1234-5678", "手机：【已隐去】"),
+    ("电话：+86 138 1234 5678", "电话：【已隐去】"),
+    ("电话：8291-1234", "电话：【已隐去】"),
+    ("请致电0755-82911234咨询", "请致电【已隐去】咨询"),
+    ("如有疑问可联系13812345678。", "如有疑问可联系【已隐去】。"),
+    ("拨打12345热线", "拨打12345热线"),  # a public hotline is not a person's phone
+    ("投入资金1234.5678万元", "投入资金1234.5678万元"),
+    ("第20220030号提案", "第20220030号提案"),
+])
+def test_phone_numbers_in_any_common_form_are_masked(raw, masked):
+    assert mask_phones(raw) == masked

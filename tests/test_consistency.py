@@ -9,7 +9,7 @@ from pathlib import Path
 
 from archive.model import Reply
 from indexer.schema import FACETS, build_schema
-from web.render import labels
+from web.render import _PANEL, labels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,8 +24,9 @@ def test_every_facet_is_a_field_a_record_attribute_and_has_a_label():
     assert set(labels()["facets"]) == {f.name for f in FACETS}
 
 
-def test_every_field_shown_in_the_ui_has_a_label():
+def test_every_field_shown_in_the_ui_has_a_label_and_is_a_field():
     attrs = {f.name for f in dataclasses.fields(Reply)}
+    assert set(_PANEL) <= set(labels()["fields"])  # a missing label would be a KeyError, a 500
     assert set(labels()["fields"]) <= attrs
 
 
@@ -38,4 +39,5 @@ def test_web_never_touches_whoosh_and_archive_imports_neither_layer():
         text = path.read_text()
         assert not re.search(r"^\s*(from|import)\s+web\b", text, re.M), path
         # The record model, and the text normalisation parsing and indexing share.
-        assert not re.search(r"^\s*from\s+archive\.(?!model|clean)", text, re.M), path
+        assert not re.search(r"^\s*from\s+archive\.(?!model\b|clean\b)", text, re.M), path
+        assert not re.search(r"^\s*(import\s+archive\b|from\s+archive\s+import)", text, re.M), path

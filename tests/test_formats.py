@@ -460,3 +460,26 @@ def test_unreadable_file_reports_the_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(ParseError, match="secret.txt: cannot read: Permission denied"):
         extract(path)
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "zlib", "no-such-charset"])
+def test_a_page_declaring_a_non_text_charset_is_read_by_detection(tmp_path, charset):
+    page = formats.to_html(SEED.read_text(encoding="utf-8"), encoding="utf-8", charset=charset)
+    reply = read_source(_page(tmp_path, page))
+    assert reply.department_raw == "福田区委统战部"
+
+
+def test_an_unexpected_reader_failure_fails_one_file_not_the_batch(tmp_path, monkeypatch):
+    from archive.ingest import ingest
+
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.pdf"
+    good.write_bytes(SEED.read_bytes())
+    bad.write_bytes(b"%PDF-1.4 whatever")
+
+    def explode(raw, name):
+        raise RuntimeError("the PDF library fell over")
+
+    monkeypatch.setattr(extract_module, "_pdf", explode)
+    report = ingest([bad, good], tmp_path / "archive")
+    assert report.added == ["good.txt"]
+    assert report.failed == [("bad.pdf", "unexpected error while reading: RuntimeError: the PDF library fell over")]

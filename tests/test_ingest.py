@@ -3,6 +3,7 @@ survives bad files; the ``reply-archive ingest`` command on top."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -281,3 +282,27 @@ def test_ingest_command_reports_a_conflict_but_succeeds(tmp_path):
     assert result.exit_code == 0 and "0 updated, 0 unchanged, 0 failed, 1 conflicts" in result.output
     assert "conflict: reply.txt: " in result.output and ".md.new" in result.output
     assert os.listdir(archive / ".reports")
+
+
+def test_a_reimported_record_has_its_phone_numbers_masked(tmp_path, seed_reply):
+    leaky = dataclasses.replace(seed_reply, body=seed_reply.body + "\n\n请致电0755-82911234或13812345678咨询。")
+    exported = write_reply(leaky, tmp_path / "export")
+    ingest([exported], tmp_path / "archive")
+    (record,) = iter_replies(tmp_path / "archive")
+    assert "82911234" not in record.body and "13812345678" not in record.body
+    assert record.body.endswith("请致电【已隐去】咨询。")  # both numbers after the label, one mark
+
+
+def test_two_different_files_of_one_name_never_overwrite_each_other(tmp_path):
+    for folder, closing in (("a", "此复。"), ("b", "特此函复。")):
+        (tmp_path / "src" / folder).mkdir(parents=True)
+        (tmp_path / "src" / folder / "reply.txt").write_text(SEED.read_text(encoding="utf-8").replace("此复。", closing), encoding="utf-8")
+    report = ingest([tmp_path / "src"], tmp_path / "archive")
+    assert report.added == ["src/a/reply.txt"]
+    assert [name for name, _ in report.conflicts] == ["src/b/reply.txt"]
+    (record,) = iter_replies(tmp_path / "archive")
+    assert "此复。" in record.body  # the first one is intact
+    # The same file from another folder is the same record, unchanged.
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "reply.txt").write_bytes((tmp_path / "src" / "a" / "reply.txt").read_bytes())
+    assert ingest([tmp_path / "elsewhere"], tmp_path / "archive").conflicts == []

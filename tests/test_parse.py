@@ -1166,3 +1166,17 @@ def test_every_warning_of_the_fixtures_is_worded_for_readers():
     assert {code.partition(":")[0] for code in codes} >= {"missing", "unknown_department", "year_estimated",
                                                           "lost_characters", "unreadable", "mojibake", "mojibake_repaired"}
     assert all(warning_text(code) != code for code in codes)
+
+
+def test_a_reply_without_numbered_sections_parses_and_serialises():
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复",
+        "王一帆委员：",
+        "您提出的提案收悉。现答复如下：我局已将相关建议纳入年度工作计划。",
+        "此复。",
+        "青溪市教育局",
+        "2023年6月28日",
+    )
+    assert reply.sections == ()
+    data = reply.to_dict()
+    assert data["opening"].startswith("您提出的提案收悉") and data["closing"] == "此复。"

@@ -231,3 +231,24 @@ def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
         page = client.get(f"/replies/{reply.id}").get_data(as_text=True)
         assert reply.contact.person in page  # shown on the record's own page…
         assert not re.search(r"\d{3,4}-\d{7,8}|1[3-9]\d{9}", page)  # …but never a phone number
+
+
+def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, monkeypatch):
+    import indexer.search as module
+
+    class Expired(module.TimeLimitCollector):
+        def prepare(self, *args):
+            super().prepare(*args)
+            self.timedout = True
+
+    monkeypatch.setattr(module, "TimeLimitCollector", Expired)
+    with pytest.raises(QueryError, match="narrow it to export"):
+        export(index_dir, "收悉")
+
+
+def test_same_sentence_checks_stop_at_the_deadline(index_dir, monkeypatch):
+    import indexer.search as module
+
+    monkeypatch.setattr(module, "QUERY_SECONDS", -1.0)  # already past the deadline
+    results = search(index_dir, "同句(港澳 青年)")
+    assert results.total == 0 and "检索用时超过" in results.query.notice

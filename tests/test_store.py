@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 import yaml
+import yaml
 
 from archive.errors import RecordError, ReplyNotFound
 from archive.store import (
@@ -160,3 +161,26 @@ def test_dot_folders_hold_no_records(tmp_path, seed_reply):
     assert fingerprint(tmp_path) == before
     with pytest.raises(ReplyNotFound):
         find_reply(tmp_path, "abcdef0123456789")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("id", "../out/pwned", "not 8-40 lowercase hex"),
+    ("assembly", "深圳", "assembly"),
+    ("date", "2022年3月", "YYYY-MM-DD"),
+    ("proposers", "张三", "proposers"),
+    ("year", "二〇二二", "year"),
+    ("sample", "yes", "sample"),
+])
+def test_hand_edits_of_the_wrong_kind_are_record_errors(seed_reply, field, value, message):
+    text = to_markdown(seed_reply)
+    meta, _, body = text[4:].partition("\n---\n")
+    data = yaml.safe_load(meta)
+    data[field] = value
+    edited = "---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\n" + body
+    with pytest.raises(RecordError, match=message):
+        from_markdown(edited, "edited.md")
+
+
+def test_numbers_yaml_reads_where_text_belongs_stay_text(seed_reply):
+    text = to_markdown(seed_reply).replace("department_raw: 福田区委统战部", "department_raw: 2022")
+    assert from_markdown(text).department_raw == "2022"

@@ -19,7 +19,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ARCHIVE_DIR=str(config.archive_dir()),
         INDEX_DIR=str(config.index_dir()),
         PER_PAGE=20,
-        JSON_AS_ASCII=False,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

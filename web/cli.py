@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -137,6 +139,15 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
         sys.exit(1)
 
 
+PARALLEL_BUILD_FROM = 200  # records; below this, starting worker processes costs more
+
+
+def _build_processes(archive: Path) -> int:
+    """Return how many processes should analyse the archive's records."""
+    many = sum(1 for _ in itertools.islice(archive.glob("*.md"), PARALLEL_BUILD_FROM)) >= PARALLEL_BUILD_FROM
+    return min(os.cpu_count() or 1, 4) if many else 1
+
+
 def _archive_state(archive: Path) -> str:
     """Return a digest of everything an index of this archive is built from.
 
@@ -164,6 +175,7 @@ def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> tupl
             index,
             aliases=department_names(),
             fingerprint=lambda: None if errors else digest,
+            procs=_build_processes(archive),
         )
     except IndexerError as exc:
         raise click.ClickException(str(exc)) from None

@@ -52,7 +52,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error_response(exc.code or 500, _MESSAGES.get(exc.code or 500, exc.description or ""))
+        status = exc.code or 500
+        # A view's own abort(404, "…") says more than the generic message; Werkzeug's
+        # default English description says less.
+        custom = exc.description if exc.description != type(exc).description else None
+        return error_response(status, custom or _MESSAGES.get(status, "出错了"))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -11,7 +11,16 @@ from archive.store import find_reply, source_path
 from indexer.analysis import fold
 from indexer.errors import QueryError
 from indexer.schema import FACET_NAMES
-from indexer.search import Hit, commitments as run_commitments, needles, search as run_search, similar, statistics
+from indexer.search import (
+    SORTS,
+    Hit,
+    commitments as run_commitments,
+    export,
+    needles,
+    search as run_search,
+    similar,
+    statistics,
+)
 
 from . import params
 from .render import citation, labels, metadata_rows, reply_html, warning_text
@@ -35,6 +44,7 @@ def helpers():
         "facet_label": facet_label,
         "warning_text": warning_text,
         "sidebar_values": SIDEBAR_VALUES,
+        "sorts": SORTS,
     }
 
 
@@ -98,7 +108,9 @@ def commitments():
         per_page=current_app.config["PER_PAGE"],
     )
     pages = max(1, -(-total // current_app.config["PER_PAGE"]))
-    return render_template("commitments.html", results=results, total=total, entries=entries, page=int(page), pages=pages)
+    return render_template(
+        "commitments.html", results=results, total=total, entries=entries, page=int(page), pages=pages
+    )
 
 
 @bp.get("/replies/<reply_id>")
@@ -129,7 +141,7 @@ def _same_proposal(record: Reply) -> list[Hit]:
         return []
     q = " OR ".join(f"number:{n}" for n in record.proposal_numbers)
     filters = {"session": [record.session_label]} if record.session_label else {}
-    hits = run_search(current_app.config["INDEX_DIR"], q, filters=filters, per_page=20, sort="oldest").hits
+    hits = export(current_app.config["INDEX_DIR"], q, filters=filters, sort="oldest")
     return [h for h in hits if h.id != record.id]
 
 
@@ -137,13 +149,8 @@ def _earlier(record: Reply, limit: int = 5) -> list[Hit]:
     """Return the same department's earlier replies on the same topic, newest first."""
     if not (record.department and record.topic and record.date):
         return []
-    hits = run_search(
-        current_app.config["INDEX_DIR"],
-        "",
-        filters={"department": [record.department], "topic": [record.topic]},
-        sort="newest",
-        per_page=100,
-    ).hits
+    filters = {"department": [record.department], "topic": [record.topic]}
+    hits = export(current_app.config["INDEX_DIR"], "", filters=filters, sort="newest")
     return [h for h in hits if h.id != record.id and h.date and h.date < record.date][:limit]
 
 
