@@ -21,7 +21,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -260,26 +260,37 @@ def iter_replies(root: Path, errors: list[RecordError] | None = None) -> Iterato
     :param errors: when given, malformed records are collected here and skipped, so one
         bad file never stops a batch; otherwise the first one raises.
     """
-    for path in _record_files(root):
+    for _, reply in iter_records(root, None, errors):
+        yield reply
+
+
+def iter_records(
+    root: Path, names: Iterable[str] | None = None, errors: list[RecordError] | None = None
+) -> Iterator[tuple[str, Reply]]:
+    """Yield ``(name, record)`` for the records named (paths relative to ``root``, as
+    :func:`snapshot` gives them), or for every record; malformed ones as in
+    :func:`iter_replies`."""
+    root = Path(root)
+    paths = _record_files(root) if names is None else [root / name for name in names]
+    for path in paths:
         try:
-            yield read_reply(path)
+            yield path.relative_to(root).as_posix(), read_reply(path)
         except RecordError as exc:
             if errors is None:
                 raise
             errors.append(exc)
 
 
-def fingerprint(root: Path) -> str:
-    """Return a digest of the archive's record files (names, sizes, modification times).
-
-    Any added, removed or edited record changes it; the index keeps the digest it was
-    built from to know whether it is up to date.
-    """
-    digest = hashlib.sha256()
+def snapshot(root: Path) -> dict[str, str]:
+    """Return each record file (path relative to ``root``) with a stamp of its size and
+    modification time: two snapshots differ exactly where records were added, removed
+    or edited."""
+    root = Path(root)
+    stamps = {}
     for path in _record_files(root):
         stat = path.stat()
-        digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+        stamps[path.relative_to(root).as_posix()] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    return stamps
 
 
 def _record_files(root: Path) -> list[Path]:

@@ -9,6 +9,7 @@ leaves ``current`` untouched. A lock file keeps two builds from running at once.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -28,7 +29,7 @@ from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
 
 CURRENT = "current"
 _GEN_PREFIX = "gen-"
-_FINGERPRINT = "archive.fingerprint"
+_INFO = "build.json"  # the caller's record of what the generation was built from
 _FORMAT = "index.format"  # the INDEX_VERSION a generation was written by
 
 
@@ -123,7 +124,7 @@ def build_index(
     replies: Iterable[Reply],
     index_dir: Path,
     *,
-    fingerprint: Callable[[], str | None] | None = None,
+    info: Callable[[], dict[str, Any]] | None = None,
     aliases: Mapping[str, Sequence[str]] | None = None,
     schema: Schema | None = None,
     procs: int = 1,
@@ -131,9 +132,8 @@ def build_index(
 ) -> int:
     """Build a new index generation from ``replies`` and make it current.
 
-    :param fingerprint: called once the replies are consumed; a digest of the archive
-        state they came from (or None when they are not a faithful copy), kept with the
-        generation so that :func:`index_fingerprint` can tell if it is up to date.
+    :param info: called once the replies are consumed; what the caller wants kept with
+        the generation (the archive state it was built from), read by :func:`index_info`.
     :param aliases: department names by canonical name (see :func:`reply_to_doc`).
     :param schema: a variant of :func:`build_schema` (benchmarks compare analyses).
     :param procs: processes that analyse documents in parallel; with more than one,
@@ -141,27 +141,76 @@ def build_index(
     :return: the number of records indexed.
     :raise IndexerError: when another build holds the lock.
     """
-    index_dir = Path(index_dir)
+    with _new_generation(Path(index_dir), info) as gen:
+        ix = whoosh_index.create_in(str(gen), schema or build_schema())
+        count = 0
+        if procs > 1:
+            segmenter()  # load the dictionary once, before the workers fork
+        options = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        with ix.writer(limitmb=limitmb, **options) as writer:
+            for reply in replies:
+                writer.add_document(**reply_to_doc(reply, aliases))
+                count += 1
+        ix.close()
+    return count
+
+
+def update_index(
+    replies: Iterable[Reply],
+    index_dir: Path,
+    *,
+    delete: Iterable[str] = (),
+    info: Callable[[], dict[str, Any]] | None = None,
+    aliases: Mapping[str, Sequence[str]] | None = None,
+) -> int:
+    """Add or replace ``replies`` and delete the ids in ``delete``, in a new generation.
+
+    The current generation is copied (no record is analysed again) and changed in the
+    copy, which then replaces it as a build does: searches never see half an update.
+
+    :return: the number of records added or replaced.
+    :raise IndexerError: when there is no index yet, or another build holds the lock.
+    """
+    with _new_generation(Path(index_dir), info, copy_current=True) as gen:
+        ix = whoosh_index.open_dir(str(gen))
+        count = 0
+        with ix.writer() as writer:
+            for reply_id in delete:
+                writer.delete_by_term("id", reply_id)
+            for reply in replies:
+                writer.update_document(**reply_to_doc(reply, aliases))
+                count += 1
+        ix.close()
+    return count
+
+
+@contextmanager
+def _new_generation(
+    index_dir: Path, info: Callable[[], dict[str, Any]] | None, copy_current: bool = False
+) -> Iterator[Path]:
+    """Give a new generation folder to fill (empty, or a copy of the current one), then
+    make it current, atomically.
+
+    If anything fails (or the process is killed) before the swap, ``current`` still
+    points to the previous generation and the partial folder is removed.
+    """
     with build_lock(index_dir):
         link = index_dir / CURRENT
         previous = os.readlink(link) if link.is_symlink() else None
+        if copy_current:
+            check_format(current_generation(index_dir))
         gen = index_dir / f"{_GEN_PREFIX}{time.time_ns()}"
-        gen.mkdir()
         try:
-            ix = whoosh_index.create_in(str(gen), schema or build_schema())
-            count = 0
-            if procs > 1:
-                segmenter()  # load the dictionary once, before the workers fork
-            options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-            with ix.writer(limitmb=limitmb, **options) as writer:
-                for reply in replies:
-                    writer.add_document(**reply_to_doc(reply, aliases))
-                    count += 1
-            ix.close()
+            if copy_current:
+                shutil.copytree(current_generation(index_dir), gen)
+            else:
+                gen.mkdir()
+            yield gen
             (gen / _FORMAT).write_text(str(INDEX_VERSION))
-            digest = fingerprint() if fingerprint else None
-            if digest:
-                (gen / _FINGERPRINT).write_text(digest)
+            kept = info() if info else None
+            (gen / _INFO).unlink(missing_ok=True)  # a copied generation's info is stale
+            if kept is not None:
+                (gen / _INFO).write_text(json.dumps(kept, ensure_ascii=False))
             _swap(index_dir, gen)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
@@ -169,7 +218,6 @@ def build_index(
         # The previous generation stays one more round for searches that resolved the
         # link just before the swap.
         _remove_old_generations(index_dir, keep={gen.name, previous or gen.name})
-    return count
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -199,11 +247,11 @@ def check_format(generation: Path) -> None:
         )
 
 
-def index_fingerprint(index_dir: Path) -> str | None:
-    """Return the archive fingerprint the current generation was built from, if known."""
+def index_info(index_dir: Path) -> dict[str, Any] | None:
+    """Return what the current generation was built from, as its builder kept it."""
     try:
-        return (current_generation(index_dir) / _FINGERPRINT).read_text()
-    except (IndexerError, OSError):
+        return json.loads((current_generation(index_dir) / _INFO).read_text())
+    except (IndexerError, OSError, ValueError):
         return None
 
 

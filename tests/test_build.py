@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import build_index, build_lock, current_generation, index_fingerprint
+from indexer.build import build_index, build_lock, current_generation, index_info, update_index
 from indexer.errors import IndexerError
 from indexer.search import search
 
 
 def test_rebuild_swaps_generations_and_the_searcher_follows(tmp_path, replies):
-    build_index(replies[:3], tmp_path, fingerprint=lambda: "one")
+    build_index(replies[:3], tmp_path, info=lambda: {"built": "one"})
     first = current_generation(tmp_path)
-    assert search(tmp_path, "").total == 3 and index_fingerprint(tmp_path) == "one"
+    assert search(tmp_path, "").total == 3 and index_info(tmp_path) == {"built": "one"}
     build_index(replies, tmp_path)
     assert current_generation(tmp_path) != first
     assert search(tmp_path, "").total == len(replies)  # no restart needed
-    assert index_fingerprint(tmp_path) is None
+    assert index_info(tmp_path) is None
 
 
 def test_a_failing_build_leaves_the_current_index_serving(tmp_path, replies):
@@ -130,3 +131,21 @@ def test_an_index_of_another_format_version_is_a_clear_error_not_a_crash(tmp_pat
     client.application.config["INDEX_DIR"] = str(tmp_path)
     assert client.get("/api/search?q=深港").status_code == 503
     assert client.get("/search?q=深港").status_code == 503
+
+
+def test_an_update_adds_replaces_and_deletes_in_a_new_generation(tmp_path, replies):
+    build_index(replies[:10], tmp_path)
+    before = current_generation(tmp_path)
+    changed = dataclasses.replace(replies[0], title=replies[0].title + "（修订）")
+    count = update_index([changed, *replies[10:]], tmp_path, delete=[replies[1].id], info=lambda: {"n": 2})
+    assert count == 1 + len(replies) - 10
+    assert current_generation(tmp_path) != before and index_info(tmp_path) == {"n": 2}
+    expected = {r.id for r in replies} - {replies[1].id}
+    assert {h.id for h in search(tmp_path, "", per_page=100).hits} == expected
+    assert search(tmp_path, '"（修订）"').hits[0].id == replies[0].id  # replaced, not duplicated
+    assert search(tmp_path, "").total == len(expected)
+
+
+def test_an_update_needs_an_index_to_update(tmp_path, replies):
+    with pytest.raises(IndexerError, match="reply-archive index"):
+        update_index(replies, tmp_path)

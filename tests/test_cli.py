@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from click.testing import CliRunner
 
 import data
-from web.cli import cli
+from archive.store import iter_replies
 from tests.conftest import SEED
+from web.cli import cli
 
 
 def run(*args):
@@ -105,3 +111,60 @@ def test_a_second_ingest_into_the_same_archive_stops_with_a_clear_message(tmp_pa
     assert result.exit_code == 1 and "another ingest is writing to" in result.output
     assert not list(archive.glob("*.md"))
     assert run("ingest", SEED, "--archive", archive).exit_code == 0  # free again
+
+
+def test_index_touches_only_what_changed_and_check_agrees(tmp_path):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    run("ingest", data.path("samples"), "--archive", archive)
+    assert "14 replies indexed" in run("index", "--archive", archive, "--index", index).output
+    records = sorted(archive.glob("*.md"))
+    edited = records[0].read_text(encoding="utf-8").replace("收悉", "收悉（已核对）", 1)
+    records[0].write_text(edited, encoding="utf-8")  # a hand correction
+    records[1].unlink()  # a removal
+    run("ingest", SEED, "--archive", archive)  # an addition
+    result = run("index", "--archive", archive, "--index", index)
+    assert "updated, 2 added or changed, 1 removed" in result.output
+    assert "up to date" in run("index", "--archive", archive, "--index", index).output
+    assert json.loads(run("search", '"收悉（已核对）"', "--index", index, "--json").output)["total"] == 1
+    assert json.loads(run("search", "", "--index", index, "--json").output)["total"] == 14
+    result = CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+
+
+KILLED_INGEST = """
+import sys
+from web.cli import cli
+cli.main(["ingest", sys.argv[1], "--archive", sys.argv[2]], standalone_mode=False)
+"""
+
+
+def test_an_ingest_killed_midway_loses_nothing_and_a_rerun_completes(tmp_path):
+    """Kill an ingest of many files; every record written is whole, and a rerun finishes."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    for i in range(150):  # different numbers, so different records
+        (sources / f"reply-{i:03d}.txt").write_text(text.replace("20220030", f"2022{i:04d}"), encoding="utf-8")
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen([sys.executable, "-c", KILLED_INGEST, str(sources), str(archive)], cwd=root)
+    deadline = time.monotonic() + 60
+    while len(list(archive.glob("*.md"))) < 20 and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    written = len(list(archive.glob("*.md")))
+    assert 0 < written < 150  # killed midway
+    assert len(list(iter_replies(archive))) == written  # every record written is whole
+    result = run("ingest", sources, "--archive", archive)
+    assert f"{150 - written} added" in result.output and f"{written} unchanged" in result.output
+    run("index", "--archive", archive, "--index", index)
+    assert CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)]).exit_code == 0
+
+
+def test_serve_never_runs_the_debugger(tmp_path, monkeypatch):
+    calls = {}
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *args, **kwargs: calls.update(kwargs))
+    run("ingest", SEED, "--archive", tmp_path / "a")
+    assert run("serve", "--archive", tmp_path / "a", "--index", tmp_path / "i").exit_code == 0
+    assert calls["use_debugger"] is False and calls["use_reloader"] is False

@@ -6,17 +6,16 @@ import dataclasses
 
 import pytest
 import yaml
-import yaml
 
 from archive.errors import RecordError, ReplyNotFound
 from archive.store import (
     find_reply,
-    fingerprint,
     from_markdown,
     is_hand_edited,
     iter_replies,
     read_reply,
     save_source,
+    snapshot,
     source_path,
     to_markdown,
     write_pending,
@@ -153,12 +152,12 @@ def test_sources_are_kept_by_content_and_found_from_the_record(tmp_path, seed_re
 
 def test_dot_folders_hold_no_records(tmp_path, seed_reply):
     write_reply(seed_reply, tmp_path)
-    before = fingerprint(tmp_path)
+    before = snapshot(tmp_path)
     for folder in (".sources", ".reports", "2022/.trash"):
         write_reply(dataclasses.replace(seed_reply, id="abcdef0123456789"), tmp_path / folder)
     (tmp_path / ".sources" / "x.md").write_text("not a record", encoding="utf-8")
     assert list(iter_replies(tmp_path)) == [seed_reply]
-    assert fingerprint(tmp_path) == before
+    assert snapshot(tmp_path) == before
     with pytest.raises(ReplyNotFound):
         find_reply(tmp_path, "abcdef0123456789")
 

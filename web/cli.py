@@ -12,7 +12,8 @@ import itertools
 import json
 import os
 import sys
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import click
@@ -20,9 +21,10 @@ import click
 import data
 from archive.errors import ArchiveBusy, ArchiveError, RecordError
 from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
-from archive.store import fingerprint, iter_replies
+from archive.model import Reply
+from archive.store import iter_records, iter_replies, snapshot
 from archive.tables import department_names
-from indexer.build import build_index, index_fingerprint
+from indexer.build import build_index, index_info, update_index
 from indexer.errors import IndexerError
 from indexer.schema import index_signature
 from indexer.search import indexed_ids, search as run_search
@@ -122,7 +124,10 @@ def _print_report(report: IngestReport, archive: Path, report_file: Path | None 
 @_index_option
 @click.option("--rebuild", is_flag=True, help="Build even if the index is up to date.")
 def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
-    """Build the search index from the archive (skipped when it is up to date).
+    """Bring the search index up to date with the archive.
+
+    Only the records added, changed or removed since the last run are indexed again;
+    --rebuild starts over. A running web app sees the new index without a restart.
 
     \b
     Example:
@@ -131,11 +136,11 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
     archive, index = config.archive_dir(archive), config.index_dir(index)
     if not archive.is_dir():
         raise click.ClickException(f"no archive at {archive}: run `reply-archive ingest` first")
-    count, errors = _refresh_index(archive, index, rebuild=rebuild)
-    click.echo(f"{index}: up to date" if count is None else f"{index}: {count} replies indexed")
-    for exc in errors:
+    run = _refresh_index(archive, index, rebuild=rebuild)
+    click.echo(run.describe(index))
+    for exc in run.errors:
         click.echo(f"  skipped: {exc}", err=True)
-    if errors:
+    if run.errors:
         sys.exit(1)
 
 
@@ -148,38 +153,78 @@ def _build_processes(archive: Path) -> int:
     return min(os.cpu_count() or 1, 4) if many else 1
 
 
-def _archive_state(archive: Path) -> str:
-    """Return a digest of everything an index of this archive is built from.
+def _settings() -> str:
+    """Return a digest of what an index depends on besides the records.
 
     The alias table is indexed with the records, and the words depend on the index
-    format and the dictionary: a change to any makes the index stale.
+    format and the dictionary: a change to any means a full rebuild.
     """
-    state = f"{index_signature()}\n{fingerprint(archive)}\n{sorted(department_names().items())}"
+    state = f"{index_signature()}\n{sorted(department_names().items())}"
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> tuple[int | None, list[RecordError]]:
-    """Rebuild the index unless it was built from this very archive state.
+@dataclass
+class IndexRun:
+    """What one refresh of the index did."""
 
-    :return: the number of replies indexed (None when up to date) and the records
-        skipped as malformed.
+    mode: str  # up to date | rebuilt | updated
+    indexed: int = 0  # records added or replaced
+    removed: int = 0
+    errors: list[RecordError] = field(default_factory=list)  # malformed records, skipped
+
+    def describe(self, index: Path) -> str:
+        if self.mode == "up to date":
+            return f"{index}: up to date"
+        if self.mode == "rebuilt":
+            return f"{index}: {self.indexed} replies indexed"
+        return f"{index}: updated, {self.indexed} added or changed, {self.removed} removed"
+
+
+def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
+    """Bring the index up to date with the archive.
+
+    The index keeps the snapshot of the archive it was built from (each record file's
+    size and modification time, and its id). Only records added, changed or removed
+    since then are touched; a changed dictionary, alias table or index format, or
+    ``rebuild``, builds everything anew. Malformed records are skipped and reported, and
+    tried again next time.
     """
-    digest = _archive_state(archive)
-    if not rebuild and index_fingerprint(index) == digest:
-        return None, []
-    errors: list[RecordError] = []
+    settings, stamps = _settings(), snapshot(archive)
+    run = IndexRun("rebuilt")
+    records: dict[str, list] = {}
+    info = None if rebuild else index_info(index)
+
+    def kept() -> dict:
+        return {"settings": settings, "records": records}
+
     try:
-        # With skipped records the index is not a faithful copy: leave it marked stale.
-        count = build_index(
-            iter_replies(archive, errors),
-            index,
-            aliases=department_names(),
-            fingerprint=lambda: None if errors else digest,
-            procs=_build_processes(archive),
+        if info is not None and info.get("settings") == settings:
+            old = info["records"]
+            changed = [name for name, stamp in stamps.items() if old.get(name, [None])[0] != stamp]
+            gone = [name for name in old if name not in stamps]
+            if not changed and not gone:
+                return IndexRun("up to date")
+            records.update((name, old[name]) for name in stamps if name not in changed)
+            replies = []
+            for name, reply in iter_records(archive, changed, run.errors):
+                replies.append(reply)
+                records[name] = [stamps[name], reply.id]
+            delete = {old[name][1] for name in (*gone, *changed) if name in old}
+            run = IndexRun("updated", removed=len(gone), errors=run.errors)
+            run.indexed = update_index(replies, index, delete=delete, aliases=department_names(), info=kept)
+            return run
+
+        def replies() -> Iterator[Reply]:
+            for name, reply in iter_records(archive, None, run.errors):
+                records[name] = [stamps.get(name), reply.id]
+                yield reply
+
+        run.indexed = build_index(
+            replies(), index, aliases=department_names(), info=kept, procs=_build_processes(archive)
         )
     except IndexerError as exc:
         raise click.ClickException(str(exc)) from None
-    return count, errors
+    return run
 
 
 @cli.command()
@@ -212,7 +257,11 @@ def check(archive: Path | None, index: Path | None) -> None:
         click.echo(f"  not in the index: {reply_id}", err=True)
     for reply_id in extra:
         click.echo(f"  in the index but not the archive: {reply_id}", err=True)
-    stale = index_fingerprint(index) != _archive_state(archive)
+    info = index_info(index) or {}
+    malformed = {Path(exc.path).relative_to(archive).as_posix() for exc in errors}
+    built_from = {name: stamp for name, (stamp, _) in info.get("records", {}).items()}
+    current = {name: stamp for name, stamp in snapshot(archive).items() if name not in malformed}
+    stale = info.get("settings") != _settings() or built_from != current
     if stale:
         click.echo("  the index was not built from the archive as it is now: run `reply-archive index`", err=True)
     if errors or missing or extra or stale:
@@ -278,9 +327,8 @@ def serve(host: str, port: int, archive: Path | None, index: Path | None) -> Non
         click.echo(f"{archive}: no archive yet; ingesting the bundled sample replies")
         _print_report(ingest_sources(iter_sources([data.path("seed")]), archive), archive)
         _print_report(ingest_sources(iter_sources([data.path("samples")]), archive, sample=True), archive)
-    count, errors = _refresh_index(archive, index)
-    if count is not None:
-        click.echo(f"{index}: {count} replies indexed, {len(errors)} malformed records skipped")
+    run = _refresh_index(archive, index)
+    click.echo(run.describe(index) + (f", {len(run.errors)} malformed records skipped" if run.errors else ""))
     segmenter()  # load the dictionary now, not on the first user's request
     app = create_app()
     app.config.update(ARCHIVE_DIR=str(archive), INDEX_DIR=str(index))
