@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import threading
 import unicodedata
+from collections.abc import Sequence
 
 import jieba
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer

@@ -15,8 +15,8 @@ import bisect
 import re
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -133,44 +133,53 @@ _RANGE = re.compile(r"^(\d{1,4})-(\d{1,4})$")
 
 
 class _FacetArrays:
-    """Per-document facet values of one index generation, read from its postings.
+    """Facet values of one index generation, read once from its postings.
 
-    Also the per-document sort keys (date, first proposal number) and the marker of
-    replies with commitments, so that filtering, counting and ordering never touch
-    stored documents.
+    Each value's documents are a set, so filtering and counting are set operations in
+    C rather than a Python loop over every matching document. Also the per-document
+    values and sort keys (date, smallest proposal number) and the marker of replies
+    with commitments: filtering, counting and ordering never touch stored documents.
     """
 
     def __init__(self, reader) -> None:
         self.size = reader.doc_count_all()
-        self.values: dict[str, list[tuple[str, ...]]] = {
+        self.docsets: dict[str, dict[str, frozenset[int]]] = {
             name: self._read(reader, name) for name in (*FACET_NAMES, "numbers", "commitments")
         }
+        self.values: dict[str, list[tuple[str, ...]]] = {name: self._per_doc(name) for name in self.docsets}
         # A reply without a date sorts as the oldest, one without a number last.
         self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
         self.numbers: list[tuple[int, str]] = [
             min(((int(n), n) for n in v if n.isdigit()), default=(10**12, "")) for v in self.values["numbers"]
         ]
 
-    def _read(self, reader, field: str) -> list[tuple[str, ...]]:
+    @staticmethod
+    def _read(reader, field: str) -> dict[str, frozenset[int]]:
+        return {
+            term.decode("utf-8"): frozenset(reader.postings(field, term.decode("utf-8")).all_ids())
+            for term in reader.lexicon(field)
+        }
+
+    def _per_doc(self, name: str) -> list[tuple[str, ...]]:
         per_doc: list[list[str]] = [[] for _ in range(self.size)]
-        for term in reader.lexicon(field):
-            value = term.decode("utf-8")
-            for docnum in reader.postings(field, value).all_ids():
+        for value, docs in self.docsets[name].items():
+            for docnum in docs:
                 per_doc[docnum].append(value)
         return [tuple(v) for v in per_doc]
 
     def matching(self, name: str, selected: set[str], docs: set[int]) -> set[int]:
         """Return the docs among ``docs`` having any of the selected values (or ranges)."""
-        column = self.values[name]
         ranges = [_bounds(v) for v in selected if _RANGE.match(v)] if _spec(name).ranges else []
-        return {d for d in docs if selected.intersection(column[d]) or _in_ranges(column[d], ranges)}
+        wanted = [d for v, d in self.docsets[name].items() if v in selected or _in_ranges((v,), ranges)]
+        return docs.intersection(frozenset().union(*wanted))
 
     def count(self, name: str, docs: set[int]) -> Counter[str]:
         """Count the values of a facet over ``docs``."""
-        column = self.values[name]
         counts: Counter[str] = Counter()
-        for d in docs:
-            counts.update(column[d])
+        for value, value_docs in self.docsets[name].items():
+            n = len(value_docs & docs)  # CPython iterates the smaller of the two
+            if n:
+                counts[value] = n
         return counts
 
 
@@ -188,6 +197,7 @@ def _in_ranges(values: tuple[str, ...], ranges: list[tuple[int, int]]) -> bool:
 
 
 POOL_SIZE = 8  # idle searchers kept per index generation
+MATCH_CACHE_SIZE = 64  # queries whose matches each generation remembers
 
 
 @dataclass
@@ -204,6 +214,26 @@ class _Entry:
     idle: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     retired: bool = False
+    # The matches of recent queries. A generation never changes, so they stay true;
+    # paging through results or clicking facets reruns the same query.
+    matches: OrderedDict = field(default_factory=OrderedDict)
+
+    def cached(self, key: tuple, compute: Callable[[], tuple[list, bool]]) -> tuple[list, bool]:
+        """Return the cached ``(ranked matches, timed out)`` for ``key``, or compute them.
+
+        Timed-out (partial) matches are not kept: the next try may finish.
+        """
+        with self.lock:
+            if key in self.matches:
+                self.matches.move_to_end(key)
+                return self.matches[key]
+        found = compute()
+        if not found[1]:
+            with self.lock:
+                self.matches[key] = found
+                while len(self.matches) > MATCH_CACHE_SIZE:
+                    self.matches.popitem(last=False)
+        return found
 
     @contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -309,11 +339,14 @@ def search(
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
     with entry.searcher() as searcher:
-        selection = _select(searcher, entry.arrays, parsed, selected, sort)
+        selection = _select(searcher, entry, parsed, selected, sort)
         exact_count = None
         if parsed.exact_query is not None:
             deadline = time.monotonic() + QUERY_SECONDS
-            matched, late = _matches(searcher, parsed.exact_query, deadline, scored=False)
+            matched, late = entry.cached(
+                (repr(parsed.exact_query), False),
+                lambda: _matches(searcher, parsed.exact_query, deadline, scored=False),
+            )
             docs, late_scope = _scoped(searcher, {d for d, _ in matched}, parsed.scopes, deadline)
             exact_count = None if late or late_scope else len(docs)
         needles = (*parsed.terms, *parsed.phrases)
@@ -368,7 +401,7 @@ def export(
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
     with entry.searcher() as searcher:
-        selection = _select(searcher, entry.arrays, parsed, selected, sort)
+        selection = _select(searcher, entry, parsed, selected, sort)
         if selection.timed_out:  # an export promises every hit: never a silent part of them
             raise QueryError("q", f"this query takes over {QUERY_SECONDS:g} s; narrow it to export it")
         return [Hit.from_display(searcher.stored_fields(d)["display"]) for d in selection.order]
@@ -397,7 +430,7 @@ def statistics(
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
     with entry.searcher() as searcher:
-        final = set(_select(searcher, entry.arrays, parsed, selected, "oldest").order)
+        final = set(_select(searcher, entry, parsed, selected, "oldest").order)
     arrays = entry.arrays
     departments = _ordered(arrays.count("department", final), "count")[:top]
     results = arrays.values["result"]
@@ -441,8 +474,8 @@ def commitments(
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
     with entry.searcher() as searcher:
-        order = _select(searcher, entry.arrays, parsed, selected, "newest").order
-        promising = [d for d in order if entry.arrays.values["commitments"][d]]
+        order = _select(searcher, entry, parsed, selected, "newest").order
+        promising = [d for d in order if d in entry.arrays.docsets["commitments"].get("yes", ())]
         found = []
         for docnum in promising[(page - 1) * per_page : page * per_page]:
             display = searcher.stored_fields(docnum)["display"]
@@ -461,16 +494,20 @@ class _Selection:
     timed_out: bool  # the query hit QUERY_SECONDS: the matches are incomplete
 
 
-def _select(searcher, arrays: _FacetArrays, parsed: ParsedQuery, selected: dict, sort: str) -> _Selection:
+def _select(searcher, entry: _Entry, parsed: ParsedQuery, selected: dict, sort: str) -> _Selection:
     """Evaluate the query once: every match, scored, then facet filters and order.
 
     One pass over the index gives both the facet counts' base set and the ranking, so
     an expensive query (a long exact phrase) is matched once, not twice.
     """
     deadline = time.monotonic() + QUERY_SECONDS
-    ranked, timed_out = _matches(searcher, parsed.query, deadline, scored=sort == "relevance" and not parsed.is_empty)
+    scored = sort == "relevance" and not parsed.is_empty
+    ranked, timed_out = entry.cached(
+        (repr(parsed.query), scored), lambda: _matches(searcher, parsed.query, deadline, scored=scored)
+    )
     base, scope_timed_out = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes, deadline)
     timed_out = timed_out or scope_timed_out
+    arrays = entry.arrays
     allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
     final = base.intersection(*allowed.values()) if allowed else base
     if sort == "relevance":
