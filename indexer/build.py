@@ -1,9 +1,10 @@
 """Build the index from records, atomically.
 
 An index folder holds generations (``gen-<time>``) and a ``current`` symlink. A build
-writes a complete new generation, then swaps the symlink in one rename, so readers see
-either the old index or the new one, never half of one; a build that fails or is killed
-leaves ``current`` untouched. A lock file keeps two builds from running at once.
+writes a complete new generation (an update, a changed copy of the current one), then
+swaps the symlink in one rename, so readers see either the old index or the new one,
+never half of one; a build that fails or is killed leaves ``current`` untouched. A lock
+file keeps two builds from running at once.
 """
 
 from __future__ import annotations

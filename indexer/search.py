@@ -3,10 +3,11 @@
 Results are plain dataclasses, built while a searcher from the generation's pool is
 held: no Whoosh object leaves this module, and a searcher serves one call at a time.
 
-Facets are counted from per-document value arrays read once per index generation
-(Whoosh's ``groupedby`` costs about 10 µs per matching document). Counting is
-disjunctive: a facet's own counts ignore its own selection, so several values of one
-facet combine with OR while different facets combine with AND.
+Facets are counted by intersecting the matching documents with each value's document
+set, read once per index generation (Whoosh's ``groupedby`` costs about 10 µs per
+matching document). Counting is disjunctive: a facet's own counts ignore its own
+selection, so several values of one facet combine with OR while different facets
+combine with AND. Each generation also remembers the matches of its recent queries.
 """
 
 from __future__ import annotations

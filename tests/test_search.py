@@ -205,20 +205,24 @@ def test_sort_by_proposal_number(index_dir):
     assert numbers == sorted(numbers)
 
 
-def test_a_query_over_the_time_limit_returns_partial_results_with_a_notice(index_dir, monkeypatch):
+@pytest.fixture
+def expired(monkeypatch):
+    """Make every query's time limit run out as soon as matching starts."""
     import indexer.search as module
 
     class Expired(module.TimeLimitCollector):
-        """A time limit that has already run out when matching starts."""
-
         def prepare(self, *args):
             super().prepare(*args)
             self.timedout = True
 
     monkeypatch.setattr(module, "TimeLimitCollector", Expired)
+    return monkeypatch
+
+
+def test_a_query_over_the_time_limit_returns_partial_results_with_a_notice(index_dir, expired):
     results = search(index_dir, "收悉 OR 答复 OR 办理")  # a query no other test has run
     assert "检索用时超过" in results.query.notice
-    monkeypatch.undo()
+    expired.undo()
     complete = search(index_dir, "收悉 OR 答复 OR 办理")  # partial matches were not cached
     assert complete.query.notice is None and results.total < complete.total
 
@@ -234,15 +238,7 @@ def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
         assert not re.search(r"\d{3,4}-\d{7,8}|1[3-9]\d{9}", page)  # …but never a phone number
 
 
-def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, monkeypatch):
-    import indexer.search as module
-
-    class Expired(module.TimeLimitCollector):
-        def prepare(self, *args):
-            super().prepare(*args)
-            self.timedout = True
-
-    monkeypatch.setattr(module, "TimeLimitCollector", Expired)
+def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, expired):
     with pytest.raises(QueryError, match="narrow it to export"):
         export(index_dir, "收悉 OR 此复")  # not run (so not cached) by any other test
 
