@@ -40,6 +40,17 @@ def _correct_by_hand(path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("黄健诚", "黄健成"), encoding="utf-8")
 
 
+def _corrected_record(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Ingest a copy of the seed, correct its record by hand; return source, archive, record."""
+    source = tmp_path / "reply.txt"
+    source.write_bytes(SEED.read_bytes())
+    archive = tmp_path / "archive"
+    ingest([source], archive)
+    path = _only_record(archive)
+    _correct_by_hand(path)
+    return source, archive, path
+
+
 def test_provenance_is_kept():
     reply = read_source(SEED)
     assert reply.source.file == "seed_reply.txt"
@@ -167,12 +178,7 @@ def test_changed_source_updates_its_record_and_keeps_its_id(tmp_path):
 
 
 def test_changed_source_never_overwrites_a_hand_correction(tmp_path):
-    source = tmp_path / "reply.txt"
-    source.write_bytes(SEED.read_bytes())
-    archive = tmp_path / "archive"
-    ingest([source], archive)
-    path = _only_record(archive)
-    _correct_by_hand(path)
+    source, archive, path = _corrected_record(tmp_path)
     corrected = path.read_bytes()
     source.write_text(SEED.read_text(encoding="utf-8").replace("此复。", "特此函复。"), encoding="utf-8")
 
@@ -192,12 +198,7 @@ def test_changed_source_never_overwrites_a_hand_correction(tmp_path):
 
 
 def test_conflict_is_settled_for_your_version_by_taking_the_new_source_block(tmp_path):
-    source = tmp_path / "reply.txt"
-    source.write_bytes(SEED.read_bytes())
-    archive = tmp_path / "archive"
-    ingest([source], archive)
-    path = _only_record(archive)
-    _correct_by_hand(path)
+    source, archive, path = _corrected_record(tmp_path)
     old_sha = read_reply(path).source.sha256
     source.write_bytes(SEED.read_bytes() + b"\n")
     assert ingest([source], archive).conflicts
