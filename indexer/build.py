@@ -166,8 +166,9 @@ def update_index(
 ) -> int:
     """Add or replace ``replies`` and delete the ids in ``delete``, in a new generation.
 
-    The current generation is copied (no record is analysed again) and changed in the
-    copy, which then replaces it as a build does: searches never see half an update.
+    The current generation is copied (no record is analysed again; its segment files,
+    which Whoosh never changes once written, are hard links) and changed in the copy,
+    which then replaces it as a build does: searches never see half an update.
 
     :return: the number of records added or replaced.
     :raise IndexerError: when there is no index yet, or another build holds the lock.
@@ -203,7 +204,7 @@ def _new_generation(
         gen = index_dir / f"{_GEN_PREFIX}{time.time_ns()}"
         try:
             if copy_current:
-                shutil.copytree(current_generation(index_dir), gen)
+                shutil.copytree(current_generation(index_dir), gen, copy_function=_link_or_copy)
             else:
                 gen.mkdir()
             yield gen
@@ -219,6 +220,21 @@ def _new_generation(
         # The previous generation stays one more round for searches that resolved the
         # link just before the swap.
         _remove_old_generations(index_dir, keep={gen.name, previous or gen.name})
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link a segment file (written once, never modified), copy anything else.
+
+    Linking makes an update's copy of a large generation instant; a file system
+    without hard links gets a copy.
+    """
+    if src.endswith(".seg"):
+        try:
+            os.link(src, dst)
+            return
+        except OSError:
+            pass
+    shutil.copy2(src, dst)
 
 
 def current_generation(index_dir: Path) -> Path:

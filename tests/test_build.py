@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
 from indexer.build import build_index, build_lock, current_generation, index_info, update_index
 from indexer.errors import IndexerError
@@ -144,6 +145,17 @@ def test_an_update_adds_replaces_and_deletes_in_a_new_generation(tmp_path, repli
     assert {h.id for h in search(tmp_path, "", per_page=100).hits} == expected
     assert search(tmp_path, '"（修订）"').hits[0].id == replies[0].id  # replaced, not duplicated
     assert search(tmp_path, "").total == len(expected)
+
+
+def test_an_update_links_the_segments_it_keeps_and_leaves_the_previous_generation_intact(tmp_path, replies):
+    build_index(replies[:10], tmp_path)
+    before = current_generation(tmp_path)
+    segments = {p.name: p.stat().st_ino for p in before.glob("*.seg")}
+    update_index(replies[10:], tmp_path, delete=[replies[1].id])
+    after = current_generation(tmp_path)
+    assert segments and all((after / name).stat().st_ino == ino for name, ino in segments.items())
+    with whoosh_index.open_dir(str(before)).searcher() as searcher:  # kept one round, as it was
+        assert searcher.doc_count() == 10 and searcher.document_number(id=replies[1].id) is not None
 
 
 def test_an_update_needs_an_index_to_update(tmp_path, replies):
