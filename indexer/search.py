@@ -123,6 +123,8 @@ class SearchResults:
     facets: tuple[Facet, ...]
     filters: dict[str, tuple[str, ...]]
     query: QueryInfo
+    # Milliseconds spent: matching and ordering, facet counts, snippets, and all.
+    took_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -336,6 +338,7 @@ def search(
     :raise QueryError: for an unknown facet, a bad page, page size or sort.
     :raise IndexerError: when there is no index to search.
     """
+    started = time.perf_counter()
     selected, page, per_page = validate(filters, page, per_page, sort)
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
@@ -350,6 +353,7 @@ def search(
             )
             docs, late_scope = _scoped(searcher, {d for d, _ in matched}, parsed.scopes, deadline)
             exact_count = None if late or late_scope else len(docs)
+        matched = time.perf_counter()
         needles = (*parsed.terms, *parsed.phrases)
         hits = []
         for docnum in selection.order[(page - 1) * per_page : page * per_page]:
@@ -363,7 +367,9 @@ def search(
                     score=None if parsed.is_empty or score is None else round(score, 4),
                 )
             )
+        snippets = time.perf_counter()
         facets = tuple(_facets(entry.arrays, selection.base, selection.allowed, selected))
+    done = time.perf_counter()
     return SearchResults(
         q=q,
         total=len(selection.order),
@@ -381,6 +387,15 @@ def search(
             word_count=len(selection.base),
             exact_count=exact_count,
         ),
+        took_ms={
+            name: round(seconds * 1000, 2)
+            for name, seconds in (
+                ("match", matched - started),
+                ("snippets", snippets - matched),
+                ("facets", done - snippets),
+                ("total", done - started),
+            )
+        },
     )
 
 

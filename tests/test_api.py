@@ -21,6 +21,9 @@ def test_search_shape(client, seed_reply):
     for values in body["facets"].values():
         assert all(set(v) == {"value", "count", "selected"} for v in values)
     assert body["query"]["segmented"] == ["深港"]
+    took = body["took_ms"]
+    assert set(took) == {"match", "snippets", "facets", "total"} and all(t >= 0 for t in took.values())
+    assert took["total"] >= took["match"] + took["snippets"] + took["facets"] - 0.1  # rounding
 
 
 def test_search_filters_are_repeatable_parameters(client):

@@ -34,6 +34,7 @@ def search():
             "hits": [asdict(hit) for hit in results.hits],
             "facets": {f.name: [asdict(v) for v in f.values] for f in results.facets},
             "query": asdict(results.query),
+            "took_ms": results.took_ms,
         }
     )
 
