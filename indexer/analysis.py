@@ -184,6 +184,7 @@ def _fold_table() -> dict[int, int | None]:
 
 
 _FOLD = _fold_table()
+_DELETED = re.compile("[" + "".join(re.escape(chr(c)) for c, to in _FOLD.items() if to is None) + "]+")
 
 
 def fold(text: str) -> str:
@@ -198,12 +199,16 @@ def fold(text: str) -> str:
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """Fold ``text`` and return, for each folded character, its index in ``text``."""
-    chars: list[str] = []
+    """Fold ``text`` and return, for each folded character, its index in ``text``.
+
+    Folding maps every character to one character or deletes it (whitespace), so the
+    offsets are the runs of positions between deleted characters.
+    """
+    simplified = to_simplified(text)
     offsets: list[int] = []
-    for idx, ch in enumerate(to_simplified(text)):
-        mapped = ch.translate(_FOLD)
-        if mapped:
-            chars.append(mapped)
-            offsets.append(idx)
-    return "".join(chars), offsets
+    cursor = 0
+    for deleted in _DELETED.finditer(simplified):
+        offsets.extend(range(cursor, deleted.start()))
+        cursor = deleted.end()
+    offsets.extend(range(cursor, len(simplified)))
+    return simplified.translate(_FOLD), offsets

@@ -66,10 +66,16 @@ def passages(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 
     if not spans:
         return [(0, escape(_clip(text, 0, width)))] if text else []
     scored = []
+    first = 0  # spans are sorted and disjoint: walk them alongside the sentences
     for sentence in _SENTENCE.finditer(text):
-        inside = [(s, e) for s, e in spans if s < sentence.end() and e > sentence.start()]
+        while first < len(spans) and spans[first][1] <= sentence.start():
+            first += 1
+        last = first
+        while last < len(spans) and spans[last][0] < sentence.end():
+            last += 1
+        inside = spans[first:last]
         if inside:
-            distinct = len({fold(text[s:e]) for s, e in inside})
+            distinct = len({fold(piece) for piece in {text[s:e] for s, e in inside}})
             scored.append((-distinct, -len(inside), sentence.start(), sentence.end(), inside))
     chosen = sorted(sorted(scored)[:limit], key=lambda item: item[2])
     found = []
