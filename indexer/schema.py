@@ -45,7 +45,7 @@ FACET_NAMES = tuple(f.name for f in FACETS)
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 
 
 def index_signature() -> str:
@@ -71,6 +71,7 @@ def build_schema(*, subwords: bool = True) -> Schema:
         "id": ID(stored=True, unique=True),
         "display": STORED,  # what a hit shows, so search never reads the archive
         "date": ID(stored=False, sortable=True),
+        "number_order": ID(stored=False, sortable=True),  # the smallest proposal number
         EXACT_FIELD: TEXT(analyzer=ngram_analyzer(2), phrase=True),
         CHAR_FIELD: TEXT(analyzer=ngram_analyzer(1), phrase=False),
     }

@@ -31,7 +31,7 @@ from whoosh.query import Or, Term
 
 import data
 
-from .build import check_format, current_generation
+from .build import check_format, current_generation, open_generation
 from .errors import IndexerError, QueryError
 from .analysis import fold
 from .highlight import passages
@@ -147,14 +147,12 @@ class _FacetArrays:
     def __init__(self, reader) -> None:
         self.size = reader.doc_count_all()
         self.docsets: dict[str, dict[str, frozenset[int]]] = {
-            name: self._read(reader, name) for name in (*FACET_NAMES, "numbers", "commitments")
+            name: self._read(reader, name) for name in (*FACET_NAMES, "commitments")
         }
         self.values: dict[str, list[tuple[str, ...]]] = {name: self._per_doc(name) for name in self.docsets}
         # A reply without a date sorts as the oldest, one without a number last.
         self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
-        self.numbers: list[tuple[int, str]] = [
-            min(((int(n), n) for n in v if n.isdigit()), default=(10**12, "")) for v in self.values["numbers"]
-        ]
+        self.numbers: list[str] = list(reader.column_reader("number_order"))
 
     @staticmethod
     def _read(reader, field: str) -> dict[str, frozenset[int]]:
@@ -282,7 +280,7 @@ class _Cache:
             if entry is None or entry.folder != str(gen):
                 check_format(gen)
                 try:
-                    ix = whoosh_index.open_dir(str(gen))
+                    ix = open_generation(gen)
                     with ix.searcher() as searcher:
                         arrays = _FacetArrays(searcher.reader())
                 except (OSError, whoosh_index.EmptyIndexError) as exc:
@@ -294,6 +292,14 @@ class _Cache:
 
 
 _cache = _Cache()
+
+
+def forget_matches(index_dir: Path) -> None:
+    """Forget the remembered matches of the current generation: the next query of each
+    is matched from the index again (benchmarks time matching itself)."""
+    entry = _cache.get(Path(index_dir))
+    with entry.lock:
+        entry.matches.clear()
 
 
 def validate(
