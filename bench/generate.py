@@ -85,15 +85,24 @@ def reply_text(rng: random.Random, serial: int, paragraphs: list[str], size: tup
     return "\n".join(lines) + "\n"
 
 
-def generate(count: int, archive: Path, *, seed: int = 1, size: tuple[int, int] = (2000, 5000)) -> int:
-    """Write ``count`` replies as text, ingest them into ``archive``; return the number added."""
+def write_sources(count: int, folder: Path, *, seed: int = 1, size: tuple[int, int] = (2000, 5000)) -> int:
+    """Write ``count`` replies as raw text files into ``folder``; return their UTF-8 bytes."""
     rng = random.Random(seed)
     paragraphs = prose()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for serial in range(count):
+        data = reply_text(rng, serial, paragraphs, size).encode("utf-8")
+        (folder / f"synthetic-{serial:06d}.txt").write_bytes(data)
+        written += len(data)
+    return written
+
+
+def generate(count: int, archive: Path, *, seed: int = 1, size: tuple[int, int] = (2000, 5000)) -> int:
+    """Write ``count`` replies as text, ingest them into ``archive``; return the number added."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "synthetic"
-        folder.mkdir()
-        for serial in range(count):
-            (folder / f"synthetic-{serial:06d}.txt").write_text(reply_text(rng, serial, paragraphs, size), encoding="utf-8")
+        write_sources(count, folder, seed=seed, size=size)
         report = ingest([folder], archive, sample=True)
     for name, reason in report.failed:
         print(f"  failed: {name}: {reason}", file=sys.stderr)

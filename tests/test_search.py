@@ -121,6 +121,28 @@ def test_facet_counts_are_disjunctive(index_dir, replies):
     assert sum(v.count for v in topic.values) == len(in_2023)
 
 
+def test_facet_counts_are_the_same_counted_by_value_sets_or_by_documents(index_dir, replies, monkeypatch):
+    from collections import Counter
+
+    from indexer import search as engine
+    from indexer.build import facet_values
+    from indexer.schema import FACETS
+
+    entry = engine._cache.get(index_dir)
+    arrays = entry.arrays
+    with entry.searcher() as searcher:
+        docnums = {d: searcher.stored_fields(d)["id"] for d in range(arrays.size)}
+    by_id = {r.id: r for r in replies}
+    for docs in (set(range(arrays.size)), {0, 3, 5}, set()):
+        for facet in FACETS:
+            expected = Counter(v for d in docs for v in facet_values(by_id[docnums[d]], facet.attr))
+            assert arrays.count(facet.name, docs) == expected, facet.name  # as it chooses
+            for few in (True, False):  # and forced either way
+                monkeypatch.setattr(engine._FacetArrays, "_few", staticmethod(lambda docs, values, few=few: few))
+                assert arrays.count(facet.name, docs) == expected, (facet.name, few)
+            monkeypatch.undo()
+
+
 def test_values_of_one_facet_or_and_facets_and(index_dir, replies):
     two_years = search(index_dir, "", filters={"year": ["2023", "2022"]})
     assert two_years.total == sum(1 for r in replies if r.year in (2022, 2023))
