@@ -7,7 +7,9 @@ Facets are counted by intersecting the matching documents with each value's docu
 set, read once per index generation (Whoosh's ``groupedby`` costs about 10 µs per
 matching document). Counting is disjunctive: a facet's own counts ignore its own
 selection, so several values of one facet combine with OR while different facets
-combine with AND. Each generation also remembers the matches of its recent queries.
+combine with AND. Queries that are trees of terms (words, one- and two-character
+phrases, AND/OR/NOT) are matched on arrays (:mod:`indexer.terms`), the others by
+Whoosh. Each generation also remembers the matches of its recent queries.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .analysis import fold
 from .highlight import passages
 from .query import ParsedQuery, ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS, FacetSpec
+from .terms import TermArrays
 
 MAX_PER_PAGE = 100
 QUERY_SECONDS = 5.0  # a pathological query stops here and returns what it found
@@ -222,6 +225,7 @@ class _Entry:
     ix: Index
     folder: str  # the generation folder it was opened from
     arrays: _FacetArrays
+    terms: TermArrays
     idle: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     retired: bool = False
@@ -293,11 +297,12 @@ class _Cache:
                     ix = open_generation(gen)
                     with ix.searcher() as searcher:
                         arrays = _FacetArrays(searcher.reader())
+                        terms = TermArrays(searcher)
                 except (OSError, whoosh_index.EmptyIndexError) as exc:
                     raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None
                 if entry is not None:
                     entry.retire()
-                entry = self._entries[key] = _Entry(ix, str(gen), arrays)
+                entry = self._entries[key] = _Entry(ix, str(gen), arrays, terms)
             return entry
 
 
@@ -365,7 +370,7 @@ def search(
             deadline = time.monotonic() + QUERY_SECONDS
             matched, late = entry.cached(
                 (repr(parsed.exact_query), False),
-                lambda: _matches(searcher, parsed.exact_query, deadline, scored=False),
+                lambda: _matches(entry, searcher, parsed.exact_query, deadline, scored=False),
             )
             docs, late_scope = _scoped(searcher, {d for d, _ in matched}, parsed.scopes, deadline)
             exact_count = None if late or late_scope else len(docs)
@@ -535,7 +540,7 @@ def _select(searcher, entry: _Entry, parsed: ParsedQuery, selected: dict, sort: 
     deadline = time.monotonic() + QUERY_SECONDS
     scored = sort == "relevance" and not parsed.is_empty
     ranked, timed_out = entry.cached(
-        (repr(parsed.query), scored), lambda: _matches(searcher, parsed.query, deadline, scored=scored)
+        (repr(parsed.query), scored), lambda: _matches(entry, searcher, parsed.query, deadline, scored=scored)
     )
     base, scope_timed_out = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes, deadline)
     timed_out = timed_out or scope_timed_out
@@ -668,11 +673,15 @@ def _notice(parsed: ParsedQuery, selection: _Selection) -> str | None:
     return "；".join(notices) or None
 
 
-def _matches(searcher, query, deadline: float, *, scored: bool) -> tuple[list[tuple[int, float]], bool]:
+def _matches(entry: _Entry, searcher, query, deadline: float, *, scored: bool) -> tuple[list[tuple[int, float]], bool]:
     """Return every match as ``(docnum, score)`` in rank order, and whether time ran out.
 
-    Past the deadline the search stops and keeps what it matched so far.
+    A tree of terms is evaluated on arrays (:mod:`indexer.terms`); anything else by
+    Whoosh, which stops past the deadline and keeps what it matched so far.
     """
+    fast = entry.terms.evaluate(searcher, query, scored=scored)
+    if fast is not None:
+        return fast, False
     collector = TimeLimitCollector(
         searcher.collector(limit=None, scored=scored),
         timelimit=max(deadline - time.monotonic(), 0.0),

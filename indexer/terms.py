@@ -1,0 +1,200 @@
+"""Term queries evaluated on arrays: the common queries without Whoosh's matchers.
+
+Whoosh matches and scores one document at a time in Python (5-10 µs per matching
+document, so 100-200 ms once a common word matches most of 10,000 replies). Most
+queries are trees of terms: words (each an OR over the word fields), exact phrases of
+one or two characters (one term of the character fields), AND, OR and NOT of those.
+Such a tree is evaluated here on arrays: each term's postings are read block by block
+into a document array and a BM25F score array (computed exactly as Whoosh's BM25F
+scorer does, from the same statistics), and AND, OR and NOT become array
+intersections, unions and differences. Anything else (phrases of three characters or
+more, proximity, fields without lengths) returns None and Whoosh evaluates it.
+
+A generation never changes, so each term's arrays are kept (up to a bound) and
+reused by later queries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.query import And, Every, Not, Or, Query, Term
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F
+
+from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
+
+# Fields whose terms are scored with lengths: the only ones evaluated here.
+SCORED_FIELDS = frozenset((*WORD_FIELDS, EXACT_FIELD, CHAR_FIELD, "department_names"))
+CACHED_POSTINGS = 4_000_000  # postings kept across queries (12 bytes each)
+
+_EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+Matches = tuple[np.ndarray, np.ndarray]  # sorted unique document numbers, their scores
+
+
+class Unsupported(Exception):
+    """The query holds a node this module does not evaluate."""
+
+
+class TermArrays:
+    """The term postings of one index generation, as arrays, and queries over them."""
+
+    def __init__(self, searcher) -> None:
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, str], Matches] = OrderedDict()
+        self._cached = 0
+        self.size = searcher.doc_count_all()
+        reader = searcher.reader()
+        self._live = np.ones(self.size, dtype=bool)
+        if reader.has_deletions():  # a replaced or removed reply keeps its number until a merge
+            self._live[:] = False
+            self._live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def evaluate(self, searcher, query: Query, *, scored: bool) -> list[tuple[int, float | None]] | None:
+        """Return every match of ``query`` as ``(docnum, score)`` in rank order (best
+        score first, then document order; document order without scores), or None if
+        the query is not a tree of terms on scored fields."""
+        if not isinstance(searcher.weighting, BM25F):
+            return None
+        try:
+            docs, scores = self._eval(searcher, query)
+        except Unsupported:
+            return None
+        keep = self._live[docs]
+        docs, scores = docs[keep], scores[keep]
+        if not scored:
+            return [(d, None) for d in docs.tolist()]
+        order = np.lexsort((docs, -scores))
+        return list(zip(docs[order].tolist(), scores[order].tolist()))
+
+    def _eval(self, searcher, node: Query) -> Matches:
+        if isinstance(node, Term):
+            docs, scores = self._term(searcher, node.fieldname, node.text)
+        elif isinstance(node, Or):
+            docs, scores = _union([self._eval(searcher, child) for child in node.subqueries])
+        elif isinstance(node, And) and node.subqueries:
+            docs, scores = _intersection([self._eval(searcher, child) for child in node.subqueries])
+        elif isinstance(node, Not):  # every other document, scored 1 as Whoosh does
+            excluded, _ = self._eval(searcher, node.query)
+            docs = np.setdiff1d(np.arange(self.size, dtype=np.int64), excluded, assume_unique=True)
+            scores = np.ones(len(docs))
+        elif isinstance(node, Every) and node.fieldname in (None, "*"):
+            docs, scores = np.arange(self.size, dtype=np.int64), np.ones(self.size)
+        else:
+            raise Unsupported(node)
+        if node.boost != 1:
+            scores = scores * node.boost
+        return docs, scores
+
+    def _term(self, searcher, field: str, text: str) -> Matches:
+        if field not in SCORED_FIELDS:
+            raise Unsupported(field)
+        key = (field, text)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        found = self._read(searcher, field, text)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = found
+                self._cached += len(found[0])
+                while self._cached > CACHED_POSTINGS and len(self._cache) > 1:
+                    _, (old, _) = self._cache.popitem(last=False)
+                    self._cached -= len(old)
+        return found
+
+    def _read(self, searcher, field: str, text: str) -> Matches:
+        """Read a term's postings from every segment and score them as Whoosh's BM25F
+        scorer does: bm25(idf, weight, field length, average length, B, K1)."""
+        weighting = searcher.weighting
+        b = weighting._field_B.get(field, weighting.B)
+        k1 = weighting.K1
+        idf = searcher.idf(field, text)
+        avgfl = searcher.avg_field_length(field) or 1
+        lengths = self._field_lengths(searcher, field)
+        parts = []
+        for sub, offset in _leaves(searcher):
+            try:
+                ids, weights = _postings(sub.reader(), field, text)
+            except TermNotFound:
+                continue
+            parts.append((ids + offset, weights))
+        if not parts:
+            return _EMPTY
+        docs = np.concatenate([p[0] for p in parts])
+        weights = np.concatenate([p[1] for p in parts])
+        scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths[docs] / avgfl)))
+        return docs, scores
+
+    def _field_lengths(self, searcher, field: str) -> np.ndarray:
+        """Return the length Whoosh's scorer sees for each document in a field."""
+        with self._lock:
+            found = self._lengths.get(field)
+        if found is None:
+            found = np.zeros(self.size)
+            for sub, offset in _leaves(searcher):
+                reader = sub.reader()
+                found[offset : offset + reader.doc_count_all()] = [
+                    reader.doc_field_length(d, field, 1) or 0 for d in range(reader.doc_count_all())
+                ]
+            with self._lock:
+                self._lengths[field] = found
+        return found
+
+
+def _leaves(searcher) -> list[tuple]:
+    """Return ``(segment searcher, first document number)`` for each segment."""
+    return list(searcher.leaf_searchers())
+
+
+def _postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's document numbers and weights in one segment.
+
+    Whoosh's block postings are read a block at a time (a block is one unpickled
+    tuple of arrays); other posting lists (short, inlined ones) a posting at a time.
+    """
+    matcher = reader.postings(field, text)
+    ids: list = []
+    weights: list = []
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.append(np.asarray(matcher._ids, dtype=np.int64))
+            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            matcher._next_block()
+        if not ids:
+            return _EMPTY
+        return np.concatenate(ids), np.concatenate(weights)
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+def _union(parts: list[Matches]) -> Matches:
+    """Documents in any part; a document's score is the sum of its parts' scores."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return _EMPTY
+    if len(parts) == 1:
+        return parts[0]
+    docs, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    return docs, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
+
+
+def _intersection(parts: list[Matches]) -> Matches:
+    """Documents in every part; a document's score is the sum of its parts' scores."""
+    docs, scores = parts[0]
+    for other_docs, other_scores in parts[1:]:
+        docs, mine, theirs = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+        scores = scores[mine] + other_scores[theirs]
+    return docs, scores
+

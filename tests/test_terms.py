@@ -1,0 +1,73 @@
+"""Term queries on arrays give exactly what Whoosh gives: the same documents in the
+same order with the same scores, on one segment and on several with deletions."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+
+import pytest
+
+from indexer.analysis import segment
+from indexer.build import build_index, current_generation, open_generation, update_index
+from indexer.query import parse_query
+from indexer.terms import TermArrays
+
+FIXED = ["发展", "人民 群众", "教育 -培训", "(养老 OR 托育) 社区", '"推进" 教育', "title:养老", '"发"', '"发展"',
+         "深港 合作", "department:教育局 学校", "-发展", "收悉 -养老 -教育", "收悉 OR -答复", "", "养老 养老"]
+
+
+def whoosh_matches(searcher, query, scored):
+    collector = searcher.collector(limit=None, scored=scored)
+    searcher.search_with_collector(query, collector)
+    return list(collector.results().items())
+
+
+def queries(replies, count=60, seed=5):
+    rng = random.Random(seed)
+    words = sorted({w for r in replies for w, _, _ in segment(r.body) if len(w) >= 2 and w.isalnum()})
+    built = [" ".join(rng.sample(words, k=rng.choice((1, 2, 3)))) for _ in range(count)]
+    built += [f"{a} OR {b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10))]
+    built += [f"{a} -{b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10))]
+    return FIXED + built
+
+
+def assert_same(index_dir, qs):
+    supported = 0
+    with open_generation(current_generation(index_dir)).searcher() as searcher:
+        arrays = TermArrays(searcher)
+        for q in qs:
+            parsed = parse_query(q)
+            for query in filter(None, (parsed.query, parsed.exact_query)):
+                for scored in (True, False):
+                    fast = arrays.evaluate(searcher, query, scored=scored)
+                    if fast is None:
+                        continue
+                    supported += 1
+                    slow = whoosh_matches(searcher, query, scored)
+                    assert [d for d, _ in fast] == [d for d, _ in slow], (q, scored)
+                    if scored:
+                        assert all(math.isclose(a, b, rel_tol=1e-9) for (_, a), (_, b) in zip(fast, slow)), q
+    return supported
+
+
+def test_term_queries_match_whoosh_on_the_sample_index(index_dir, replies):
+    qs = queries(replies)
+    # Words of one or two characters, AND, OR, NOT: nearly every query is a tree of terms.
+    assert assert_same(index_dir, qs) >= 2 * len(qs)
+
+
+def test_term_queries_match_whoosh_across_segments_with_deletions(tmp_path, replies):
+    build_index(replies, tmp_path, procs=2)
+    changed = [dataclasses.replace(r, title=r.title + "（修订）") for r in replies[:4]]
+    update_index(changed, tmp_path, delete=[replies[5].id])
+    with open_generation(current_generation(tmp_path)).searcher() as searcher:
+        assert len(list(searcher.leaf_searchers())) > 1 and searcher.reader().has_deletions()
+    assert assert_same(tmp_path, queries(replies, count=30, seed=9)) > 0
+
+
+@pytest.mark.parametrize("q", ['"养老服务"', '"高质量 发展"~3', "year:2023"])
+def test_other_queries_are_left_to_whoosh(index_dir, q):
+    with open_generation(current_generation(index_dir)).searcher() as searcher:
+        assert TermArrays(searcher).evaluate(searcher, parse_query(q).query, scored=True) is None
