@@ -28,7 +28,6 @@ import re
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Sequence
 
 import jieba
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
@@ -39,6 +38,13 @@ from archive.clean import to_simplified  # the parser's reading of traditional t
 jieba.setLogLevel(logging.WARNING)
 
 SEPARATOR = "\x1f"  # joins the parts of a document in the character fields; never matched
+
+
+def exact_text(title: str | None, proposal_title: str | None, body: str | None) -> str:
+    """Return what the character fields of a reply index (before folding): its title,
+    proposal title and searchable body, joined so that no phrase spans two of them."""
+    return SEPARATOR.join(filter(None, (title, proposal_title, body)))
+
 _lock = threading.Lock()
 _segmenter: jieba.Tokenizer | None = None
 

@@ -26,7 +26,7 @@ from whoosh.index import Index
 
 from archive.model import Reply
 
-from .analysis import SEPARATOR, segmenter
+from .analysis import exact_text, segmenter
 from .errors import IndexerError
 from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
 
@@ -59,7 +59,7 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
     names = [reply.department, reply.department_raw, *(aliases or {}).get(reply.department or "", ())]
     headings = "\n".join(s.heading_line for s in reply.sections)
     body = reply.searchable_body
-    everything = SEPARATOR.join(filter(None, (reply.title, reply.proposal_title, body)))
+    everything = exact_text(reply.title, reply.proposal_title, body)
     doc: dict[str, Any] = {
         "id": reply.id,
         "title": reply.title,

@@ -25,6 +25,7 @@ from functools import cache
 
 from whoosh.query import And, Every, Not, Or, Query, Term
 from whoosh.query.spans import SpanNear2
+from whoosh.query.wrappers import WrappingQuery
 
 import data
 
@@ -430,12 +431,39 @@ def exact_query(phrase: str) -> Query | None:
         return None
     if len(phrase) == 1:
         return Term(CHAR_FIELD, phrase)
+    if len(phrase) == 2:
+        return Term(EXACT_FIELD, phrase)
     last = len(phrase) - 2
     cover = [Term(EXACT_FIELD, phrase[i : i + 2]) for i in range(0, last + 1, 2)]
     query: Query = cover[0] if len(cover) == 1 else SpanNear2(cover, slop=2, mindist=2)
     if last % 2:
         query = SpanNear2([query, Term(EXACT_FIELD, phrase[last : last + 2])], slop=1, mindist=1)
-    return query
+    return ExactPhrase(phrase, query)
+
+
+class ExactPhrase(WrappingQuery):
+    """A folded phrase of three characters or more, matched by the bigram spans it
+    wraps; :mod:`indexer.terms` matches it in the folded texts when it holds them."""
+
+    def __init__(self, phrase: str, child: Query) -> None:
+        super().__init__(child)
+        self.phrase = phrase
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.phrase!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.phrase == self.phrase
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.phrase))
+
+    def _rewrap(self, child: Query) -> ExactPhrase:
+        return type(self)(self.phrase, child)
+
+    def bigrams(self) -> list[str]:
+        """Return the bigram terms that every text containing the phrase holds."""
+        return [t.text for t in self.child.leaves() if isinstance(t, Term)]
 
 
 def _has_words(node: Node | None) -> bool:

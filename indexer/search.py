@@ -303,10 +303,18 @@ class _Cache:
                 if entry is not None:
                     entry.retire()
                 entry = self._entries[key] = _Entry(ix, str(gen), arrays, terms)
+                threading.Thread(target=terms.warm, args=(ix,), daemon=True).start()
             return entry
 
 
 _cache = _Cache()
+
+
+def warmed(index_dir: Path, timeout: float | None = None) -> bool:
+    """Wait for the current generation's warm-up in the background (field lengths and
+    folded texts, which long exact phrases need to be matched fast) to end; return
+    whether it has ended within ``timeout`` seconds."""
+    return _cache.get(Path(index_dir)).terms.texts_loaded.wait(timeout)
 
 
 def forget_matches(index_dir: Path) -> None:

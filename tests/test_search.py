@@ -242,8 +242,8 @@ def expired(monkeypatch):
 
 
 def test_a_query_over_the_time_limit_returns_partial_results_with_a_notice(index_dir, expired):
-    # Phrases (matched by Whoosh, not on term arrays), in a query no other test has run.
-    q = '"现答复如下" OR "认真研究"'
+    # Words near each other (matched by Whoosh, not on arrays), a query no other test has run.
+    q = '"认真 研究"~3 OR "答复 如下"~3'
     results = search(index_dir, q)
     assert "检索用时超过" in results.query.notice
     expired.undo()
@@ -264,7 +264,7 @@ def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
 
 def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, expired):
     with pytest.raises(QueryError, match="narrow it to export"):
-        export(index_dir, '"感谢您" OR "此复如下"')  # not run (so not cached) by any other test
+        export(index_dir, '"认真 研究"~6')  # matched by Whoosh; not run (so not cached) by any other test
 
 
 def test_same_sentence_checks_stop_at_the_deadline(index_dir, monkeypatch):
