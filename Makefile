@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: serve serve-prod sample-archive test install chromium clean recall bench-words accuracy load
+.PHONY: serve serve-prod sample-archive test install chromium clean recall bench-words accuracy load bench
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -19,8 +19,13 @@ $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/reply-archive requirements-test.txt
+$(VENV)/.test-deps: $(BIN)/reply-archive requirements-test.txt $(VENV)/.bench-deps
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+# The reference engines of the benchmark (tantivy; SQLite FTS5 comes with Python).
+$(VENV)/.bench-deps: $(BIN)/reply-archive requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
 install: $(BIN)/reply-archive
@@ -38,6 +43,12 @@ sample-archive: install
 	$(BIN)/reply-archive ingest data/seed --archive $(ARCHIVE)
 	$(BIN)/reply-archive ingest --sample data/samples --archive $(ARCHIVE)
 	$(BIN)/reply-archive index --archive $(ARCHIVE) --index $(INDEX)
+
+## bench: the benchmark suite over 1,000, 10,000 and 20,000 generated replies, with
+## SQLite FTS5 and tantivy on the same replies and queries (about an hour on 2 cores;
+## SIZES=1000,20000 to choose, REUSE=1 to measure queries again on the last build)
+bench: $(VENV)/.bench-deps
+	$(BIN)/python -m bench.run $(if $(SIZES),--sizes $(SIZES)) $(if $(REUSE),--reuse)
 
 ## load: 16 clients for 60 s against gunicorn over 10,000 generated replies, on 127.0.0.1
 load: install

@@ -1,4 +1,5 @@
-"""The recall and word-mode checks still run (on the bundled archive, quickly)."""
+"""The benchmarks still run: recall and word modes on the bundled archive, and the
+suite at 1,000 generated replies as a smoke test (figures printed, none asserted)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,24 @@ def test_generated_replies_parse_with_their_metadata(tmp_path):
     assert all(r.commitments for r in replies)
     departments = Counter(r.department for r in replies).most_common()
     assert departments[0][1] > departments[-1][1]  # skewed: a few departments answer most
+
+
+def test_the_benchmark_suite_runs_at_a_thousand_replies(tmp_path, capsys):
+    import json
+
+    from bench import run
+
+    run.main(["--sizes", "1000", "--runs", "1", "--queries", "8", "--root", str(tmp_path / "bench")])
+    out = capsys.readouterr().out
+    for line in ("| ingest + index |", "segmentation only", "| index size |", "words + all facet counts",
+                 "exact phrase, 1–12 chars", "reply page with marked terms", "facet counting:", "cold start",
+                 "serving process: peak", "adding one reply until searchable"):
+        assert line in out, line
+    results = json.loads((tmp_path / "bench" / "1000" / "results.json").read_text())
+    assert set(results["baselines"]) >= {"fts5"}
+    for engine in results["baselines"].values():  # the same queries, each answered
+        assert len(engine["words"]) == len(results["ours"]["words"])
+        assert len(engine["exact"]) == len(results["ours"]["exact"])
+    # The engines agree on what the exact phrases match.
+    ours = [q["matches"] for q in results["ours"]["exact"]]
+    assert all([q["matches"] for q in engine["exact"]] == ours for engine in results["baselines"].values())
