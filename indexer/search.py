@@ -19,13 +19,14 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.classify import Expander
 from whoosh.collectors import TimeLimit, TimeLimitCollector
@@ -40,7 +41,7 @@ from .analysis import fold
 from .highlight import passages
 from .query import ParsedQuery, ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS, FacetSpec
-from .terms import TermArrays
+from .terms import Ranked, TermArrays
 
 MAX_PER_PAGE = 100
 QUERY_SECONDS = 5.0  # a pathological query stops here and returns what it found
@@ -142,59 +143,68 @@ _RANGE = re.compile(r"^(\d{1,4})-(\d{1,4})$")
 class _FacetArrays:
     """Facet values of one index generation, read once from its postings.
 
-    Each value's documents are a set, so filtering and counting are set operations in
-    C rather than a Python loop over every matching document. Also the per-document
-    values and sort keys (date, smallest proposal number) and the marker of replies
-    with commitments: filtering, counting and ordering never touch stored documents.
+    Sets of documents are boolean masks over the generation's document numbers. Each
+    facet is held as the pairs (document, value) of its postings, so counting a facet
+    over any set of documents is one vectorised pass over its pairs (about 0.1 ms for
+    20,000 replies, however many match). Also the per-document values, the orders by
+    date and by proposal number, and the mask of replies with commitments: filtering,
+    counting and ordering never touch stored documents.
     """
 
     def __init__(self, reader) -> None:
         self.size = reader.doc_count_all()
-        self.docsets: dict[str, dict[str, frozenset[int]]] = {
-            name: self._read(reader, name) for name in (*FACET_NAMES, "commitments")
+        self.facets: dict[str, _Facet] = {name: _Facet(reader, name, self.size) for name in FACET_NAMES}
+        self.values: dict[str, list[tuple[str, ...]]] = {
+            name: facet.per_doc(self.size) for name, facet in self.facets.items()
         }
-        self.values: dict[str, list[tuple[str, ...]]] = {name: self._per_doc(name) for name in self.docsets}
-        # A reply without a date sorts as the oldest, one without a number last.
-        self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
-        self.numbers: list[str] = list(reader.column_reader("number_order"))
+        self.with_commitments = _Facet(reader, "commitments", self.size).mask({"yes"}, self.size)
+        # Documents in ascending (key, number) order; a reply without a date sorts as the
+        # oldest, one without a proposal number last.
+        dates = [d or "" for d in reader.column_reader("date")]
+        numbers = list(reader.column_reader("number_order"))
+        self.by_date = np.array(sorted(range(self.size), key=lambda d: (dates[d], d)), dtype=np.int64)
+        self.by_number = np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
 
-    @staticmethod
-    def _read(reader, field: str) -> dict[str, frozenset[int]]:
-        return {
-            term.decode("utf-8"): frozenset(reader.postings(field, term.decode("utf-8")).all_ids())
-            for term in reader.lexicon(field)
-        }
+    def none(self) -> np.ndarray:
+        """Return an empty document mask."""
+        return np.zeros(self.size, dtype=bool)
 
-    def _per_doc(self, name: str) -> list[tuple[str, ...]]:
-        per_doc: list[list[str]] = [[] for _ in range(self.size)]
-        for value, docs in self.docsets[name].items():
-            for docnum in docs:
-                per_doc[docnum].append(value)
-        return [tuple(v) for v in per_doc]
-
-    def matching(self, name: str, selected: set[str], docs: set[int]) -> set[int]:
+    def matching(self, name: str, selected: set[str], docs: np.ndarray) -> np.ndarray:
         """Return the docs among ``docs`` having any of the selected values (or ranges)."""
         ranges = [_bounds(v) for v in selected if _RANGE.match(v)] if _spec(name).ranges else []
-        wanted = [d for v, d in self.docsets[name].items() if v in selected or _in_ranges((v,), ranges)]
-        return docs.intersection(frozenset().union(*wanted))
+        facet = self.facets[name]
+        wanted = {v for v in facet.values if v in selected or _in_ranges((v,), ranges)}
+        return docs & facet.mask(wanted, self.size)
 
-    @staticmethod
-    def _few(docs: set[int], values: dict) -> bool:
-        """Whether to count by looking up each doc's values rather than by intersecting
-        each value's docs: cheaper when the docs are fewer than twice the values."""
-        return len(docs) < 2 * len(values)
+    def count(self, name: str, docs: np.ndarray) -> Counter[str]:
+        """Count the values of a facet over the docs of a mask."""
+        facet = self.facets[name]
+        counts = np.bincount(facet.pair_values[docs[facet.pair_docs]], minlength=len(facet.values))
+        return Counter({facet.values[i]: int(counts[i]) for i in np.flatnonzero(counts).tolist()})
 
-    def count(self, name: str, docs: set[int]) -> Counter[str]:
-        """Count the values of a facet over ``docs``."""
-        if self._few(docs, self.docsets[name]):
-            per_doc = self.values[name]
-            return Counter(value for d in docs for value in per_doc[d])
-        counts: Counter[str] = Counter()
-        for value, value_docs in self.docsets[name].items():
-            n = len(value_docs & docs)  # CPython iterates the smaller of the two
-            if n:
-                counts[value] = n
-        return counts
+
+class _Facet:
+    """One keyword field's values and its postings as (document, value) pairs."""
+
+    def __init__(self, reader, field: str, size: int) -> None:
+        self.values: list[str] = [term.decode("utf-8") for term in reader.lexicon(field)]
+        docs = [np.fromiter(reader.postings(field, value).all_ids(), dtype=np.int64) for value in self.values]
+        self.pair_docs = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
+        self.pair_values = np.repeat(np.arange(len(self.values)), [len(d) for d in docs])
+
+    def mask(self, wanted: set[str], size: int) -> np.ndarray:
+        """Return the mask of the documents having any of the wanted values."""
+        found = np.zeros(size, dtype=bool)
+        codes = [i for i, value in enumerate(self.values) if value in wanted]
+        found[self.pair_docs[np.isin(self.pair_values, codes)]] = True
+        return found
+
+    def per_doc(self, size: int) -> list[tuple[str, ...]]:
+        """Return each document's values."""
+        per_doc: list[list[str]] = [[] for _ in range(size)]
+        for docnum, code in zip(self.pair_docs.tolist(), self.pair_values.tolist()):
+            per_doc[docnum].append(self.values[code])
+        return [tuple(v) for v in per_doc]
 
 
 def _spec(name: str) -> FacetSpec:
@@ -233,7 +243,7 @@ class _Entry:
     # paging through results or clicking facets reruns the same query.
     matches: OrderedDict = field(default_factory=OrderedDict)
 
-    def cached(self, key: tuple, compute: Callable[[], tuple[list, bool]]) -> tuple[list, bool]:
+    def cached(self, key: tuple, compute: Callable[[], tuple[Ranked, bool]]) -> tuple[Ranked, bool]:
         """Return the cached ``(ranked matches, timed out)`` for ``key``, or compute them.
 
         Timed-out (partial) matches are not kept: the next try may finish.
@@ -376,19 +386,19 @@ def search(
         exact_count = None
         if parsed.exact_query is not None:
             deadline = time.monotonic() + QUERY_SECONDS
-            matched, late = entry.cached(
+            (docs, _), late = entry.cached(
                 (repr(parsed.exact_query), False),
                 lambda: _matches(entry, searcher, parsed.exact_query, deadline, scored=False),
             )
-            docs, late_scope = _scoped(searcher, {d for d, _ in matched}, parsed.scopes, deadline)
-            exact_count = None if late or late_scope else len(docs)
+            kept, late_scope = _scoped(searcher, docs.tolist(), parsed.scopes, deadline)
+            exact_count = None if late or late_scope else len(kept)
         matched = time.perf_counter()
         needles = (*parsed.terms, *parsed.phrases)
         hits = []
-        for docnum in selection.order[(page - 1) * per_page : page * per_page]:
+        for docnum in selection.order[(page - 1) * per_page : page * per_page].tolist():
             stored = searcher.stored_fields(docnum)
             display = stored["display"]
-            score = selection.scores.get(docnum)
+            score = None if selection.scores is None else float(selection.scores[docnum])
             hits.append(
                 Hit.from_display(
                     display,
@@ -413,7 +423,7 @@ def search(
             phrases=parsed.phrases,
             segmented=parsed.segmented,
             notice=_notice(parsed, selection),
-            word_count=len(selection.base),
+            word_count=int(selection.base.sum()),
             exact_count=exact_count,
         ),
         took_ms={
@@ -449,7 +459,7 @@ def export(
         selection = _select(searcher, entry, parsed, selected, sort)
         if selection.timed_out:  # an export promises every hit: never a silent part of them
             raise QueryError("q", f"this query takes over {QUERY_SECONDS:g} s; narrow it to export it")
-        return [Hit.from_display(searcher.stored_fields(d)["display"]) for d in selection.order]
+        return [Hit.from_display(searcher.stored_fields(d)["display"]) for d in selection.order.tolist()]
 
 
 @dataclass(frozen=True)
@@ -475,17 +485,19 @@ def statistics(
     entry = _cache.get(Path(index_dir))
     parsed = parse_query(q)
     with entry.searcher() as searcher:
-        final = set(_select(searcher, entry, parsed, selected, "oldest").order)
+        order = _select(searcher, entry, parsed, selected, "oldest").order
     arrays = entry.arrays
+    final = arrays.none()
+    final[order] = True
     departments = _ordered(arrays.count("department", final), "count")[:top]
     results = arrays.values["result"]
     by_result: dict[str, Counter[str]] = {name: Counter() for name, _ in departments}
-    for d in final:
+    for d in order.tolist():
         for name in arrays.values["department"][d]:
             if name in by_result:
                 by_result[name].update(results[d] or ("",))
     return Statistics(
-        total=len(final),
+        total=len(order),
         by_year=tuple(_ordered(arrays.count("year", final), "value_asc")),
         by_department=tuple(departments),
         by_topic=tuple(_ordered(arrays.count("topic", final), "count")),
@@ -520,9 +532,9 @@ def commitments(
     parsed = parse_query(q)
     with entry.searcher() as searcher:
         order = _select(searcher, entry, parsed, selected, "newest").order
-        promising = [d for d in order if d in entry.arrays.docsets["commitments"].get("yes", ())]
+        promising = order[entry.arrays.with_commitments[order]]
         found = []
-        for docnum in promising[(page - 1) * per_page : page * per_page]:
+        for docnum in promising[(page - 1) * per_page : page * per_page].tolist():
             display = searcher.stored_fields(docnum)["display"]
             found.append(
                 CommitmentEntry(Hit.from_display(display), tuple(tuple(c) for c in display.get("commitments", ())))
@@ -532,10 +544,10 @@ def commitments(
 
 @dataclass
 class _Selection:
-    base: set[int]  # matches of the query, before facet filters
-    allowed: dict[str, set[int]]  # per selected facet, the base docs it lets through
-    order: list[int]  # the final docs, in the requested order
-    scores: dict[int, float]
+    base: np.ndarray  # mask of the query's matches, before facet filters
+    allowed: dict[str, np.ndarray]  # per selected facet, the mask of base docs it lets through
+    order: np.ndarray  # the final docs, in the requested order
+    scores: np.ndarray | None  # score by document number, when ranked by relevance
     timed_out: bool  # the query hit QUERY_SECONDS: the matches are incomplete
 
 
@@ -547,21 +559,31 @@ def _select(searcher, entry: _Entry, parsed: ParsedQuery, selected: dict, sort: 
     """
     deadline = time.monotonic() + QUERY_SECONDS
     scored = sort == "relevance" and not parsed.is_empty
-    ranked, timed_out = entry.cached(
+    (docs, scores), timed_out = entry.cached(
         (repr(parsed.query), scored), lambda: _matches(entry, searcher, parsed.query, deadline, scored=scored)
     )
-    base, scope_timed_out = _scoped(searcher, {d for d, _ in ranked}, parsed.scopes, deadline)
-    timed_out = timed_out or scope_timed_out
     arrays = entry.arrays
-    allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
-    final = base.intersection(*allowed.values()) if allowed else base
-    if sort == "relevance":
-        order = [d for d, _ in ranked if d in final]
-    elif sort == "number":
-        order = sorted(final, key=lambda d: (arrays.numbers[d], d))
+    base = arrays.none()
+    if parsed.scopes:
+        kept, scope_timed_out = _scoped(searcher, docs.tolist(), parsed.scopes, deadline)
+        base[list(kept)] = True
+        timed_out = timed_out or scope_timed_out
     else:
-        order = sorted(final, key=lambda d: (arrays.dates[d], d), reverse=sort == "newest")
-    return _Selection(base=base, allowed=allowed, order=order, scores=dict(ranked), timed_out=timed_out)
+        base[docs] = True
+    allowed = {name: arrays.matching(name, set(values), base) for name, values in selected.items()}
+    final = np.logical_and.reduce([base, *allowed.values()])
+    if sort == "relevance":
+        order = docs[final[docs]]
+    else:
+        ordered = arrays.by_number if sort == "number" else arrays.by_date
+        order = ordered[final[ordered]]
+        if sort == "newest":
+            order = order[::-1]
+    by_doc = None
+    if scores is not None:
+        by_doc = np.zeros(arrays.size)
+        by_doc[docs] = scores
+    return _Selection(base=base, allowed=allowed, order=order, scores=by_doc, timed_out=timed_out)
 
 
 def similar(index_dir: Path, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...]:
@@ -641,11 +663,10 @@ def substance(body: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(body) if s.strip() and not any(c in s for c in cues)]
 
 
-def _facets(arrays: _FacetArrays, base: set[int], allowed: dict[str, set[int]], selected: dict):
+def _facets(arrays: _FacetArrays, base: np.ndarray, allowed: dict[str, np.ndarray], selected: dict):
     """Yield the facets, each counted over the docs that pass every *other* facet."""
     for facet in FACETS:
-        others = [docs for name, docs in allowed.items() if name != facet.name]
-        pool = base.intersection(*others) if others else base
+        pool = np.logical_and.reduce([base, *(docs for name, docs in allowed.items() if name != facet.name)])
         counts = arrays.count(facet.name, pool)
         chosen = selected.get(facet.name, ())
         ranges = [_bounds(v) for v in chosen if facet.ranges and _RANGE.match(v)]
@@ -681,11 +702,12 @@ def _notice(parsed: ParsedQuery, selection: _Selection) -> str | None:
     return "；".join(notices) or None
 
 
-def _matches(entry: _Entry, searcher, query, deadline: float, *, scored: bool) -> tuple[list[tuple[int, float]], bool]:
-    """Return every match as ``(docnum, score)`` in rank order, and whether time ran out.
+def _matches(entry: _Entry, searcher, query, deadline: float, *, scored: bool) -> tuple[Ranked, bool]:
+    """Return every match in rank order, with its score when ``scored``, and whether
+    time ran out.
 
-    A tree of terms is evaluated on arrays (:mod:`indexer.terms`); anything else by
-    Whoosh, which stops past the deadline and keeps what it matched so far.
+    Trees of terms and phrases are evaluated on arrays (:mod:`indexer.terms`); anything
+    else by Whoosh, which stops past the deadline and keeps what it matched so far.
     """
     fast = entry.terms.evaluate(searcher, query, scored=scored)
     if fast is not None:
@@ -695,14 +717,17 @@ def _matches(entry: _Entry, searcher, query, deadline: float, *, scored: bool) -
         timelimit=max(deadline - time.monotonic(), 0.0),
         use_alarm=False,  # SIGALRM works only in the main thread; requests run in others
     )
+    timed_out = False
     try:
         searcher.search_with_collector(query, collector)
     except TimeLimit:
-        return list(collector.results().items()), True
-    return list(collector.results().items()), False
+        timed_out = True
+    items = list(collector.results().items())
+    docs = np.array([d for d, _ in items], dtype=np.int64)
+    return (docs, np.array([score for _, score in items], dtype=float) if scored else None), timed_out
 
 
-def _scoped(searcher, docs: set[int], scopes: tuple[ScopeFilter, ...], deadline: float) -> tuple[set[int], bool]:
+def _scoped(searcher, docs: Iterable[int], scopes: tuple[ScopeFilter, ...], deadline: float) -> tuple[set[int], bool]:
     """Keep the documents that satisfy every same-sentence/paragraph scope.
 
     Each check reads a stored body, so the check stops at the deadline: documents not

@@ -39,6 +39,7 @@ CACHED_POSTINGS = 4_000_000  # postings kept across queries (12 bytes each)
 
 _EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 Matches = tuple[np.ndarray, np.ndarray]  # sorted unique document numbers, their scores
+Ranked = tuple[np.ndarray, np.ndarray | None]  # documents in rank order, their scores if scored
 
 
 class Unsupported(Exception):
@@ -62,10 +63,10 @@ class TermArrays:
         self._texts: list[str] | None = None  # folded exact text by document, once loaded
         self.texts_loaded = threading.Event()
 
-    def evaluate(self, searcher, query: Query, *, scored: bool) -> list[tuple[int, float | None]] | None:
-        """Return every match of ``query`` as ``(docnum, score)`` in rank order (best
-        score first, then document order; document order without scores), or None if
-        the query is not a tree of terms on scored fields."""
+    def evaluate(self, searcher, query: Query, *, scored: bool) -> Ranked | None:
+        """Return the documents matching ``query`` in rank order (best score first, then
+        document order; document order without scores) with their scores (None without),
+        or None if the query is not a tree of terms on scored fields."""
         if not isinstance(searcher.weighting, BM25F):
             return None
         try:
@@ -75,9 +76,9 @@ class TermArrays:
         keep = self._live[docs]
         docs, scores = docs[keep], scores[keep]
         if not scored:
-            return [(d, None) for d in docs.tolist()]
+            return docs, None
         order = np.lexsort((docs, -scores))
-        return list(zip(docs[order].tolist(), scores[order].tolist()))
+        return docs[order], scores[order]
 
     def _eval(self, searcher, node: Query) -> Matches:
         if isinstance(node, Term):
@@ -206,11 +207,14 @@ def _postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     matcher = reader.postings(field, text)
     ids: list = []
     weights: list = []
-    if isinstance(matcher, W3LeafMatcher):
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while matcher.is_active():
-            matcher._read_ids()
+            # A block is (delta-encoded ids, weights, values); Whoosh decodes the ids
+            # one at a time in Python, a cumulative sum does it at once.
+            if matcher._data is None:
+                matcher._read_data()
+            ids.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
             matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
             weights.append(np.asarray(matcher._weights, dtype=np.float64))
             matcher._next_block()
         if not ids:

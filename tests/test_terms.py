@@ -49,9 +49,11 @@ def assert_same(index_dir, qs):
             parsed = parse_query(q)
             for query in filter(None, (parsed.query, parsed.exact_query)):
                 for scored in (True, False):
-                    fast = arrays.evaluate(searcher, query, scored=scored)
-                    if fast is None:
+                    found = arrays.evaluate(searcher, query, scored=scored)
+                    if found is None:
                         continue
+                    docs, scores = found
+                    fast = list(zip(docs.tolist(), scores.tolist() if scored else [None] * len(docs)))
                     supported += 1
                     slow = whoosh_matches(searcher, query, scored)
                     assert [d for d, _ in fast] == [d for d, _ in slow], (q, scored)
@@ -91,4 +93,4 @@ def test_long_phrases_are_left_to_whoosh_until_the_texts_are_read(index_dir):
         arrays = TermArrays(searcher)
         assert arrays.evaluate(searcher, query, scored=True) is None
         arrays.warm(ix)
-        assert arrays.texts_loaded.is_set() and len(arrays.evaluate(searcher, query, scored=True)) > 5
+        assert arrays.texts_loaded.is_set() and len(arrays.evaluate(searcher, query, scored=True)[0]) > 5
