@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from whoosh import index as whoosh_index
 from whoosh.fields import Schema
@@ -26,7 +26,7 @@ from whoosh.index import Index
 
 from archive.model import Reply
 
-from .analysis import exact_text, segmenter
+from .analysis import exact_text, fold, segmenter
 from .errors import IndexerError
 from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
 
@@ -34,6 +34,7 @@ CURRENT = "current"
 _GEN_PREFIX = "gen-"
 _INFO = "build.json"  # the caller's record of what the generation was built from
 _FORMAT = "index.format"  # the INDEX_VERSION a generation was written by
+_TEXTS_PREFIX, _TEXTS_SUFFIX = "texts-", ".tsv"  # folded exact texts, see read_texts
 
 
 def facet_values(reply: Reply, attr: str) -> list[str]:
@@ -157,9 +158,11 @@ def build_index(
         if procs > 1:
             segmenter()  # load the dictionary once, before the workers fork
         options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        with ix.writer(limitmb=limitmb, **options) as writer:
+        with ix.writer(limitmb=limitmb, **options) as writer, _texts_writer(gen) as texts:
             for reply in replies:
-                writer.add_document(**reply_to_doc(reply, aliases))
+                doc = reply_to_doc(reply, aliases)
+                writer.add_document(**doc)
+                texts.write(f"{doc['id']}\t{fold(doc[EXACT_FIELD])}\n")
                 count += 1
         ix.close()
     return count
@@ -185,14 +188,38 @@ def update_index(
     with _new_generation(Path(index_dir), info, copy_current=True) as gen:
         ix = open_generation(gen)
         count = 0
-        with ix.writer() as writer:
+        with ix.writer() as writer, _texts_writer(gen) as texts:
             for reply_id in delete:
                 writer.delete_by_term("id", reply_id)
             for reply in replies:
-                writer.update_document(**reply_to_doc(reply, aliases))
+                doc = reply_to_doc(reply, aliases)
+                writer.update_document(**doc)
+                texts.write(f"{doc['id']}\t{fold(doc[EXACT_FIELD])}\n")
                 count += 1
         ix.close()
     return count
+
+
+def _texts_writer(gen: Path) -> TextIO:
+    """Open a new file of the generation's folded exact texts, a line ``id<TAB>text``
+    per reply (folding removes tabs and line ends). Each build or update writes one;
+    a reply's text is in the newest file that has it (see :func:`read_texts`)."""
+    return open(gen / f"{_TEXTS_PREFIX}{time.time_ns()}{_TEXTS_SUFFIX}", "w", encoding="utf-8", newline="\n")
+
+
+def read_texts(gen: Path) -> dict[str, str]:
+    """Return the folded exact text of every reply of a generation, by id.
+
+    Search matches long exact phrases in these texts; a generation's files are read
+    oldest first, so a reply changed by an update has its new text.
+    """
+    texts: dict[str, str] = {}
+    for path in sorted(gen.glob(f"{_TEXTS_PREFIX}*{_TEXTS_SUFFIX}")):
+        with open(path, encoding="utf-8", newline="\n") as fh:
+            for line in fh:
+                reply_id, _, text = line.rstrip("\n").partition("\t")
+                texts[reply_id] = text
+    return texts
 
 
 @contextmanager
@@ -232,12 +259,13 @@ def _new_generation(
 
 
 def _link_or_copy(src: str, dst: str) -> None:
-    """Hard-link a segment file (written once, never modified), copy anything else.
+    """Hard-link a segment or texts file (written once, never modified), copy anything
+    else.
 
     Linking makes an update's copy of a large generation instant; a file system
     without hard links gets a copy.
     """
-    if src.endswith(".seg"):
+    if src.endswith((".seg", _TEXTS_SUFFIX)):
         try:
             os.link(src, dst)
             return

@@ -45,7 +45,7 @@ FACET_NAMES = tuple(f.name for f in FACETS)
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 
 
 def index_signature() -> str:
@@ -68,7 +68,7 @@ def build_schema(*, subwords: bool = True) -> Schema:
     """
     words = word_analyzer(subwords=subwords)
     fields = {
-        "id": ID(stored=True, unique=True),
+        "id": ID(stored=True, unique=True, sortable=True),  # a column: ids by document number
         "display": STORED,  # what a hit shows, so search never reads the archive
         "date": ID(stored=False, sortable=True),
         "number_order": ID(stored=False, sortable=True),  # the smallest proposal number

@@ -313,7 +313,7 @@ class _Cache:
                 if entry is not None:
                     entry.retire()
                 entry = self._entries[key] = _Entry(ix, str(gen), arrays, terms)
-                threading.Thread(target=terms.warm, args=(ix,), daemon=True).start()
+                threading.Thread(target=terms.warm, args=(ix, gen), daemon=True).start()
             return entry
 
 

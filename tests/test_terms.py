@@ -44,7 +44,7 @@ def assert_same(index_dir, qs):
     ix = open_generation(current_generation(index_dir))
     with ix.searcher() as searcher:
         arrays = TermArrays(searcher)
-        arrays.warm(ix)
+        arrays.warm(ix, current_generation(index_dir))
         for q in qs:
             parsed = parse_query(q)
             for query in filter(None, (parsed.query, parsed.exact_query)):
@@ -82,7 +82,7 @@ def test_other_queries_are_left_to_whoosh(index_dir, q):
     ix = open_generation(current_generation(index_dir))
     with ix.searcher() as searcher:
         arrays = TermArrays(searcher)
-        arrays.warm(ix)
+        arrays.warm(ix, current_generation(index_dir))
         assert arrays.evaluate(searcher, parse_query(q).query, scored=True) is None
 
 
@@ -92,5 +92,34 @@ def test_long_phrases_are_left_to_whoosh_until_the_texts_are_read(index_dir):
     with ix.searcher() as searcher:
         arrays = TermArrays(searcher)
         assert arrays.evaluate(searcher, query, scored=True) is None
-        arrays.warm(ix)
+        arrays.warm(ix, current_generation(index_dir))
         assert arrays.texts_loaded.is_set() and len(arrays.evaluate(searcher, query, scored=True)[0]) > 5
+
+
+def test_phrases_see_the_texts_of_an_update(tmp_path, replies):
+    build_index(replies, tmp_path)
+    changed = dataclasses.replace(replies[0], title=replies[0].title + "（第二次修订稿）")
+    update_index([changed], tmp_path, delete=[replies[1].id])
+    gen = current_generation(tmp_path)
+    ix = open_generation(gen)
+    with ix.searcher() as searcher:
+        arrays = TermArrays(searcher)
+        arrays.warm(ix, gen)
+        docs, _ = arrays.evaluate(searcher, parse_query('"第二次修订稿"').query, scored=True)
+        assert [searcher.stored_fields(d)["id"] for d in docs.tolist()] == [replies[0].id]
+        deleted_only = fold(replies[1].title)
+        found = arrays.evaluate(searcher, parse_query(f'"{deleted_only}"').query, scored=False)[0]
+        assert replies[1].id not in {searcher.stored_fields(d)["id"] for d in found.tolist()}
+
+
+def test_without_their_texts_phrases_are_left_to_whoosh(tmp_path, replies):
+    build_index(replies, tmp_path)
+    gen = current_generation(tmp_path)
+    for texts in gen.glob("texts-*"):
+        texts.unlink()
+    ix = open_generation(gen)
+    with ix.searcher() as searcher:
+        arrays = TermArrays(searcher)
+        arrays.warm(ix, gen)
+        assert arrays.texts_loaded.is_set()
+        assert arrays.evaluate(searcher, parse_query('"现答复如下"').query, scored=True) is None
