@@ -15,6 +15,7 @@ Whoosh. Each generation also remembers the matches of its recent queries.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import threading
 import time
@@ -160,9 +161,9 @@ class _FacetArrays:
         self.with_commitments = _Facet(reader, "commitments", self.size).mask({"yes"}, self.size)
         # Documents in ascending (key, number) order; a reply without a date sorts as the
         # oldest, one without a proposal number last.
-        dates = [d or "" for d in reader.column_reader("date")]
+        self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
         numbers = list(reader.column_reader("number_order"))
-        self.by_date = np.array(sorted(range(self.size), key=lambda d: (dates[d], d)), dtype=np.int64)
+        self.by_date = np.array(sorted(range(self.size), key=lambda d: (self.dates[d], d)), dtype=np.int64)
         self.by_number = np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
 
     def none(self) -> np.ndarray:
@@ -507,6 +508,20 @@ def statistics(
     )
 
 
+def preceding(
+    index_dir: Path, *, filters: dict[str, list[str]], before: str, limit: int = 5
+) -> tuple[Hit, ...]:
+    """Return the newest replies dated before ``before`` (an ISO date) among those the
+    facet filters select: a department's earlier replies on a topic, for instance."""
+    selected, _, _ = validate(filters, 1, 1, "newest")
+    entry = _cache.get(Path(index_dir))
+    dates = entry.arrays.dates
+    with entry.searcher() as searcher:
+        order = _select(searcher, entry, parse_query(""), selected, "newest").order
+        found = itertools.islice((d for d in order.tolist() if "" < dates[d] < before), limit)
+        return tuple(Hit.from_display(searcher.stored_fields(d)["display"]) for d in found)
+
+
 @dataclass(frozen=True)
 class CommitmentEntry:
     """One reply's commitments, for the commitments view."""
@@ -606,16 +621,17 @@ def similar(index_dir: Path, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...
         if not terms:
             return ()
         query = Or([Term("body", term, boost=weight) for term, weight in terms])
-        results = searcher.search(query, limit=limit, mask={docnum})
+        (docs, scores), _ = _matches(entry, searcher, query, time.monotonic() + QUERY_SECONDS, scored=True)
         needles = [term for term, _ in terms[:8]]
-        return tuple(
-            Hit.from_display(
-                hit["display"],
-                snippets=_snippets(hit["body"], needles, hit["display"].get("sections", ()))[:1],
-                score=round(hit.score, 4),
-            )
-            for hit in results
-        )
+        found = []
+        for other, score in zip(docs.tolist(), scores.tolist()):
+            if len(found) == limit:
+                break
+            if other != docnum:
+                stored = searcher.stored_fields(other)
+                snippets = _snippets(stored["body"], needles, stored["display"].get("sections", ()))[:1]
+                found.append(Hit.from_display(stored["display"], snippets=snippets, score=round(score, 4)))
+        return tuple(found)
 
 
 KEY_TERM_CANDIDATES = 80  # a reply's most frequent words weighed as its key terms

@@ -285,3 +285,16 @@ def test_matches_are_reused_within_a_generation_and_never_across(tmp_path, repli
     assert len(calls) == 1 and again.query.word_count == first.total  # paging and facets reuse it
     build_index(replies[:5], tmp_path)
     assert search(tmp_path, '"现答复如下"').total <= 5 and len(calls) == 2  # a new generation recomputes
+
+
+def test_preceding_gives_the_newest_replies_before_a_date(index_dir, replies):
+    from indexer.search import preceding
+
+    dated = sorted((r for r in replies if r.date), key=lambda r: r.date)
+    cut = dated[len(dated) // 2].date
+    hits = preceding(index_dir, filters={}, before=cut, limit=3)
+    expected = sorted((r.date for r in replies if r.date and r.date < cut), reverse=True)[:3]
+    assert len(hits) == 3 and [h.date for h in hits] == expected
+    department = dated[-1].department
+    hits = preceding(index_dir, filters={"department": [department]}, before="9999-12-31", limit=100)
+    assert sorted(h.id for h in hits) == sorted(r.id for r in replies if r.department == department and r.date)

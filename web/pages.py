@@ -17,6 +17,7 @@ from indexer.search import (
     commitments as run_commitments,
     export,
     needles,
+    preceding,
     search as run_search,
     similar,
     statistics,
@@ -150,8 +151,7 @@ def _earlier(record: Reply, limit: int = 5) -> list[Hit]:
     if not (record.department and record.topic and record.date):
         return []
     filters = {"department": [record.department], "topic": [record.topic]}
-    hits = export(current_app.config["INDEX_DIR"], "", filters=filters, sort="newest")
-    return [h for h in hits if h.id != record.id and h.date and h.date < record.date][:limit]
+    return list(preceding(current_app.config["INDEX_DIR"], filters=filters, before=record.date, limit=limit))
 
 
 def _similar(record: Reply) -> tuple[Hit, ...]:
