@@ -42,7 +42,7 @@ from .analysis import fold
 from .highlight import passages
 from .query import ParsedQuery, ScopeFilter, parse_query
 from .schema import FACET_NAMES, FACETS, FacetSpec
-from .terms import Ranked, TermArrays
+from .terms import Ranked, TermArrays, postings
 
 MAX_PER_PAGE = 100
 QUERY_SECONDS = 5.0  # a pathological query stops here and returns what it found
@@ -152,13 +152,14 @@ class _FacetArrays:
     counting and ordering never touch stored documents.
     """
 
-    def __init__(self, reader) -> None:
+    def __init__(self, searcher) -> None:
+        reader = searcher.reader()
         self.size = reader.doc_count_all()
-        self.facets: dict[str, _Facet] = {name: _Facet(reader, name, self.size) for name in FACET_NAMES}
+        self.facets: dict[str, _Facet] = {name: _Facet(searcher, name) for name in FACET_NAMES}
         self.values: dict[str, list[tuple[str, ...]]] = {
             name: facet.per_doc(self.size) for name, facet in self.facets.items()
         }
-        self.with_commitments = _Facet(reader, "commitments", self.size).mask({"yes"}, self.size)
+        self.with_commitments = _Facet(searcher, "commitments").mask({"yes"}, self.size)
         # Documents in ascending (key, number) order; a reply without a date sorts as the
         # oldest, one without a proposal number last.
         self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
@@ -187,9 +188,9 @@ class _FacetArrays:
 class _Facet:
     """One keyword field's values and its postings as (document, value) pairs."""
 
-    def __init__(self, reader, field: str, size: int) -> None:
-        self.values: list[str] = [term.decode("utf-8") for term in reader.lexicon(field)]
-        docs = [np.fromiter(reader.postings(field, value).all_ids(), dtype=np.int64) for value in self.values]
+    def __init__(self, searcher, field: str) -> None:
+        self.values: list[str] = [term.decode("utf-8") for term in searcher.reader().lexicon(field)]
+        docs = [postings(searcher, field, value)[0] for value in self.values]
         self.pair_docs = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
         self.pair_values = np.repeat(np.arange(len(self.values)), [len(d) for d in docs])
 
@@ -307,7 +308,7 @@ class _Cache:
                 try:
                     ix = open_generation(gen)
                     with ix.searcher() as searcher:
-                        arrays = _FacetArrays(searcher.reader())
+                        arrays = _FacetArrays(searcher)
                         terms = TermArrays(searcher)
                 except (OSError, whoosh_index.EmptyIndexError) as exc:
                     raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None

@@ -160,17 +160,7 @@ class TermArrays:
         idf = searcher.idf(field, text)
         avgfl = searcher.avg_field_length(field) or 1
         lengths = self._field_lengths(searcher, field)
-        parts = []
-        for sub, offset in _leaves(searcher):
-            try:
-                ids, weights = _postings(sub.reader(), field, text)
-            except TermNotFound:
-                continue
-            parts.append((ids + offset, weights))
-        if not parts:
-            return _EMPTY
-        docs = np.concatenate([p[0] for p in parts])
-        weights = np.concatenate([p[1] for p in parts])
+        docs, weights = postings(searcher, field, text)
         scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths[docs] / avgfl)))
         return docs, scores
 
@@ -193,6 +183,21 @@ class TermArrays:
 def _leaves(searcher) -> list[tuple]:
     """Return ``(segment searcher, first document number)`` for each segment."""
     return list(searcher.leaf_searchers())
+
+
+def postings(searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's document numbers (deleted ones included) and weights, across
+    the searcher's segments."""
+    parts = []
+    for sub, offset in _leaves(searcher):
+        try:
+            ids, weights = _postings(sub.reader(), field, text)
+        except TermNotFound:
+            continue
+        parts.append((ids + offset, weights))
+    if not parts:
+        return _EMPTY
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
