@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pickle
 
-from indexer.analysis import fold, fold_with_offsets, ngram_analyzer, segment, word_analyzer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.clean import to_simplified
+from indexer.analysis import _FOLD, fold, fold_with_offsets, ngram_analyzer, segment, word_analyzer
 
 
 def tokens(analyzer, text, **kw):
@@ -80,3 +84,13 @@ def test_dictionary_words_of_any_length_inside_longer_words_are_indexed():
     # 家庭医生签约 is one dictionary word; jieba's search mode would stop at 3 characters.
     got = {t[0] for t in tokens(word_analyzer(), "推进家庭医生签约服务")}
     assert {"家庭医生签约", "家庭医生", "签约"} <= got
+
+
+@given(st.text(alphabet=st.sampled_from(
+    [chr(c) for c in (*_FOLD, *range(0x4E00, 0x4E40), *range(0x20, 0x7F), 0x7E41, 0x9AD4)]), max_size=60))
+@settings(max_examples=300)
+def test_folding_replaces_exactly_what_the_fold_table_maps(text):
+    # fold() finds the characters to fold with a regex; the table is the definition.
+    assert fold(text) == to_simplified(text).translate(_FOLD)
+    folded, offsets = fold_with_offsets(text)
+    assert folded == fold(text) and len(offsets) == len(folded)
