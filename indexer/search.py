@@ -156,9 +156,6 @@ class _FacetArrays:
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         self.facets: dict[str, _Facet] = {name: _Facet(searcher, name) for name in FACET_NAMES}
-        self.values: dict[str, list[tuple[str, ...]]] = {
-            name: facet.per_doc(self.size) for name, facet in self.facets.items()
-        }
         self.with_commitments = _Facet(searcher, "commitments").mask({"yes"}, self.size)
         # Documents in ascending (key, number) order; a reply without a date sorts as the
         # oldest, one without a proposal number last.
@@ -193,6 +190,7 @@ class _Facet:
         docs = [postings(searcher, field, value)[0] for value in self.values]
         self.pair_docs = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
         self.pair_values = np.repeat(np.arange(len(self.values)), [len(d) for d in docs])
+        self._per_doc: list[tuple[str, ...]] | None = None
 
     def mask(self, wanted: set[str], size: int) -> np.ndarray:
         """Return the mask of the documents having any of the wanted values."""
@@ -202,11 +200,14 @@ class _Facet:
         return found
 
     def per_doc(self, size: int) -> list[tuple[str, ...]]:
-        """Return each document's values."""
+        """Return each document's values (built on first use: statistics need two facets)."""
+        if self._per_doc is not None:
+            return self._per_doc
         per_doc: list[list[str]] = [[] for _ in range(size)]
         for docnum, code in zip(self.pair_docs.tolist(), self.pair_values.tolist()):
             per_doc[docnum].append(self.values[code])
-        return [tuple(v) for v in per_doc]
+        self._per_doc = [tuple(v) for v in per_doc]
+        return self._per_doc
 
 
 def _spec(name: str) -> FacetSpec:
@@ -492,10 +493,11 @@ def statistics(
     final = arrays.none()
     final[order] = True
     departments = _ordered(arrays.count("department", final), "count")[:top]
-    results = arrays.values["result"]
+    results = arrays.facets["result"].per_doc(arrays.size)
+    departments_of = arrays.facets["department"].per_doc(arrays.size)
     by_result: dict[str, Counter[str]] = {name: Counter() for name, _ in departments}
     for d in order.tolist():
-        for name in arrays.values["department"][d]:
+        for name in departments_of[d]:
             if name in by_result:
                 by_result[name].update(results[d] or ("",))
     return Statistics(
