@@ -7,15 +7,14 @@ For each size (1,000, 10,000 and 20,000 replies by default) the suite
    anatomy, skewed metadata; marked synthetic) and runs ``reply-archive ingest`` and
    ``reply-archive index`` on them as a user would, each in its own process, timing
    them and sampling the memory of the process tree (the index build forks workers);
-2. starts a fresh process that opens the archive as the web app does and times the
-   first answer from process start (cold start), then runs each query kind — word
+2. starts a fresh process holding only the web app (``bench/serving.py``) that times
+   the first answer from process start (cold start), runs each query kind — word
    queries, exact phrases of 1-12 characters, reply pages — several times, taking each
-   query's median, and reads the process's peak memory;
-3. segments the same text in the same process with the same number of processes (the
-   floor under ingest + index throughput), builds FTS5 and tantivy from those tokens,
-   runs the same queries on them and prints every figure of ours as a ratio to theirs;
-4. adds one reply to the archive and times ingest + incremental index until a search
-   in the serving process finds it.
+   query's median, reads its peak memory, and adds one reply to the archive, timing
+   ingest + incremental index until a search in that process finds it;
+3. segments the same text with the same number of processes as the index build (the
+   floor under ingest + index throughput), builds FTS5 and tantivy from those words,
+   runs the same queries on them and prints every figure of ours as a ratio to theirs.
 
 Our match cache is cleared before every query: each figure is a query matched from
 the index, not remembered. Figures go to ``<root>/<size>/results.json`` and are printed
@@ -40,25 +39,22 @@ from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
 
-from archive.store import find_reply, iter_records, iter_replies, record_path, snapshot, source_path
+from archive.store import iter_records, iter_replies, snapshot
 from indexer.analysis import segment
 from indexer.build import current_generation
 from indexer.query import parse_query
-from indexer.search import forget_matches, search, warmed
-from web import create_app
-from web.cli import cli
 
 from .baselines import available, from_reply
 from .corpus import searchable_text
-from .generate import reply_text, write_sources
+from .generate import write_sources
 from .machine import describe_machine
 from .recall import quoted, sample_needles
+from .serving import MB, status_kib, timed_queries
 from .words import sample_words
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1000, 10000, 20000)
 TARGETS_AT = 20000  # the size the performance targets are set for
-MB = 1_000_000
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,12 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chars", default="2000-5000", help="body length of a generated reply, MIN-MAX")
     parser.add_argument("--root", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--reuse", action="store_true", help="keep the previous run's archives and build figures")
-    parser.add_argument("--measure", nargs=2, type=Path, metavar=("ARCHIVE", "INDEX"), help=argparse.SUPPRESS)
-    parser.add_argument("--started", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.measure:  # the serving process of step 2-4, started by the suite itself
-        print(json.dumps(measure(*args.measure, args)))
-        return
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
     except ValueError:
@@ -100,13 +91,42 @@ def bench_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
         built = {k: v for k, v in json.loads(previous.read_text()).items() if k in ("source_mb", "build", "index_mb")}
     else:
         built = build(size, folder, args)
+    asked = sample_queries(archive, args)
+    queries = folder / "queries.json"
+    queries.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
     started = time.time()
     child = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--measure", str(archive), str(index), "--started", str(started),
-         "--runs", str(args.runs), "--queries", str(args.queries), "--seed", str(args.seed)],
+        [sys.executable, "-m", "bench.serving", str(archive), str(index), str(queries), str(started), str(args.runs)],
         cwd=ROOT, stdout=subprocess.PIPE, check=True, text=True,
     )
-    return {"size": size, "machine": describe_machine(), **built, **json.loads(child.stdout.strip().splitlines()[-1])}
+    served = json.loads(child.stdout.strip().splitlines()[-1])
+    return {
+        "size": size,
+        "machine": describe_machine(),
+        **built,
+        **served,
+        "queries": {"words": asked["words"], "phrases": asked["phrases"]},
+        **reference_engines(archive, asked, args.runs),
+    }
+
+
+def sample_queries(archive: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Draw the queries from 300 random replies: one- and two-word queries (half of
+    the words frequent), phrases of 1-12 characters (half across punctuation), reply
+    pages with a word to mark, and paragraphs for the reply added at the end."""
+    rng = random.Random(args.seed)
+    names = sorted(snapshot(archive))
+    sample = [reply for _, reply in iter_records(archive, rng.sample(names, k=min(300, len(names))))]
+    words = sample_words([f"{r.title}\n{r.body}" for r in sample], args.queries * 2, rng)
+    phrases = sample_needles([searchable_text(r) for r in sample], args.queries * 3, rng)
+    return {
+        "words": [" ".join(rng.sample(words, k=rng.choice((1, 2)))) for _ in range(args.queries)],
+        "phrases": phrases,
+        "quoted": [quoted(p) for p in phrases],
+        "pages": [[r.id, rng.choice(words)] for r in rng.sample(sample, k=min(args.queries, len(sample)))],
+        "paragraphs": [p for r in sample for p in r.body.split("\n") if len(p) > 40],
+        "serial": len(names),
+    }
 
 
 def build(size: int, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -170,110 +190,37 @@ def tree_rss(pid: int) -> int:
     return sum(status_kib(p, "VmRSS") for p in tree) * 1024
 
 
-def status_kib(pid: int | str, key: str) -> int:
-    """Return a ``/proc/<pid>/status`` memory figure in KiB (0 if unavailable)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            return next((int(line.split()[1]) for line in fh if line.startswith(key + ":")), 0)
-    except OSError:
-        return 0
-
-
 def folder_bytes(path: Path) -> int:
     """Return the bytes of the files in a folder."""
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-# --- the serving process ----------------------------------------------------------
+# --- the reference engines -------------------------------------------------------
 
 
-def measure(archive: Path, index: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Steps 2-4 of the suite, in a fresh process; return their figures.
-
-    Cold start counts from the moment the suite started this process, so the imports
-    (jieba, Whoosh, Flask) are part of it.
-    """
-    client = create_app({"ARCHIVE_DIR": str(archive), "INDEX_DIR": str(index), "TESTING": True}).test_client()
-    response = client.get("/api/search", query_string={"q": "答复", "per_page": 10})
-    cold_start = time.time() - args.started
-    if response.status_code != 200:
-        raise SystemExit(f"first search failed: {response.status_code} {response.get_data(as_text=True)[:200]}")
-    warmed(index)  # the background warm-up that long exact phrases need
-    warm_up = time.time() - args.started
-
-    rng = random.Random(args.seed)
-    names = sorted(snapshot(archive))
-    # Queries come from a sample: the whole archive is read only after the serving
-    # process's memory is measured.
-    sample = [reply for _, reply in iter_records(archive, rng.sample(names, k=min(300, len(names))))]
-    words = sample_words([f"{r.title}\n{r.body}" for r in sample], args.queries * 2, rng)
-    # Users type one or two words; two-word queries pair a frequent and any word.
-    word_queries = [" ".join(rng.sample(words, k=rng.choice((1, 2)))) for _ in range(args.queries)]
-    phrases = sample_needles([searchable_text(r) for r in sample], args.queries * 3, rng)
-    reply_pages = [(r.id, rng.choice(words)) for r in rng.sample(sample, k=min(args.queries, len(sample)))]
-
-    def run_ours(q: str) -> dict[str, float]:
-        forget_matches(index)  # matched from the index, not remembered
-        results = search(index, q, per_page=10)
-        return {**results.took_ms, "matches": results.query.word_count}
-
-    ours = {
-        "words": timed_queries(word_queries, run_ours, args.runs),
-        "exact": timed_queries([quoted(p) for p in phrases], run_ours, args.runs),
-        "reply_page": timed_queries(
-            reply_pages, lambda page: {"total": page_ms(client, f"/replies/{page[0]}", {"q": page[1]})}, args.runs
-        ),
-    }
-    serving = {"peak_mb": status_kib("self", "VmHWM") * 1024 / MB, "rss_mb": status_kib("self", "VmRSS") * 1024 / MB}
-
+def reference_engines(archive: Path, asked: dict[str, Any], runs: int) -> dict[str, Any]:
+    """Segment the archive's text (the floor), build each reference engine from those
+    words and run the same queries on it."""
     records = list(iter_replies(archive))
     floor_s, words_of = segment_all(records)
     baselines = {}
-    parsed_words = [parse_query(q).terms for q in word_queries]
+    parsed_words = [parse_query(q).terms for q in asked["words"]]
     for engine_class in available():
-        folder = index.parent / f"baseline-{engine_class.__name__.lower()}"
+        folder = archive.parent / f"baseline-{engine_class.__name__.lower()}"
         shutil.rmtree(folder, ignore_errors=True)
-        baseline = engine_class(folder)
+        engine = engine_class(folder)
         started = time.perf_counter()
-        baseline.build((from_reply(r) for r in records), words_of)
+        engine.build((from_reply(r) for r in records), words_of)
         build_s = time.perf_counter() - started
-        baselines[baseline.name] = {
+        baselines[engine.name] = {
             "build_s": build_s,
-            "size_mb": baseline.size() / MB,
-            "words": timed_queries(parsed_words, lambda w: baseline_phases(baseline.words, w), args.runs),
-            "exact": timed_queries(phrases, lambda p: baseline_phases(baseline.exact, p), args.runs),
+            "size_mb": engine.size() / MB,
+            "words": timed_queries(parsed_words, lambda w: baseline_phases(engine.words, w), runs),
+            "exact": timed_queries(asked["phrases"], lambda p: baseline_phases(engine.exact, p), runs),
         }
-        baseline.close()
+        engine.close()
         shutil.rmtree(folder, ignore_errors=True)
-    return {
-        "cold_start_s": cold_start,
-        "warm_s": warm_up,
-        "serving": serving,
-        "queries": {"words": word_queries, "phrases": phrases},
-        "ours": ours,
-        "floor": {"segment_s": floor_s, "processes": PROCESSES},
-        "baselines": baselines,
-        "add_one": add_one(archive, index, records),
-    }
-
-
-def timed_queries(queries: list, run: Callable[[Any], dict[str, float]], runs: int) -> list[dict[str, float]]:
-    """Run each query ``runs`` times; return, per query, the median of each figure."""
-    figures = []
-    for query in queries:
-        samples = [run(query) for _ in range(runs)]
-        figures.append({key: statistics.median(s[key] for s in samples) for key in samples[0]})
-    return figures
-
-
-def page_ms(client, path: str, params: dict[str, str]) -> float:
-    """Return the milliseconds a page takes to render (it must answer 200)."""
-    started = time.perf_counter()
-    response = client.get(path, query_string=params)
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200:
-        raise SystemExit(f"{path} answered {response.status_code}")
-    return elapsed
+    return {"floor": {"segment_s": floor_s, "processes": PROCESSES}, "baselines": baselines}
 
 
 def baseline_phases(run: Callable[..., Any], query: Any) -> dict[str, float]:
@@ -313,35 +260,6 @@ def segment_all(records: list) -> tuple[float, Callable[[str], list[str]]]:
 
 def _segment_joined(text: str) -> str:
     return " ".join(word for word, _, _ in segment(text) if word.strip())
-
-
-def add_one(archive: Path, index: Path, records: list) -> dict[str, float]:
-    """Add one new reply to the archive and time it until a search finds it: ingest,
-    incremental index, then the serving process's first search of the new generation.
-    The reply is removed again afterwards, so the archive stays as generated."""
-    marker = "基准测试新增答复标记"
-    serial = len(records)
-    paragraphs = [p for r in records[:200] for p in r.body.split("\n") if len(p) > 40]
-    text = reply_text(random.Random(serial), serial, paragraphs, (2000, 5000)).replace("此复。", f"{marker}。此复。")
-    source = index.parent / "added" / f"synthetic-{serial:06d}.txt"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(text, encoding="utf-8")
-    started = time.perf_counter()
-    cli.main(["ingest", "--sample", str(source), "--archive", str(archive)], standalone_mode=False)
-    ingested = time.perf_counter()
-    cli.main(["index", "--archive", str(archive), "--index", str(index)], standalone_mode=False)
-    indexed = time.perf_counter()
-    found = search(index, f'"{marker}"')
-    searched = time.perf_counter()
-    if found.total != 1:
-        raise SystemExit(f"the added reply was not found ({found.total} hits)")
-    added = find_reply(archive, found.hits[0].id)
-    for path in (record_path(archive, added.id), source_path(archive, added)):
-        if path is not None:
-            path.unlink()
-    cli.main(["index", "--archive", str(archive), "--index", str(index)], standalone_mode=False)
-    return {"ingest_s": ingested - started, "index_s": indexed - ingested, "search_s": searched - indexed,
-            "total_s": searched - started}
 
 
 # --- the report -------------------------------------------------------------------
