@@ -23,7 +23,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -152,17 +152,34 @@ class _FacetArrays:
     counting and ordering never touch stored documents.
     """
 
-    def __init__(self, searcher) -> None:
-        reader = searcher.reader()
-        self.size = reader.doc_count_all()
+    def __init__(self, ix: Index, searcher) -> None:
+        self._ix = ix
+        self.size = searcher.doc_count_all()
         self.facets: dict[str, _Facet] = {name: _Facet(searcher, name) for name in FACET_NAMES}
         self.with_commitments = _Facet(searcher, "commitments").mask({"yes"}, self.size)
-        # Documents in ascending (key, number) order; a reply without a date sorts as the
-        # oldest, one without a proposal number last.
-        self.dates: list[str] = [d or "" for d in reader.column_reader("date")]
-        numbers = list(reader.column_reader("number_order"))
-        self.by_date = np.array(sorted(range(self.size), key=lambda d: (self.dates[d], d)), dtype=np.int64)
-        self.by_number = np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
+
+    # The dates and the orders are read on first use: a column is read a value at a
+    # time, so reading them when a generation opens would delay the first answer.
+
+    @cached_property
+    def dates(self) -> list[str]:
+        """Return each document's date ("" for none)."""
+        return [d or "" for d in self._column("date")]
+
+    @cached_property
+    def by_date(self) -> np.ndarray:
+        """Return the documents by date, then number; a reply without a date first."""
+        return np.array(sorted(range(self.size), key=lambda d: (self.dates[d], d)), dtype=np.int64)
+
+    @cached_property
+    def by_number(self) -> np.ndarray:
+        """Return the documents by smallest proposal number; replies without one last."""
+        numbers = self._column("number_order")
+        return np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
+
+    def _column(self, field: str) -> list:
+        with self._ix.searcher() as searcher:
+            return list(searcher.reader().column_reader(field))
 
     def none(self) -> np.ndarray:
         """Return an empty document mask."""
@@ -309,7 +326,7 @@ class _Cache:
                 try:
                     ix = open_generation(gen)
                     with ix.searcher() as searcher:
-                        arrays = _FacetArrays(searcher)
+                        arrays = _FacetArrays(ix, searcher)
                         terms = TermArrays(searcher)
                 except (OSError, whoosh_index.EmptyIndexError) as exc:
                     raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None
