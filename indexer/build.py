@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.fields import Schema
@@ -154,16 +154,11 @@ def build_index(
     """
     with _new_generation(Path(index_dir), info) as gen:
         ix = whoosh_index.create_in(str(gen), schema or build_schema())
-        count = 0
         if procs > 1:
             segmenter()  # load the dictionary once, before the workers fork
         options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        with ix.writer(limitmb=limitmb, **options) as writer, _texts_writer(gen) as texts:
-            for reply in replies:
-                doc = reply_to_doc(reply, aliases)
-                writer.add_document(**doc)
-                texts.write(f"{doc['id']}\t{fold(doc[EXACT_FIELD])}\n")
-                count += 1
+        with ix.writer(limitmb=limitmb, **options) as writer:
+            count = _write_replies(replies, aliases, gen, writer.add_document)
         ix.close()
     return count
 
@@ -187,24 +182,36 @@ def update_index(
     """
     with _new_generation(Path(index_dir), info, copy_current=True) as gen:
         ix = open_generation(gen)
-        count = 0
-        with ix.writer() as writer, _texts_writer(gen) as texts:
+        with ix.writer() as writer:
             for reply_id in delete:
                 writer.delete_by_term("id", reply_id)
-            for reply in replies:
-                doc = reply_to_doc(reply, aliases)
-                writer.update_document(**doc)
-                texts.write(f"{doc['id']}\t{fold(doc[EXACT_FIELD])}\n")
-                count += 1
+            count = _write_replies(replies, aliases, gen, writer.update_document)
         ix.close()
     return count
 
 
-def _texts_writer(gen: Path) -> TextIO:
-    """Open a new file of the generation's folded exact texts, a line ``id<TAB>text``
-    per reply (folding removes tabs and line ends). Each build or update writes one;
-    a reply's text is in the newest file that has it (see :func:`read_texts`)."""
-    return open(gen / f"{_TEXTS_PREFIX}{time.time_ns()}{_TEXTS_SUFFIX}", "w", encoding="utf-8", newline="\n")
+def _write_replies(
+    replies: Iterable[Reply],
+    aliases: Mapping[str, Sequence[str]] | None,
+    gen: Path,
+    write: Callable[..., None],
+) -> int:
+    """Give each reply's fields to ``write`` (a writer's add or update) and its folded
+    exact text to a new texts file of the generation; return how many were written.
+
+    A texts file has a line ``id<TAB>text`` per reply (folding removes tabs and line
+    ends). Each build or update writes one; a reply's text is in the newest file that
+    has it (see :func:`read_texts`).
+    """
+    count = 0
+    path = gen / f"{_TEXTS_PREFIX}{time.time_ns()}{_TEXTS_SUFFIX}"
+    with open(path, "w", encoding="utf-8", newline="\n") as texts:
+        for reply in replies:
+            doc = reply_to_doc(reply, aliases)
+            write(**doc)
+            texts.write(f"{doc['id']}\t{fold(doc[EXACT_FIELD])}\n")
+            count += 1
+    return count
 
 
 def read_texts(gen: Path) -> dict[str, str]:
