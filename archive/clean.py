@@ -24,6 +24,8 @@ from functools import cache
 
 import opencc
 
+import data
+
 from .numerals import CN_DATE
 
 # CJK ideographs plus the 〇 numeral; enough for every rule below.
@@ -53,9 +55,22 @@ _SPACE_PUNCT = re.compile(r"[ \u00a0]+(?=[，。、；：！？”’）》」�
 # A document title ends its own line, even when it runs to the margin. A sentence end
 # in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
 _TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答复|办理意见|会办意见|答复函|的函)$")
-# Web page furniture (spec §8): font-size switches, QR-code prompts, view counters.
+# Web page furniture (spec §8): a line that is nothing but a site's widgets, labels or
+# footer. Matched on whole lines only, so a sentence that mentions 打印 or 分享 is text.
+_WIDGET = (
+    r"[【\[［]?\s*(?:打印(?:本页|文章|此页)?|关闭(?:窗口|本页)?|收藏(?:本页)?|加入收藏|返回顶部|下载\s*(?:Word|PDF|WPS)"
+    r"|责任编辑\s*[：:][^】\]]{0,20}|字[体号](?:大小)?\s*[：:]?\s*[【\[［]?\s*(?:大\s*中\s*小)?\s*[】\]］]?|[大中小]"
+    r"|分享到\s*[：:]?|视力保护色\s*[：:]?|无障碍(?:浏览)?|长辈版|关怀版|智能问答|智能机器人|繁[体體]版|简体版|[手移]机版|手機版"
+    r"|扫一扫.{0,20}|关注微信|关注手机版|附件下载\s*[：:]?|用微信扫描二维码|分享至好友和朋友圈|来自手机|显示全部楼层"
+    r"|随便看|[×✕])\s*[】\]］]?"
+)
 _WEB_FURNITURE = re.compile(
-    r"^(?:[【\[]?\s*字体\s*[：:]\s*[【\[［]?\s*大\s*中\s*小\s*[】\]］]?\s*[】\]]?|扫一扫.{0,20}|.{0,30}浏览次数\s*[：:]?\s*\d*)$"
+    rf"^(?:(?:{_WIDGET})(?:\s+|$|(?=[【\[［])))+$"
+    r"|^.{0,30}(?:浏览次数|阅读次数|访问次数|浏览量)\s*[：:]?\s*[-\d次]*$"
+    r"|^(?:主办|承办|协办|主管|技术支持|版权所有|网站标识码|中文域名|E-?mail)\s*[：:].*$"
+    r"|^.*(?:ICP备|公网安备|网站标识码).*$"
+    r"|^留言与评论.{0,20}$|^百科全书收录.*$|^发表于\s.{0,40}$|^欢迎访问.{0,30}[!！]?$",
+    re.IGNORECASE,
 )
 # What Cloudflare leaves where it hid an e-mail address.
 _EMAIL_PLACEHOLDER = re.compile(r"\[email\s*protected\]")
@@ -79,6 +94,72 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _SYLLABLE = f"[a-zü{_TONED}]+[1-5]?"
 _PINYIN_GLOSS = re.compile(f"(?<=[{CJK}])[ ]?[(（]\\s*({_SYLLABLE}(?:\\s+{_SYLLABLE})*)\\s*[)）]", re.IGNORECASE)
 _TONE = re.compile(f"[{_TONED}]|[a-zü][1-5](?![0-9])", re.IGNORECASE)
+
+
+# A table row of a stored page (| 标题 | 关于… |) or a bulleted list item (• 索引号|).
+_CELL_BAR = re.compile(r"\s*[|｜]\s*")
+_BULLET = re.compile(r"^(?:[•·●▪◦]|-(?=\s))\s*")
+# A whole reply collapsed into one line (a table cell, an encyclopedia entry): its
+# paragraphs are separated only by a space after a sentence end or a colon.
+_COLLAPSED_BREAK = re.compile(r"(?<=[。！？：:；!?])[ \u3000\u00a0]+(?=\S)")
+_COLLAPSED_MIN = (200, 3)  # at least this long, with at least this many breaks
+# A date printed on the same line as the name or contact line before it.
+_TRAILING_DATE = re.compile(
+    rf"^(?P<before>[^。！？]{{1,40}}?)[ \u3000\u00a0]+(?P<date>(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
+    rf"|{CN_DATE.pattern}))$"
+)
+
+
+def fold_radicals(text: str) -> str:
+    """Replace CJK radicals and compatibility ideographs with the ideographs they stand
+    for (⽼ → 老, ⻘ → 青), one character for one: PDF text set in Noto or Source Han
+    fonts comes out with them, and a search for 养老 must find such a reply."""
+    table = _radicals()
+    return _RADICAL.sub(lambda m: table[m.group()], text) if _RADICAL.search(text) else text
+
+
+@cache
+def _radicals() -> dict[str, str]:
+    """Return the radical table of ``data/tables/radicals.tsv`` plus the compatibility
+    ideographs that have a canonical single-character decomposition."""
+    table: dict[str, str] = {}
+    for line in data.path("tables", "radicals.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            radical, ideograph = line.split("\t")
+            table[radical] = ideograph
+    for code in (*range(0xF900, 0xFB00), *range(0x2F800, 0x2FA20)):
+        decomposed = unicodedata.normalize("NFC", chr(code))
+        if len(decomposed) == 1 and decomposed != chr(code):
+            table[chr(code)] = decomposed
+    return table
+
+
+_RADICAL = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
+
+
+def radical_table() -> dict[str, str]:
+    """Return ``{radical or compatibility ideograph: ideograph}`` for search folding."""
+    return dict(_radicals())
+
+
+def split_cells(line: str) -> list[str]:
+    """Return a stored page's line as the lines it stands for.
+
+    Table markup (``| 标题 | 关于… |``) gives one line per cell and list bullets are
+    dropped; a reply collapsed into one long line is split where a paragraph ended; a
+    date printed after the signing name or a contact line goes on a line of its own.
+    A line that held only markup becomes blank.
+    """
+    cells = [_BULLET.sub("", cell) for cell in _CELL_BAR.split(line.strip())] if "|" in line or "｜" in line else [_BULLET.sub("", line.strip())]
+    out: list[str] = []
+    for cell in cells:
+        pieces = _COLLAPSED_BREAK.split(cell)
+        if len(cell) < _COLLAPSED_MIN[0] or len(pieces) <= _COLLAPSED_MIN[1]:
+            pieces = [cell]
+        for piece in pieces:
+            match = _TRAILING_DATE.match(piece.strip())
+            out += [match.group("before").strip(), match.group("date")] if match else [piece.strip()]
+    return [piece for piece in out if piece] or [""]
 
 
 def display_width(line: str) -> int:
@@ -220,7 +301,7 @@ def split_lines(raw: str) -> list[str]:
     meaning and is dropped; in such text only two or more blank lines in a row count as
     a break. Elsewhere a blank line separates paragraphs and is kept as ``""``.
     """
-    lines = [line.strip() for line in raw.replace("\f", "\n").split("\n")]
+    lines = [cell for line in raw.replace("\f", "\n").split("\n") for cell in split_cells(line)]
     lines = [line for line in lines if not _WEB_FURNITURE.match(line)]
     furniture = {i for i, line in enumerate(lines) if is_page_furniture(line)}
     page_heads = _page_heads(lines, furniture)
@@ -295,7 +376,7 @@ def clean_text(raw: str, warnings: list[str] | None = None) -> list[str]:
         ``lost_characters:<text>`` and ``unreadable:<run>``.
     """
     found: list[str] = []
-    text = raw.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = fold_radicals(raw.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n"))
     text = "\n".join(repair_mojibake(line, found) for line in text.split("\n"))
     paragraphs = [mask_phones(p) for p in to_paragraphs(split_lines(drop_running_lines(text)))]
     found += artefact_warnings(paragraphs)

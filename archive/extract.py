@@ -33,6 +33,7 @@ from lxml import etree
 
 from .clean import CJK
 from .errors import ParseError
+from .layout import METADATA_LABELS, PAGE_LABELS, label_pattern
 
 # A reply is tens of kilobytes as text and a few megabytes as a PDF with its fonts; a
 # larger file is not one reply, and reading it whole could exhaust memory.
@@ -336,18 +337,10 @@ _WIDGET_LINE = re.compile(
     r"|^(?:打印|关闭窗口|返回顶部|当前位置|您的位置|您现在的位置)(?:[:：]|$)"
 )
 _WIDGET_MAX = 80  # a longer line is text, whatever it mentions
-# The labels of the metadata table (政府信息公开 information) that pages carry, with the
-# name each is passed to the parser under.
-_META_LABELS = {
-    label: label
-    for label in ("索引号", "主题分类", "发文机关", "发布机构", "文号", "成文日期", "发布日期", "标题",
-                  "主题词", "体裁分类", "组配分类", "服务对象", "有效性", "信息来源", "公开方式", "公开范围")
-} | {"发文字号": "文号", "名称": "标题", "发文日期": "成文日期"}
-# A label alone (its value in the next cell) or followed by a colon and its value;
-# spaced labels (索 引 号, 文　　号) included. Without a colon a label must stand alone,
-# so a paragraph that merely begins with 名称 or 标题 is not taken.
+# The labels of the metadata table (政府信息公开 information) that pages carry, and the
+# name each is passed to the parser under, are the ones the parser reads in text too.
 _META_LABEL = re.compile(
-    "^(" + "|".join(r"\s*".join(label) for label in sorted(_META_LABELS, key=len, reverse=True)) + ")"
+    "^(" + label_pattern(sorted(PAGE_LABELS)) + ")"
     + r"\s*(?:[:：]\s*(.*))?$",
     re.S,
 )
@@ -395,7 +388,7 @@ def _page_metadata(root: etree._Element) -> dict[str, str]:
         match = _META_LABEL.match(_piece_text(piece))
         if not match:
             continue
-        key = _META_LABELS[_SPACE_RUN.sub("", match.group(1))]
+        key = METADATA_LABELS[_SPACE_RUN.sub("", match.group(1))]
         value, used = match.group(2) or "", [piece]
         if not value and idx + 1 < len(pieces):
             following = _piece_text(pieces[idx + 1])

@@ -23,12 +23,16 @@ from functools import cached_property
 from typing import Any
 
 from .clean import CONTACT_LABELS, SECTION_MARKER, to_simplified
-from .numerals import parse_date
+from .numerals import CN_NUMBER, cn_to_int, parse_date, unmarked_date_readings
 
 # Sentence ends used to cut commitments out of paragraphs.
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 _TARGET_YEAR = re.compile(r"(?:拟于|计划于|力争于?|争取于?|到)\s*((?:19|20)\d{2})\s*年")
-COMMITMENT_CUES = ("下一步", "今后将", "拟于", "计划于")
+COMMITMENT_CUES = ("下一步", "下步", "今后将", "拟于", "计划于")
+# 下一步 and 下步 promise only where a clause starts with them (…，下一步，我们将…); inside
+# a word (地下步道) they are no cue.
+_STEP_CUES = ("下一步", "下步")
+_CLAUSE_START = re.compile(r"(?:^|(?<=[，,：:]))\s*(下一步|下步)")
 # Trailer lines after the signature (spec §2.9): contact, copies, attachments.
 TRAILER = re.compile(rf"^[（(]?\s*({CONTACT_LABELS}|抄送|抄报|附件)")
 _CONTACT = re.compile(rf"^[（(]?\s*({CONTACT_LABELS})")
@@ -44,15 +48,62 @@ def _is_contact_line(paragraph: str) -> bool:
     return bool(_CONTACT.match(to_simplified(paragraph)))
 
 
+@dataclass(frozen=True)
+class Salutation:
+    """What a salutation line says: the people (or the unit) addressed."""
+
+    names: tuple[str, ...]
+    count: int | None  # 等4位, 等8名
+    role: str | None  # 委员, 代表…; None when a unit is addressed
+    colon: bool
+
+
+_PERSON = r"(?:(?!等)[\u4e00-\u9fff·]){2,5}"  # 等 ends the names: 李红等8名代表
+_SALUTE_PEOPLE = re.compile(
+    rf"^(?:尊敬的?)?\s*(?P<names>{_PERSON}(?:\s*[、，,]\s*{_PERSON})*)\s*"
+    rf"(?:等\s*(?P<count>{CN_NUMBER}|\d+)?\s*[名位人个]?|[（(]\s*等?\s*(?P<pcount>{CN_NUMBER}|\d+)\s*[名位人]\s*[）)])?\s*"
+    r"(?P<role>委员|代表|同志|先生|女士)们?\s*(?P<colon>[：:])?\s*$"
+)
+_SALUTE_UNIT = re.compile(
+    r"^(?:尊敬的)?(?P<unit>[\u4e00-\u9fff（）·]{2,40}?(?:委员会|委|会|党|盟|学社|联络组|小组|组|界别|界|局|厅|部|办|办公室"
+    r"|政府|中心|代表团|支部|总支|街道|办事处))\s*[：:]\s*$"
+)
+
+
+_ROLE_SUFFIX = re.compile(r"(?:委员|代表|同志|先生|女士)$")
+
+
+def salutation_parts(paragraph: str) -> Salutation | None:
+    """Read a salutation: names with 委员/代表… (王一帆、陈嘉树委员：, 李红等8名代表：,
+    尚路鹏（等4位）代表：, 高松代表 without a colon) or a unit with a colon (民建长春市委员会：)."""
+    read = to_simplified(paragraph).strip()
+    if match := _SALUTE_PEOPLE.match(read):
+        # Each name may carry its own 委员 (孙若溪委员、钱望舒委员：).
+        names = tuple(_ROLE_SUFFIX.sub("", n) for n in re.split(r"\s*[、，,]\s*", match.group("names")) if n)
+        count_text = match.group("count") or match.group("pcount")
+        return Salutation(names, cn_to_int(count_text) if count_text else None, match.group("role"), bool(match.group("colon")))
+    if match := _SALUTE_UNIT.match(read):
+        return Salutation((match.group("unit"),), None, None, True)
+    return None
+
+
 def is_salutation(paragraph: str) -> bool:
-    """Return True for a salutation line (王一帆委员：, 民盟青溪市委：)."""
+    """Return True for a salutation line (王一帆委员：, 民盟青溪市委：, 高松代表)."""
     read = to_simplified(paragraph)
+    if salutation_parts(read) is not None:
+        return True
     return read.endswith(("：", ":")) and len(read) <= 80 and not read.startswith(("根据", "您", "你"))
 
 
 def date_line(paragraph: str) -> tuple[str, str, str] | None:
-    """Return the date when the paragraph holds a date and nothing else (a signature)."""
+    """Return the date when the paragraph holds a date and nothing else (a signature).
+
+    A date whose 年/月/日 a web page lost (2019615, 2023529日) counts where its digits
+    allow one reading only; its style is then ``unmarked``.
+    """
     found = parse_date(paragraph)
+    if found is None and len(readings := unmarked_date_readings(paragraph)) == 1:
+        return readings[0], paragraph.strip(), "unmarked"
     return found if found and len(paragraph) <= len(found[1]) + 2 else None
 
 
@@ -229,8 +280,12 @@ class Reply:
                 sentence = sentence.strip()
                 # Cues are simplified; a traditional text is kept as printed.
                 read = to_simplified(sentence) if self.script == "traditional" else sentence
-                cue = next((c for c in COMMITMENT_CUES if c in read), None)
-                if cue is None or (cue == "下一步" and not read.startswith("下一步")):
+                cue = next((c for c in COMMITMENT_CUES if c in read and c not in _STEP_CUES), None)
+                if (step := _CLAUSE_START.search(read)) is not None and (cue is None or step.start(1) < read.index(cue)):
+                    cue = step.group(1)
+                    # A promise that begins mid-sentence is quoted from its cue on.
+                    sentence, read = sentence[step.start(1) :], read[step.start(1) :]
+                if cue is None:
                     continue
                 year = _TARGET_YEAR.search(read)
                 found.append(

@@ -64,3 +64,45 @@ def parse_date(text: str) -> tuple[str, str, str] | None:
     except ValueError:
         return None
     return iso, match.group(0), style
+
+
+# A date whose 年, 月 and 日 were lost (2019615, 202285, 2023529日): a year, then month
+# and day run together.
+_UNMARKED_DATE = re.compile(r"^\s*((?:19|20)\d{2})(\d{2,4})日?\s*$")
+_ISO_DATE = re.compile(r"^\s*((?:19|20)\d{2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+
+
+def unmarked_date_readings(text: str) -> list[str]:
+    """Return every valid ISO date that a run of digits without 年月日 can stand for.
+
+    ``2019615`` has one reading (2019-06-15: month 61 does not exist); ``2019111`` has
+    two (2019-01-11 and 2019-11-01), and such a date is not to be guessed.
+    """
+    match = _UNMARKED_DATE.match(text)
+    if not match:
+        return []
+    year, rest = int(match.group(1)), match.group(2)
+    readings = []
+    for cut in (1, 2):
+        month, day = rest[:cut], rest[cut:]
+        if not day or len(day) > 2:
+            continue
+        try:
+            readings.append(date(year, int(month), int(day)).isoformat())
+        except ValueError:
+            continue
+    return list(dict.fromkeys(readings))
+
+
+def parse_listed_date(text: str) -> tuple[str, str, str] | None:
+    """Read a date as a page's metadata lists it: 2023年07月27日 or 2023-05-05 (a time may follow)."""
+    if found := parse_date(text):
+        return found
+    match = _ISO_DATE.match(text)
+    if not match:
+        return None
+    try:
+        iso = date(*(int(g) for g in match.groups())).isoformat()
+    except ValueError:
+        return None
+    return iso, text.strip(), "iso"

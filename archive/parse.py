@@ -22,6 +22,7 @@ from datetime import date as _date
 
 from .clean import REDACTED, SECTION_MARKER, clean_text, detect_script, has_cjk, normalise_line, to_simplified
 from .errors import ParseError
+from .layout import DEPARTMENT_END, LETTERHEAD, OPENING, Layout, read_layout, title_core
 from .model import (
     TRAILER,
     Assembly,
@@ -30,12 +31,14 @@ from .model import (
     Section,
     Source,
     closing_kind,
+    Salutation,
     closing_start,
     date_line,
     is_salutation,
     is_signed_name,
+    salutation_parts,
 )
-from .numerals import CN_NUMBER, cn_to_int, int_to_cn, parse_date
+from .numerals import CN_NUMBER, cn_to_int, int_to_cn, parse_listed_date, unmarked_date_readings
 from .tables import (
     canonical_department,
     classify_topic,
@@ -46,38 +49,53 @@ from .tables import (
     stated_resolution,
 )
 
-PARSER_VERSION = "1.1"
+PARSER_VERSION = "2.0"
 
-_TITLE_END = re.compile(r"(答复|办理意见|会办意见|答复函|答复的函|的函|摘要)$")
-_TITLE_HINT = re.compile(r"提案|建议|政协|人大|议案")
 _DOC_KINDS = (
     ("会办意见", "co_handling_opinion"),
+    ("协办意见", "co_handling_opinion"),
     ("办理意见", "handling_opinion"),
     ("摘要", "summary"),
     ("函", "reply_letter"),
     ("答复", "reply"),
+    ("回复", "reply"),
 )
 # A result mark, alone or labelled, maybe with the meaning printed after it:
 # "A类", "乙类", "办理结果：B类（正在解决或列入计划解决）".
+_RESULT_LABEL = r"(?:办理结果|办复类别|办理类别|答复类别|结果类别|分类标识)"
 _RESULT_MARK = re.compile(
-    r"^(?:(?:办理结果|办理类别|答复类别|结果类别)\s*[：:]\s*)?([ABCD甲乙丙丁])\s*类?\s*(?:[（(]([^）)]+)[）)])?$"
+    rf"^(?:{_RESULT_LABEL}\s*[：:]?\s*)?[（(【\[]?\s*([ABCD甲乙丙丁])\s*[）)】\]]?\s*类?\s*(?:[（(]([^）)]+)[）)])?\s*[）)】\]]?$"
 )
+# A result mark in the closing part must carry its label (办复类别：B类).
+_LABELLED_RESULT = re.compile(rf"^{_RESULT_LABEL}\s*[：:]")
 _RESULT_LETTER = {"甲": "A", "乙": "B", "丙": "C", "丁": "D"}
-_DISCLOSURE = ("同意对外公开", "主动公开", "依申请公开", "不予公开")
+_DISCLOSURE = ("同意对外公开", "主动公开", "依申请公开", "不予公开", "公开")
 _DOC_NUMBER = re.compile(
     r"([\u4e00-\u9fff]{1,12})\s*[〔\[【［(（]\s*((?:19|20)\d{2})\s*[〕\]】］)）]\s*(第?)\s*(\d+)\s*号"
 )
 _SIGNER = re.compile(r"签发人\s*[：:]\s*([\u4e00-\u9fff·]{2,6})")
-# The ending of a department's name: region + function + rank suffix (spec §3).
-_DEPARTMENT_END = r"(?:局|委员会|委|厅|部|办公室|办|政府|院|署|中心|协会|联合会|大队|支队|支行|总支|社)"
-_DEPARTMENT = re.compile(rf"^(?!各|有关|相关|其他|其它)[\u4e00-\u9fff（）]{{2,30}}{_DEPARTMENT_END}$")
+_DEPARTMENT = LETTERHEAD
 # T6: the issuer's name in front of the title (青溪市教育局关于市政协…).
-_TITLE_ISSUER = re.compile(rf"^([\u4e00-\u9fff]{{2,30}}?{_DEPARTMENT_END})(?=关于|对)")
+_TITLE_ISSUER = re.compile(rf"^([\u4e00-\u9fff]{{2,30}}?{DEPARTMENT_END})(?=关于|对)")
+# …的答复（水利局）: the issuer in brackets after the title.
+_TITLE_TAIL_ISSUER = re.compile(r"[（(]([\u4e00-\u9fff]{2,30})[）)]$")
+# A signature that was never filled in (单位名称（公章）) names no department.
+_PLACEHOLDER = re.compile(r"名称|公章|盖章|签章|签字|署名|[（(]章[）)]")
+# The unit a page names as its publisher or source, and a trailer's handling unit.
+_SOURCE_NAME = re.compile(r"^[\u4e00-\u9fff（）()]{2,40}$")
+_NOT_A_SOURCE = ("本网", "本站", "网站", "人民政府网", "政府网")
+_TRAILER_UNIT = re.compile(r"(?:承办单位|联系单位(?:及电话)?)\s*[：:]\s*([\u4e00-\u9fff（）()]{2,40})")
+# A year printed before the assembly's name in a title: 2023年…县八届人大二次会议.
+_STATED_YEAR = re.compile(r"^((?:19|20)\d{2})年(?=[^，。]{0,30}(?:政协|人大|人民代表大会|会议))")
 _SESSION = re.compile(rf"第?({CN_NUMBER}|\d+)届.{{0,8}}?第?({CN_NUMBER}|\d+)次(?:会议)?")
 _TERM = re.compile(rf"第?({CN_NUMBER}|\d+)届")
 # A run of numbers sharing one 号 (第0215、0233号) or each with its own (第0215号、第0233号).
-# Not after 类 (a class serial) or a closing bracket (a document number, 〔2014〕46号).
-_NUMBER_RUN = re.compile(r"(?<![类\d〕\]】］])\d{1,10}(?:\s*号?\s*[、，,和及与]\s*第?\s*\d{1,10})*\s*号")
+# A number may carry letters as printed (D022, 2025D048, JY100012050700). Not after 类
+# (a class serial) or a closing bracket (a document number, 〔2014〕46号).
+_NUMBER = r"[A-Za-z]{0,4}\d[\dA-Za-z]{0,15}"
+_NUMBER_RUN = re.compile(rf"(?<![类\dA-Za-z〕\]】］]){_NUMBER}(?:\s*号?\s*[、，,和及与]\s*第?\s*{_NUMBER})*\s*号")
+# A delegation's number: 会议温36号建议 (the 36th suggestion of the Wenzhou delegation).
+_DELEGATION = re.compile(r"会议((?!第)[\u4e00-\u9fff])$")
 # T2: 第01234号（资源环境类284号）.
 _PROPOSAL_CLASS = re.compile(r"[（(]\s*([\u4e00-\u9fff]{2,8}类)\s*(\d+)\s*号\s*[）)]")
 # The proposal's own title: ``raw`` as printed, ``title`` without its marks.
@@ -85,14 +103,15 @@ _QUOTED_TITLE = (
     re.compile(r"(?P<raw>《(?P<title>.+?)》)"),
     re.compile(r"(?P<raw>关于[“\"「](?P<title>.+?)[”\"」]的(?:建议|提案|议案))"),
     re.compile(r"(?P<raw>[“\"「](?P<title>关于.+?)[”\"」])"),
-    re.compile(r"(?:提出的|所提)(?P<raw>(?P<title>关于.+?的(?:提案|建议)))收悉"),
+    re.compile(r"(?:提出的|所提)(?P<raw>(?P<title>关于.+?的(?:提案|建议)))已?收悉"),
 )
 _ROLE = re.compile(
     r"(?:(?:我|本)[局委部办厅院署]\s*)?作为(主办|会办|协办|分办|独办|参阅)单位|由(?:我|本)[局委部办厅院署](主办|会办|协办|分办|独办)"
 )
-# Wording that states the role without naming it: 我局会同/牵头… leads; 分别办理 splits.
+_TITLE_ROLE = re.compile(r"(主办|会办|协办|分办)(?:件|意见)")
+# Other words that state a role. 我局会同… or 牵头 only implies that the unit leads, and
+# is not read as 主办: real replies that say it (由我部会同…办理) state no role.
 _ROLE_IMPLIED = (
-    (re.compile(r"我[局委部办厅院署]\s*(?:会同|牵头)"), "主办"),
     (re.compile(r"分别办理|分办"), "分办"),
     (re.compile(r"由我[局委部办厅院署]独立办理|独立承办"), "独办"),
 )
@@ -103,25 +122,29 @@ _CO_DEPARTMENTS = re.compile(
 )
 _PARTIAL = re.compile(r"涉及.{0,6}职能的部分")
 _INTERIM = re.compile(r"平时提案|闭会期间")
-_COUNT = re.compile(rf"等\s*({CN_NUMBER}|\d+)\s*[名位]")
-_PERSON_SUFFIX = re.compile(r"(委员|代表|同志|先生|女士)$")
 _NOT_A_NAME = ("各位", "诸位", "全体")
 # The opening names the proposers when the salutation addresses someone else
 # (韩若霖等5位委员提出的…收悉, in an opinion addressed to the lead unit).
-_OPENING_PROPOSERS = re.compile(r"^([\u4e00-\u9fff·、\d\s]{2,40}?(?:委员|代表))们?(?:提出|所提|领衔)")
+_OPENING_PROPOSERS = re.compile(r"^([\u4e00-\u9fff·、（）\d\s]{2,40}?(?:委员|代表))们?(?:提出|所提|领衔)")
 _COLLECTIVE_TYPES = (
     (("民革", "民盟", "民建", "民进", "农工党", "致公党", "九三学社", "台盟", "党派"), "party"),
     (("工商联", "妇联", "共青团", "团市委", "总工会", "科协", "侨联", "台联", "青联"), "association"),
     (("专门委员会", "专委会", "委员会"), "committee"),
     (("界",), "sector"),
-    (("小组",), "group"),
+    (("小组", "联络组"), "group"),
     (("代表团",), "delegation"),
 )
-_ORG_HINT = re.compile(r"[委会党盟联团组界局厅部办支社]$|学社|政府|委员会|界别$")
+# A unit addressed by name proposes only if it is a body of the assembly or a party or
+# association (民建长春市委员会, 瓦渡乡政协联络组); a department addressed (市民政局：) is
+# the lead unit a co-handling reply goes to.
+_COLLECTIVE_HINT = re.compile(
+    "|".join(k for keys, _ in _COLLECTIVE_TYPES for k in keys if k not in ("委员会", "界")) + r"|政协|界别|界$|党|委员会$"
+)
+_HOST_UNIT = re.compile(rf"{DEPARTMENT_END}$")
 _CC = re.compile(r"^[（(]?\s*(?:抄送|抄报)\s*[：:]\s*(.+?)[。）)]?$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[：:]\s*(.*)$")
 _ITEM_NUMBER = re.compile(r"^\d{1,2}\s*[.．、]\s*")
-_CONTACT_UNIT = re.compile(r"联系单位\s*[：:]\s*([^；;，,）)\s]+)")
+_CONTACT_UNIT = re.compile(r"联系单位(?:及电话)?\s*[：:]\s*([^；;，,）)\s【]+)")
 _CONTACT_PERSON = re.compile(r"(?:联系人|经办人)\s*[：:]\s*([^；;，,）)\s【]+)")
 # National CPPCC and NPC terms last five years; the 14th met first in 2023.
 _NATIONAL_TERM_START = {14: 2023}
@@ -162,69 +185,73 @@ class _Printed:
 def parse_reply(
     text: str, *, source: Source, sample: bool = False, metadata: Mapping[str, str] | None = None
 ) -> Reply:
-    """Parse a raw reply text (any cleaning state) into a record.
+    """Parse a raw reply text (any cleaning state, page furniture included) into a record.
 
     :param source: provenance of the text; its ``file`` names the record in errors.
     :param metadata: fields a web page states outside the text, from its metadata table
-        (``标题``, ``文号``, ``成文日期``, ``发文机关``, ``主题分类``…); the text wins
-        where both state a field.
-    :raise ParseError: when the text has no Chinese content or no recognisable title.
+        (``标题``, ``文号``, ``成文日期``, ``发文机关``, ``主题分类``…); they win over the
+        same labels printed in the text's header, and the reply's own lines win over both.
+    :raise ParseError: when the text has no Chinese content, or nothing of a reply: no
+        title of the genre, salutation, opening or signature.
     """
     if not has_cjk(text):
         raise ParseError(source.file, "no Chinese text found (empty, binary or wrongly decoded file?)")
-    metadata = metadata or {}
     warnings: list[str] = []
     printed = clean_text(text, warnings)
     script = detect_script("".join(printed))
     read = [to_simplified(p) for p in printed] if script == "traditional" else printed
-    header, (start, end) = _split_title(read, source.file, bool(metadata.get("标题")))
-    if start == end:  # no title in the text: the page's own title stands in
-        title = normalise_line(metadata["标题"])
-        title_read = to_simplified(title) if script == "traditional" else title
-    else:
-        title, title_read = "".join(printed[start:end]), "".join(read[start:end])
-    rest, rest_printed = read[end:], printed[end:]
-    original = _Printed([title_read, *rest], [title, *rest_printed])
-    if header.doc_number is None and metadata.get("文号"):
-        _read_header_line(normalise_line(metadata["文号"]), header)
+    original = _Printed(read, printed)
+    layout = read_layout(read)
+    page = {**layout.metadata, **{k: normalise_line(v) for k, v in (metadata or {}).items()}}
+    header = _read_header(read, layout, page)
+    title, title_read = _title(read, printed, layout, page, script)
+    start, end = layout.body
+    rest, rest_printed = read[start:end], printed[start:end]
 
     salutation = rest[0] if rest and is_salutation(rest[0]) else None
     body_start = 1 if salutation else 0
     opening = rest[body_start] if len(rest) > body_start else ""
-    lead = "\n".join(rest[: body_start + 2])  # salutation, opening and the paragraph after it
+    lead = "\n".join(rest[: body_start + 3])  # salutation, opening and the paragraphs after it
     intro = lead[: m.end()] if (m := re.search(r"如下", lead)) else lead  # up to 现答复如下
-    department_raw, date_info = _signature(rest)
-    if department_raw is None:
-        department_raw = header.issuer or _title_issuer(title_read) or _metadata_department(metadata)
-    if date_info is None and metadata.get("成文日期"):
-        date_info = parse_date(normalise_line(metadata["成文日期"]))
+    signed, date_info = _signature(rest)
+    if not (title or salutation or OPENING.search(opening) or signed or date_info):
+        raise ParseError(source.file, "not a reply: no title, salutation, opening or signature found", line=1)
+    department_raw = _department(signed, title_read, layout, header, page, rest)
+    if date_info is None:
+        date_info = _listed_date(page.get("成文日期"))
+        if date_info is None and (digits := _unread_date(rest)):
+            warnings.append(f"date_ambiguous:{digits}")
+    elif date_info[2] == "unmarked":
+        warnings.append(f"date_unmarked:{date_info[1]}")
 
-    doc_kind = next((kind for suffix, kind in _DOC_KINDS if suffix in title_read[-6:]), None)
+    core = title_core(title_read)
+    doc_kind = next((kind for suffix, kind in _DOC_KINDS if suffix in core[-6:]), None)
     # The title decides; an opening may name the other body (经商市人大常委会…).
-    channel = _channel(title_read) or _channel(lead)
+    channel = _channel(title_read) or _addressed_channel(salutation) or _channel(opening) or _channel(lead)
     assembly, term, session_number = _assembly(title_read, opening, channel)
     numbers = _proposal_numbers(title_read) or _proposal_numbers(opening)
     proposal_class = _PROPOSAL_CLASS.search(title_read) or _PROPOSAL_CLASS.search(opening)
     session_label = f"{int_to_cn(term)}届{int_to_cn(session_number)}次" if term and session_number else None
     is_interim = bool(_INTERIM.search(title_read) or _INTERIM.search(intro))
     date_iso = date_info[0] if date_info else None
-    year, year_source = _year(numbers, assembly, term, session_number, session_label, date_iso)
+    stated_year = _STATED_YEAR.match(title_read)
+    year, year_source = _year(numbers, assembly, term, session_number, session_label, date_iso, stated_year)
 
     proposers, proposer_count, proposer_kind, collective_type = _proposers(salutation, doc_kind)
     if not proposers and (named := _OPENING_PROPOSERS.match(opening)):
         proposers, proposer_count, proposer_kind, collective_type = _proposers(named.group(1), doc_kind)
-    role, role_evidence = _role(lead, doc_kind)
+    role, role_evidence = _role(core, lead, doc_kind)
     department = canonical_department(department_raw) if department_raw else None
     if assembly.region is None and assembly.level in _PLACE:
         # 市政协 / 区政协 name no place: the issuing department of the same level does.
         assembly = dataclasses.replace(assembly, region=_place(department or department_raw, assembly.level))
-        year, year_source = _year(numbers, assembly, term, session_number, session_label, date_iso)
+        year, year_source = _year(numbers, assembly, term, session_number, session_label, date_iso, stated_year)
     proposal_title = _proposal_title(title_read, opening)
     levels = {i: found for i, p in enumerate(rest) if (found := heading_level(p))}
     closing_at = closing_start(rest, levels)
     sections = outline(rest_printed, {i: (lvl, *split_heading(rest_printed[i])[1:]) for i, (lvl, _, _) in levels.items()})
     tail = rest[closing_at:]
-    official = official_topic(proposal_class.group(1) if proposal_class else None) or official_topic(metadata.get("主题分类"))
+    official = official_topic(proposal_class.group(1) if proposal_class else None) or official_topic(page.get("主题分类"))
     topic, topics = classify_topic(
         title_read + (proposal_title[0] if proposal_title else ""),
         "\n".join(heading for _, _, heading in levels.values()),
@@ -232,6 +259,10 @@ def parse_reply(
         department or department_raw,
         official,
     )
+    if header.result_letter is None:  # 办复类别：B类 among the closing lines
+        for line in rest[-12:]:
+            if _LABELLED_RESULT.match(line):
+                _read_header_line(line, header)
     result_category = _RESULT_LETTER.get(header.result_letter or "", header.result_letter)
     scheme, resolution = _resolution(result_category, header.result_note, assembly)
 
@@ -255,6 +286,9 @@ def parse_reply(
         department = original.quote(department_raw)
     if year_source == "reply_date_heuristic":
         warnings.append("year_estimated")
+    if not title:  # nothing titles it: say what it answers, and flag it
+        title = _derived_title(original.quote(department_raw), session_label, numbers, proposal_title, proposers, channel)
+        warnings.append("title_derived")
 
     return Reply(
         id=reply_id(source.file, numbers, original.quote(department_raw)),
@@ -318,64 +352,164 @@ def reply_id(source_file: str, numbers: list[str] | tuple[str, ...], department_
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def _split_title(paragraphs: list[str], source: str, page_title: bool) -> tuple[_Header, tuple[int, int]]:
-    """Find the header lines and the (possibly wrapped) title at the top.
-
-    :param page_title: the page states a title of its own; without one in the text, the
-        header lines are read and ``(end, end)`` marks where the text starts.
-    :return: the header and the title's paragraph range.
-    """
+def _read_header(read: list[str], layout: Layout, page: Mapping[str, str]) -> _Header:
+    """Read the header marks: lines above the reply, the title's bracketed tail, and the
+    labelled metadata (文号, 办复类别, 是否同意公开)."""
     header = _Header()
-    for start in range(min(len(paragraphs), 8)):
-        if not (_TITLE_HINT.search(paragraphs[start]) or paragraphs[start].startswith(("关于", "对"))):
-            continue  # header lines (result mark, 文号, issuer) never start the title
-        for end in range(start + 1, min(start + 4, len(paragraphs)) + 1):
-            candidate = "".join(paragraphs[start:end])
-            if len(candidate) > 160:
-                break
-            if _TITLE_END.search(candidate) and _TITLE_HINT.search(candidate):
-                for line in paragraphs[:start]:
-                    _read_header_line(line, header)
-                return header, (start, end)
-    if page_title:
-        end = next((i for i, line in enumerate(paragraphs) if not _read_header_line(line, header)), len(paragraphs))
-        return header, (end, end)
-    raise ParseError(source, "no title found: expected a line ending in 答复, 办理意见 or 函 near the top", line=1)
+    for idx in sorted(layout.header + layout.metadata_lines):
+        _read_header_line(read[idx], header)
+    if layout.title is not None:
+        joined = "".join(read[layout.title.start : layout.title.end])
+        _read_header_line(joined[layout.title.cut[1] :], header)
+    for key in ("文号", "办理结果"):
+        if page.get(key):
+            _read_header_line(page[key], header)
+    if header.disclosure is None and (value := page.get("公开", "").strip("（）()【】[] ")) in _DISCLOSURE:
+        header.disclosure = value
+    return header
+
+
+def _title(
+    read: list[str], printed: list[str], layout: Layout, page: Mapping[str, str], script: str
+) -> tuple[str, str]:
+    """Return the title as printed and as read: the chosen title lines, else the
+    title the page's metadata states, else nothing (the parser then derives one)."""
+    if layout.title is not None:
+        span = slice(layout.title.start, layout.title.end)
+        cut = slice(*layout.title.cut)
+        return _close_up("".join(printed[span])[cut]), _close_up("".join(read[span])[cut])
+    if page.get("标题"):
+        title = page["标题"]
+        return title, to_simplified(title) if script == "traditional" else title
+    return "", ""
+
+
+def _close_up(title: str) -> str:
+    """Remove the spaces of a letter-spaced title (答 复) between Chinese characters."""
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", title).strip()
 
 
 def _read_header_line(line: str, header: _Header) -> bool:
-    """Read a header line into ``header``; return False when it is none of its kinds."""
+    """Read a header line into ``header``; return False when it is none of its kinds.
+
+    One line may hold several marks (湘交建议复〔2017〕98号 A类, 长房议字〔2025〕11号
+    签发人：赵洪利); the first value of each kind wins.
+    """
     known = False
-    if match := _RESULT_MARK.match(line):
-        header.result_raw, header.result_letter, header.result_note = line, match.group(1), match.group(2)
-        known = True
-    if line in _DISCLOSURE:
-        header.disclosure = line
-        known = True
-    if match := _DOC_NUMBER.search(line):
+    rest = line
+    if match := _DOC_NUMBER.search(rest):
         prefix, year, ordinal, serial = match.groups()
-        header.doc_number = f"{prefix}〔{year}〕{ordinal}{serial}号"
+        header.doc_number = header.doc_number or f"{prefix}〔{year}〕{ordinal}{serial}号"
+        rest = f"{rest[: match.start()]} {rest[match.end() :]}"
         known = True
-    if match := _SIGNER.search(line):
-        header.signer = match.group(1)
+    if match := _SIGNER.search(rest):
+        header.signer = header.signer or match.group(1)
+        rest = f"{rest[: match.start()]} {rest[match.end() :]}"
         known = True
+    for piece in [rest.strip(), *rest.split()] if rest.strip() else []:
+        if header.result_letter is None and (match := _RESULT_MARK.match(piece)):
+            header.result_raw, header.result_letter, header.result_note = piece, match.group(1), match.group(2)
+            known = True
+        elif header.disclosure is None and piece.strip("（）()【】") in _DISCLOSURE:
+            header.disclosure = piece.strip("（）()【】")
+            known = True
     if not known and _DEPARTMENT.match(line):
-        header.issuer = line
+        header.issuer = header.issuer or line
         known = True
     return known
+
+
+def _department(
+    signed: str | None,
+    title: str,
+    layout: Layout,
+    header: _Header,
+    page: Mapping[str, str],
+    body: list[str],
+) -> str | None:
+    """Return the replying unit from the best place that names it.
+
+    In order: the signature, the issuer in front of or after the title, a letterhead or
+    header line, the page's publisher (发布机构, 发文机关), its source line (来源), and a
+    trailer's 承办单位 or 联系单位. A placeholder (单位名称（公章）) is never a department.
+    Where a later place spells out the name the chosen one abbreviates (重庆高新区管委会
+    → 重庆高新技术产业开发区管理委员会), the full name is taken.
+    """
+    tail = _TITLE_TAIL_ISSUER.search(title)
+    trailer = next((m.group(1) for line in body[-12:] if (m := _TRAILER_UNIT.search(line))), None)
+    candidates = [
+        signed,
+        _title_issuer(title),
+        tail.group(1) if tail and _DEPARTMENT.match(tail.group(1)) else None,
+        layout.letterhead,
+        header.issuer,
+        *(_source_name(page.get(key)) for key in ("发文机关", "发布机构", "信息来源")),
+        trailer,
+    ]
+    names = [c for c in candidates if c and not _PLACEHOLDER.search(c)]
+    if not names:
+        return None
+    chosen = names[0]
+    return next((n for n in names[1:] if len(n) > len(chosen) and _abbreviates(chosen, n)), chosen)
+
+
+def _source_name(value: str | None) -> str | None:
+    """Return a page's publisher or source as a unit's name, if it is one."""
+    value = (value or "").strip()
+    return value if _SOURCE_NAME.match(value) and value not in _NOT_A_SOURCE else None
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    """Return True when ``short`` is ``full`` with characters left out inside, first and
+    last kept: 市教委 of 重庆市教育委员会 no, 重庆高新区管委会 of 重庆高新技术产业开发区管理委员会
+    yes. A name followed by more (青溪市教育局基础教育科) is a sub-unit, not the full name."""
+    chars = iter(full)
+    return short[0] == full[0] and short[-1] == full[-1] and not full.startswith(short) and all(ch in chars for ch in short)
+
+
+def _listed_date(value: str | None) -> tuple[str, str, str] | None:
+    """Return the document date a page's metadata lists (成文日期, 发文日期)."""
+    return parse_listed_date(value) if value else None
+
+
+def _unread_date(paragraphs: list[str]) -> str | None:
+    """Return a signature date's digits when 年月日 were lost and they allow several readings."""
+    return next((p for p in reversed(paragraphs[-6:]) if len(unmarked_date_readings(p)) > 1), None)
+
+
+def _derived_title(
+    department: str | None,
+    session_label: str | None,
+    numbers: list[str],
+    proposal_title: tuple[str, str] | None,
+    proposers: list[str],
+    channel: str | None,
+) -> str:
+    """Return a title made from what is known, for a reply that prints none."""
+    kind = {"cppcc": "提案", "npc": "建议"}.get(channel or "", "提案建议")
+    if numbers:
+        what = f"{session_label + '会议' if session_label else ''}第{'、'.join(numbers)}号{kind}"
+    elif proposal_title:
+        what = f"《{proposal_title[0]}》"
+    elif proposers:
+        what = f"{'、'.join(proposers)}{'代表' if channel == 'npc' else '委员'}所提{kind}"
+    else:
+        what = kind
+    return f"{department or ''}关于{what}的答复"
 
 
 def _signature(paragraphs: list[str]) -> tuple[str | None, tuple[str, str, str] | None]:
     """Return the department as signed and the reply date, read from the end.
 
     Without a date line, a department's name right after the closing formula still
-    signs the reply.
+    signs the reply. A placeholder left in the signature (单位名称（公章）) signs nothing.
     """
-    tail = [p for p in paragraphs[-10:] if not TRAILER.match(p)]
+    tail = [p for p in paragraphs[-12:] if not TRAILER.match(p)]
     for idx in range(len(tail) - 1, -1, -1):
         if found := date_line(tail[idx]):
             before = tail[idx - 1] if idx > 0 else ""
-            return (before if is_signed_name(before) else None), found
+            signed = is_signed_name(before) and not _PLACEHOLDER.search(before) and not salutation_parts(before)
+            return (before if signed else None), found
     if len(tail) >= 2 and closing_kind(tail[-2]) and is_signed_name(tail[-1]) and _DEPARTMENT.match(tail[-1]):
         return tail[-1], None
     return None, None
@@ -387,14 +521,15 @@ def _title_issuer(title: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _metadata_department(metadata: Mapping[str, str]) -> str | None:
-    """Return the issuing body a page's metadata table names, if any."""
-    name = normalise_line(metadata.get("发文机关", ""))
-    return name or None
+def _addressed_channel(salutation: str | None) -> str | None:
+    """Return the channel a salutation implies: 委员 are CPPCC members, 代表 NPC deputies."""
+    parts = salutation_parts(salutation) if salutation else None
+    return {"委员": "cppcc", "代表": "npc"}.get(parts.role or "") if parts else None
 
 
 def _channel(text: str) -> str | None:
-    if "人大" in text or re.search(r"代表\s*[：:]", text):
+    """Return npc or cppcc as the text names the assembly, its members or the genre."""
+    if re.search(r"人大|人民代表大会|代表建议|议案|代表\s*[：:]", text):
         return "npc"
     if "政协" in text or "提案" in text or "委员" in text:
         return "cppcc"
@@ -429,12 +564,13 @@ def _assembly(title: str, opening: str, channel: str | None) -> tuple[Assembly, 
     return Assembly(type=channel), None, None
 
 
-def _role(lead: str, doc_kind: str | None) -> tuple[str | None, str | None]:
-    """Return the department's handling role as the opening states it, and the words."""
+def _role(title: str, lead: str, doc_kind: str | None) -> tuple[str | None, str | None]:
+    """Return the department's handling role as the title (…提案协办件的答复, 会办意见)
+    or the opening states it, and the words."""
+    if match := _TITLE_ROLE.search(title):
+        return match.group(1), match.group(0)
     if match := _ROLE.search(lead):
         return match.group(1) or match.group(2), match.group(0)
-    if doc_kind == "co_handling_opinion":
-        return "会办", "会办意见"
     for pattern, role in _ROLE_IMPLIED:
         if match := pattern.search(lead):
             return role, match.group(0)
@@ -463,8 +599,14 @@ def _place(department: str | None, level: str) -> str | None:
 
 
 def _proposal_numbers(text: str) -> list[str]:
-    """Return the proposal numbers printed in the text, leading zeros kept."""
-    return list(dict.fromkeys(n for run in _NUMBER_RUN.findall(text) for n in re.findall(r"\d+", run)))
+    """Return the proposal numbers printed in the text as written (0045, D022, 温36)."""
+    numbers: list[str] = []
+    for run in _NUMBER_RUN.finditer(text):
+        found = re.findall(_NUMBER, run.group(0))
+        if found and (delegation := _DELEGATION.search(text[: run.start()])):
+            found[0] = delegation.group(1) + found[0]
+        numbers += found
+    return list(dict.fromkeys(numbers))
 
 
 def _year(
@@ -474,11 +616,17 @@ def _year(
     session_number: int | None,
     session_label: str | None,
     reply_date: str | None,
+    stated: re.Match[str] | None = None,
 ) -> tuple[int | None, str | None]:
-    """Return the year the plenary session met and where that figure came from."""
+    """Return the year the plenary session met and where that figure came from.
+
+    :param stated: the title's own statement of the year (2023年…八届人大二次会议).
+    """
+    if stated is not None:
+        return int(stated.group(1)), "title"
     this_year = _date.today().year
     for number in numbers:
-        if len(number) >= 7 and 1990 <= int(number[:4]) <= this_year + 1:
+        if len(number) >= 7 and number[:4].isdigit() and 1990 <= int(number[:4]) <= this_year + 1:
             return int(number[:4]), "number_prefix"
     if assembly.level == "national" and term and session_number:
         start = _NATIONAL_TERM_START[14] + 5 * (term - 14)
@@ -508,26 +656,29 @@ def _resolution(letter: str | None, note: str | None, assembly: Assembly) -> tup
 
 
 def _proposers(salutation: str | None, doc_kind: str | None) -> tuple[list[str], int | None, str | None, str | None]:
-    """Read proposers from the salutation: names, count, kind and collective type."""
+    """Read proposers from the salutation: names, count, kind and collective type.
+
+    A unit addressed by name is a collective proposer only if it is a party, an
+    association or a body of the assembly; a department addressed is the lead unit a
+    co-handling reply goes to, not a proposer.
+    """
     if not salutation:
         return [], None, None, None
-    text = salutation.rstrip("：:").strip().removeprefix("尊敬的")
-    count_match = _COUNT.search(text)
-    count = cn_to_int(count_match.group(1)) if count_match else None
-    if count_match:
-        text = text[: count_match.start()]
-    is_people = bool(_PERSON_SUFFIX.search(salutation.rstrip("：:"))) or count_match is not None
-    if not is_people:
-        if doc_kind == "co_handling_opinion" or not _ORG_HINT.search(text):
-            return [], None, None, None  # addressed to the lead unit, not to a proposer
-        kind = next((t for keys, t in _COLLECTIVE_TYPES if any(k in text for k in keys)), None)
-        return [text], None, "collective", kind
-    names = [_PERSON_SUFFIX.sub("", n) for n in re.split(r"[、，,\s]+", _PERSON_SUFFIX.sub("", text))]
-    names = [n for n in names if n and n not in _NOT_A_NAME]
+    parts = salutation_parts(salutation)
+    if parts is None:  # a salutation of another form names a unit, if anything
+        unit = salutation.rstrip("：:").strip().removeprefix("尊敬的")
+        parts = Salutation((unit,), None, None, True)
+    if parts.role is None:
+        unit = parts.names[0]
+        if doc_kind == "co_handling_opinion" or not _COLLECTIVE_HINT.search(unit):
+            return [], None, None, None
+        kind = next((t for keys, t in _COLLECTIVE_TYPES if any(k in unit for k in keys)), None)
+        return [unit], None, "collective", kind
+    names = [n for n in parts.names if n not in _NOT_A_NAME]
     if not names:
         return [], None, None, None  # 各位代表：names nobody
-    joint = (count or 0) > 1 or len(names) > 1
-    return names, count, ("joint" if joint else "individual"), None
+    joint = (parts.count or 0) > 1 or len(names) > 1
+    return names, parts.count, ("joint" if joint else "individual"), None
 
 
 def _proposal_title(title: str, opening: str) -> tuple[str, str] | None:

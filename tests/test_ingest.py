@@ -127,7 +127,7 @@ def test_batch_goes_on_past_bad_files_and_loses_nothing(tmp_path, monkeypatch):
         "missing.txt": "cannot read: No such file or directory",
     }
     assert failed["src/notes.pdf"].startswith("damaged PDF")
-    assert "no title" in failed["src/prose.txt"] and "unsupported format .xls" in failed["src/sheet.xls"]
+    assert "not a reply" in failed["src/prose.txt"] and "unsupported format .xls" in failed["src/sheet.xls"]
     assert len(list(iter_replies(archive))) == 2
     assert kept_record.read_bytes() == before  # nothing already ingested is lost
 

@@ -519,12 +519,19 @@ def test_result_mark_and_disclosure():
     assert reply.disclosure == "同意对外公开"
 
 
-def test_text_without_title_raises_parse_error_naming_the_source():
+def test_reply_without_title_is_titled_from_what_it_states_and_flagged():
+    reply = parse("沈知秋委员：", "您提出的关于规范校园周边停车的提案收悉。", *SECTION, *SIGNED, name="no-title.txt")
+    assert reply.title == "临江区交通运输局关于《关于规范校园周边停车的提案》的答复"
+    assert "title_derived" in reply.warnings
+    assert reply.proposers == ("沈知秋",) and reply.channel == "cppcc"
+
+
+def test_text_that_is_no_reply_raises_parse_error_naming_the_source():
     with pytest.raises(ParseError) as caught:
-        parse("沈知秋委员：", "您提出的意见收悉。", *SECTION, *SIGNED, name="no-title.txt")
-    assert caught.value.source == "no-title.txt"
-    assert "no-title.txt" in str(caught.value)
-    assert "title" in caught.value.message
+        parse("青溪市今年新建公园三座，绿道长度增加十二公里。", "市民可以就近休闲。", name="prose.txt")
+    assert caught.value.source == "prose.txt"
+    assert "prose.txt" in str(caught.value)
+    assert "not a reply" in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -804,7 +811,9 @@ def test_fixture_record_round_trips_through_the_archive(name):
         ("您提出的提案收悉。作为协办单位，我委认真研究，现答复如下：", "协办", "作为协办单位"),
         ("您提出的提案收悉。该提案由我局独立办理，现答复如下：", "独办", "由我局独立办理"),
         ("您提出的提案收悉。该提案由我局主办，现答复如下：", "主办", "由我局主办"),
-        ("您提出的提案收悉。我局会同市财政局认真研究，现答复如下：", "主办", "我局会同"),
+        # 我局会同… implies that the unit leads but states no role: real replies that say it
+        # are read by hand as stating none.
+        ("您提出的提案收悉。我局会同市财政局认真研究，现答复如下：", None, None),
         ("您提出的提案收悉。该提案由我委与市财政局分别办理，现答复如下：", "分办", "分别办理"),
     ],
 )
@@ -1104,9 +1113,10 @@ def test_page_title_stands_in_when_the_text_has_none():
     assert reply.body.startswith("叶晚晴委员：")
 
 
-def test_text_without_title_and_page_title_still_fails():
-    with pytest.raises(ParseError):
-        parse_reply("叶晚晴委员：\n\n您提出的提案收悉。", source=PAGE, metadata={"文号": "青教提函〔2023〕28号"})
+def test_text_without_title_or_page_title_gets_a_derived_title():
+    reply = parse_reply("叶晚晴委员：\n\n您提出的提案收悉。", source=PAGE, metadata={"文号": "青教提函〔2023〕28号"})
+    assert reply.title == "关于叶晚晴委员所提提案的答复" and "title_derived" in reply.warnings
+    assert reply.doc_number == "青教提函〔2023〕28号"
 
 
 # --- other fields ---------------------------------------------------------------------

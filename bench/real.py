@@ -1,0 +1,151 @@
+"""Field-by-field accuracy of the parser on real replies read by hand.
+
+A folder of real replies (as published, page furniture included) comes with a
+``manifest.json``: for each file the fields a person read from its text. A field
+absent from an entry is not stated there, so a value the parser gives for it is
+spurious; a field flagged ``ambiguous:<field>`` is left out of the grading. Each file
+is read through ingestion as a user's file would be, and every graded field is
+counted as right, wrong (a different value), missed (no value) or spurious.
+
+The folder is ``../shared/real-replies`` beside the repository when it exists; the
+project ships no real texts of its own (its fixtures are written for the patterns).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive.clean import fold_width, to_simplified
+from archive.errors import ArchiveError
+from archive.ingest import read_source
+from archive.model import Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_REPLIES = ROOT.parent / "shared" / "real-replies"
+# The manifest's fields and how a record states each.
+FIELDS = ("channel", "department", "proposal_numbers", "session", "year", "date", "proposers",
+          "department_role", "result_category", "doc_number")
+_CHANNELS = {"政协提案": "cppcc", "人大建议": "npc"}
+STATUSES = ("right", "wrong", "missed", "spurious")
+
+
+def record_value(reply: Reply, name: str) -> Any:
+    """Return the record's value for a manifest field (department: canonical and as signed)."""
+    if name == "session":
+        return reply.session_label
+    if name == "department":
+        return [v for v in (reply.department, reply.department_raw) if v]
+    if name in ("proposal_numbers", "proposers"):
+        return list(getattr(reply, name))
+    return getattr(reply, name)
+
+
+def _plain(value: Any, name: str) -> Any:
+    """Return a value in the form both sides are compared in: simplified, half-width
+    letters, full-width brackets, no spaces; a document number's year in 〔〕."""
+    if isinstance(value, list):
+        return [_plain(v, name) for v in value]
+    if not isinstance(value, str):
+        return value
+    text = to_simplified(fold_width(value)).replace("(", "（").replace(")", "）")
+    text = re.sub(r"\s+", "", text)
+    if name == "doc_number":
+        text = re.sub(r"[\[【［（(]((?:19|20)\d{2})[\]】］）)]", r"〔\1〕", text)
+    return text
+
+
+def grade(reply: Reply | None, entry: Mapping[str, Any]) -> dict[str, str]:
+    """Return ``{field: status}`` for one file; a file not accepted misses all it states."""
+    ambiguous = {flag.split(":", 1)[1] for flag in entry.get("flags", ()) if flag.startswith("ambiguous:")}
+    statuses: dict[str, str] = {}
+    for name in FIELDS:
+        if name in ambiguous:
+            continue
+        stated = name in entry
+        want = _CHANNELS.get(entry[name], entry[name]) if name == "channel" and stated else entry.get(name)
+        got = record_value(reply, name) if reply is not None else None
+        empty = got in (None, [], "")
+        if not stated:
+            if not empty:
+                statuses[name] = "spurious"
+            continue
+        if empty:
+            statuses[name] = "right" if want in ([], None) else "missed"
+        elif name == "department":
+            statuses[name] = "right" if _plain(want, name) in _plain(got, name) else "wrong"
+        else:
+            statuses[name] = "right" if _plain(got, name) == _plain(want, name) else "wrong"
+    return statuses
+
+
+@dataclass
+class RealScore:
+    """The graded fields of a folder of real replies."""
+
+    files: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # file -> reason
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> status -> n
+    misses: dict[str, list[str]] = field(default_factory=dict)  # field -> "file: want / got"
+
+    @property
+    def accepted(self) -> int:
+        """Return how many files were read into a record."""
+        return self.files - len(self.refused)
+
+    def total(self, status: str) -> int:
+        """Return the count of one status over all fields."""
+        return sum(c.get(status, 0) for c in self.counts.values())
+
+    @property
+    def stated(self) -> int:
+        """Return how many graded fields the texts state."""
+        return sum(self.total(s) for s in ("right", "wrong", "missed"))
+
+
+def score_folder(folder: Path) -> RealScore:
+    """Read every file of the manifest and grade its fields."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    result = RealScore(files=len(manifest))
+    for entry in manifest:
+        reply: Reply | None
+        try:
+            reply = read_source(folder / entry["file"])
+        except ArchiveError as exc:
+            result.refused[entry["file"]] = exc.message
+            reply = None
+        for name, status in grade(reply, entry).items():
+            result.counts.setdefault(name, {}).setdefault(status, 0)
+            result.counts[name][status] += 1
+            if status != "right":
+                got = record_value(reply, name) if reply is not None else None
+                result.misses.setdefault(name, []).append(f"{entry['file']}: {status} {entry.get(name)!r} / {got!r}")
+    return result
+
+
+def report(result: RealScore, *, verbose: bool = False) -> str:
+    """Return the table: per field right / stated / wrong / missed / spurious."""
+    lines = [f"  files accepted: {result.accepted} / {result.files}"]
+    lines += [f"  ! refused {name}: {why}" for name, why in result.refused.items()]
+    lines.append(f"  {'field':<16} {'right':>5} / {'stated':<6} {'wrong':>5} {'missed':>6} {'spurious':>8}")
+    for name in FIELDS:
+        c = result.counts.get(name, {})
+        stated = c.get("right", 0) + c.get("wrong", 0) + c.get("missed", 0)
+        lines.append(
+            f"  {name:<16} {c.get('right', 0):>5} / {stated:<6} {c.get('wrong', 0):>5} {c.get('missed', 0):>6}"
+            f" {c.get('spurious', 0):>8}"
+        )
+    right, stated = result.total("right"), result.stated
+    share = f" ({right / stated:.1%})" if stated else ""
+    lines.append(
+        f"  {'all fields':<16} {right:>5} / {stated:<6} {result.total('wrong'):>5} {result.total('missed'):>6}"
+        f" {result.total('spurious'):>8}{share}"
+    )
+    if verbose:
+        for name in FIELDS:
+            lines += [f"    {name}: {miss}" for miss in result.misses.get(name, [])]
+    return "\n".join(lines)
