@@ -102,10 +102,14 @@ _BULLET = re.compile(r"^(?:[•·●▪◦]|-(?=\s))\s*")
 # A whole reply collapsed into one line (a table cell, an encyclopedia entry): its
 # paragraphs are separated only by a space after a sentence end or a colon.
 _COLLAPSED_BREAK = re.compile(r"(?<=[。！？：:；!?])[ \u3000\u00a0]+(?=\S)")
-_COLLAPSED_MIN = (200, 3)  # at least this long, with at least this many breaks
-# A date printed on the same line as the name or contact line before it.
+_COLLAPSED_MIN = (60, 2)  # at least this long, with at least this many breaks
+# The ending of a unit's name: region + function + rank suffix (spec §3).
+DEPARTMENT_END = (
+    r"(?:局|委员会|委|厅|部|办公室|办|政府|院|署|中心|协会|联合会|大队|支队|支行|总支|社|办事处|街道|管委会)"
+)
+# A date printed on the same line as the signing unit or a contact line before it.
 _TRAILING_DATE = re.compile(
-    rf"^(?P<before>[^。！？]{{1,40}}?)[ \u3000\u00a0]+(?P<date>(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
+    rf"^(?P<before>[^。！？]{{0,40}}?(?:{DEPARTMENT_END}|[：:][^。！？]*))[ \u3000\u00a0]+(?P<date>(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
     rf"|{CN_DATE.pattern}))$"
 )
 
@@ -302,7 +306,7 @@ def split_lines(raw: str) -> list[str]:
     a break. Elsewhere a blank line separates paragraphs and is kept as ``""``.
     """
     lines = [cell for line in raw.replace("\f", "\n").split("\n") for cell in split_cells(line)]
-    lines = [line for line in lines if not _WEB_FURNITURE.match(line)]
+    lines = [line for line in lines if not _WEB_FURNITURE.match(to_simplified(line))]
     furniture = {i for i, line in enumerate(lines) if is_page_furniture(line)}
     page_heads = _page_heads(lines, furniture)
     # A page number goes together with the blank line after it (the double-spacing

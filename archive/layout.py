@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .clean import DEPARTMENT_END
 from .model import salutation_parts
 from .numerals import CN_NUMBER
 
@@ -32,13 +33,15 @@ METADATA_LABELS: dict[str, str] = {
     for label in ("索引号", "主题分类", "发文机关", "发布机构", "文号", "成文日期", "发布日期", "标题",
                   "主题词", "体裁分类", "组配分类", "服务对象", "有效性", "信息来源", "公开方式", "公开范围")
 } | {
-    "发文字号": "文号", "名称": "标题", "发文日期": "成文日期",
+    "发文字号": "文号", "名称": "标题", "发文日期": "成文日期", "文件编号": "文号", "发文号": "文号",
+    "印发日期": "成文日期", "成文时间": "成文日期", "发文单位": "发布机构", "发布部门": "发布机构",
     # Text-only labels: the page's source line, result class, disclosure, view counters.
     "来源": "信息来源", "文章来源": "信息来源", "发布单位": "发布机构", "发文机构": "发布机构",
     "发布时间": "发布日期", "日期": "发布日期", "时间": "发布日期", "生成日期": "生成日期",
     "生效日期": "生效日期", "废止日期": "废止日期", "公开目录": "公开目录", "分类": "分类",
     "公开时限": "公开时限", "办复类别": "办理结果", "办理结果": "办理结果", "答复类别": "办理结果",
-    "办理类别": "办理结果", "结果类别": "办理结果", "分类标识": "办理结果", "是否同意公开": "公开",
+    "办理类别": "办理结果", "结果类别": "办理结果", "分类标识": "办理结果",
+    "答复类型": "办理结果", "办理类型": "办理结果", "类别": "办理结果", "是否同意公开": "公开",
     "是否公开": "公开", "作者": "作者", "浏览量": "浏览", "浏览": "浏览", "阅读": "浏览",
     "阅读量": "浏览", "访问次数": "浏览", "浏览次数": "浏览", "字号": "字号", "字体": "字号",
     "字体大小": "字号",
@@ -82,7 +85,6 @@ _TITLE_LINES = 3  # a title may be set over up to three lines
 OPENING = re.compile(r"收悉|答复如下|现答复|现将.{0,12}答复|现就.{0,20}答复|已交.{0,6}(?:研究)?办理|提出的")
 _SEARCH_DEPTH = 60  # paragraphs searched for the salutation
 # A department's name, as a letterhead line above the title prints it.
-DEPARTMENT_END = r"(?:局|委员会|委|厅|部|办公室|办|政府|院|署|中心|协会|联合会|大队|支队|支行|总支|社|办事处|街道|管委会)"
 _TITLE_START = re.compile(rf"^(?:关于|对|[{CJK}（）]{{2,30}}?{DEPARTMENT_END}(?:关于|对))")
 LETTERHEAD = re.compile(rf"^(?!各|有关|相关|其他|其它|关于|对)(?!.*(?:会议|届))[{CJK}（）]{{2,30}}{DEPARTMENT_END}$")
 

@@ -62,7 +62,7 @@ _PERSON = r"(?:(?!等)[\u4e00-\u9fff·]){2,5}"  # 等 ends the names: 李红等8
 _SALUTE_PEOPLE = re.compile(
     rf"^(?:尊敬的?)?\s*(?P<names>{_PERSON}(?:\s*[、，,]\s*{_PERSON})*)\s*"
     rf"(?:等\s*(?P<count>{CN_NUMBER}|\d+)?\s*[名位人个]?|[（(]\s*等?\s*(?P<pcount>{CN_NUMBER}|\d+)\s*[名位人]\s*[）)])?\s*"
-    r"(?P<role>委员|代表|同志|先生|女士)们?\s*(?P<colon>[：:])?\s*$"
+    r"(?P<role>委员|代表|同志|先生|女士)们?\s*(?:[（(][^）)]{1,20}[）)])?\s*(?P<colon>[：:])?\s*$"
 )
 _SALUTE_UNIT = re.compile(
     r"^(?:尊敬的)?(?P<unit>[\u4e00-\u9fff（）·]{2,40}?(?:委员会|委|会|党|盟|学社|联络组|小组|组|界别|界|局|厅|部|办|办公室"

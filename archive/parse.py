@@ -20,9 +20,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date as _date
 
-from .clean import REDACTED, SECTION_MARKER, clean_text, detect_script, has_cjk, normalise_line, to_simplified
+from .clean import (
+    DEPARTMENT_END,
+    REDACTED,
+    SECTION_MARKER,
+    clean_text,
+    detect_script,
+    has_cjk,
+    normalise_line,
+    to_simplified,
+)
 from .errors import ParseError
-from .layout import DEPARTMENT_END, LETTERHEAD, OPENING, Layout, read_layout, title_core
+from .layout import LETTERHEAD, OPENING, Layout, read_layout, title_core
 from .model import (
     TRAILER,
     Assembly,
@@ -62,7 +71,7 @@ _DOC_KINDS = (
 )
 # A result mark, alone or labelled, maybe with the meaning printed after it:
 # "A类", "乙类", "办理结果：B类（正在解决或列入计划解决）".
-_RESULT_LABEL = r"(?:办理结果|办复类别|办理类别|答复类别|结果类别|分类标识)"
+_RESULT_LABEL = r"(?:办理结果|办复类别|办理类别|答复类别|结果类别|分类标识|答复类型|办理类型|类别)"
 _RESULT_MARK = re.compile(
     rf"^(?:{_RESULT_LABEL}\s*[：:]?\s*)?[（(【\[]?\s*([ABCD甲乙丙丁])\s*[）)】\]]?\s*类?\s*(?:[（(]([^）)]+)[）)])?\s*[）)】\]]?$"
 )
@@ -79,8 +88,10 @@ _DEPARTMENT = LETTERHEAD
 _TITLE_ISSUER = re.compile(rf"^([\u4e00-\u9fff]{{2,30}}?{DEPARTMENT_END})(?=关于|对)")
 # …的答复（水利局）: the issuer in brackets after the title.
 _TITLE_TAIL_ISSUER = re.compile(r"[（(]([\u4e00-\u9fff]{2,30})[）)]$")
-# A signature that was never filled in (单位名称（公章）) names no department.
-_PLACEHOLDER = re.compile(r"名称|公章|盖章|签章|签字|署名|[（(]章[）)]")
+# A seal mark after a signing name (青溪市教育局（盖章）) is not part of the name, and a
+# signature that was never filled in (单位名称（公章）) names no department.
+_SEAL = re.compile(r"\s*[（(](?:公章|盖章|印章|签章|章)[）)]\s*$")
+_PLACEHOLDER = re.compile(r"名称|^(?:承办单位|单位|署名|签字|盖章)$")
 # The unit a page names as its publisher or source, and a trailer's handling unit.
 _SOURCE_NAME = re.compile(r"^[\u4e00-\u9fff（）()]{2,40}$")
 _NOT_A_SOURCE = ("本网", "本站", "网站", "人民政府网", "政府网")
@@ -247,7 +258,9 @@ def parse_reply(
         assembly = dataclasses.replace(assembly, region=_place(department or department_raw, assembly.level))
         year, year_source = _year(numbers, assembly, term, session_number, session_label, date_iso, stated_year)
     proposal_title = _proposal_title(title_read, opening)
-    levels = {i: found for i, p in enumerate(rest) if (found := heading_level(p))}
+    # Numbered lines after the signature (a legend of the result categories) are no sections.
+    signed_at = next((i for i in range(len(rest) - 1, max(-1, len(rest) - 13), -1) if date_line(rest[i])), len(rest))
+    levels = {i: found for i, p in enumerate(rest[:signed_at]) if (found := heading_level(p))}
     closing_at = closing_start(rest, levels)
     sections = outline(rest_printed, {i: (lvl, *split_heading(rest_printed[i])[1:]) for i, (lvl, _, _) in levels.items()})
     tail = rest[closing_at:]
@@ -459,12 +472,16 @@ def _source_name(value: str | None) -> str | None:
     return value if _SOURCE_NAME.match(value) and value not in _NOT_A_SOURCE else None
 
 
+_SHORT_RANKS = (("委", "委员会"), ("办", "办公室"))
+
+
 def _abbreviates(short: str, full: str) -> bool:
     """Return True when ``short`` is ``full`` with characters left out inside, first and
     last kept: 市教委 of 重庆市教育委员会 no, 重庆高新区管委会 of 重庆高新技术产业开发区管理委员会
     yes. A name followed by more (青溪市教育局基础教育科) is a sub-unit, not the full name."""
     chars = iter(full)
-    return short[0] == full[0] and short[-1] == full[-1] and not full.startswith(short) and all(ch in chars for ch in short)
+    same_rank = short[-1] == full[-1] or any(short.endswith(a) and full.endswith(f) for a, f in _SHORT_RANKS)
+    return short[0] == full[0] and same_rank and not full.startswith(short) and all(ch in chars for ch in short)
 
 
 def _listed_date(value: str | None) -> tuple[str, str, str] | None:
@@ -507,7 +524,7 @@ def _signature(paragraphs: list[str]) -> tuple[str | None, tuple[str, str, str] 
     tail = [p for p in paragraphs[-12:] if not TRAILER.match(p)]
     for idx in range(len(tail) - 1, -1, -1):
         if found := date_line(tail[idx]):
-            before = tail[idx - 1] if idx > 0 else ""
+            before = _SEAL.sub("", tail[idx - 1]) if idx > 0 else ""
             signed = is_signed_name(before) and not _PLACEHOLDER.search(before) and not salutation_parts(before)
             return (before if signed else None), found
     if len(tail) >= 2 and closing_kind(tail[-2]) and is_signed_name(tail[-1]) and _DEPARTMENT.match(tail[-1]):

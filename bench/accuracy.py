@@ -1,4 +1,4 @@
-"""Field-by-field accuracy of the parser over the fixture replies.
+"""Field-by-field accuracy of the parser over the fixture replies and real replies.
 
 The fixtures are fictional reply texts in ``tests/fixtures/replies``; their expected
 fields are in ``expected.yaml`` there. For every field, prints how many fixtures state it
@@ -6,6 +6,10 @@ and how many the parser gets right, with the fixtures it misses; then the seed's
 record. When ``tests/formats.py`` is in the repository, every fixture is also rendered
 to each format it offers (PDF, DOCX, a GBK web page, legacy encodings) and read back
 through ingestion, and the same table is printed per format.
+
+Then real replies as published (``bench/real.py``): ``../shared/real-replies`` when it is
+beside the repository, else the project's own replies in page layouts
+(``tests/fixtures/pages``), graded right / wrong / missed / spurious per field.
 
 Run with ``make accuracy`` (``python -m bench.accuracy``).
 """
@@ -27,6 +31,8 @@ from archive.errors import ArchiveError
 from archive.ingest import read_source
 from archive.model import Reply, Source
 from archive.parse import parse_reply
+
+from . import real
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "replies"
@@ -180,7 +186,16 @@ def main(argv: list[str] | None = None) -> None:
     """Print the accuracy tables and the seed's record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text-only", action="store_true", help="skip the rendered formats")
+    parser.add_argument("--real", type=Path, help="a folder of real replies with manifest.json (default: "
+                        f"{real.REAL_REPLIES} if present, else {real.PAGE_FIXTURES.relative_to(ROOT)})")
+    parser.add_argument("--real-only", action="store_true", help="grade only the real replies")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every field a real reply misses")
     args = parser.parse_args(argv)
+    folder = args.real or (real.REAL_REPLIES if (real.REAL_REPLIES / "manifest.json").exists() else real.PAGE_FIXTURES)
+    print(f"real replies: {folder}, field: right / stated, wrong, missed, spurious")
+    print(real.report(real.score_folder(folder), verbose=args.verbose))
+    if args.real_only:
+        return
     expected = load_expected()
     print(f"fixtures: {len(expected)} replies in {FIXTURES.relative_to(ROOT)}")
     print("\ntext as written (txt, UTF-8), field: correct / expected")

@@ -8,7 +8,9 @@ is read through ingestion as a user's file would be, and every graded field is
 counted as right, wrong (a different value), missed (no value) or spurious.
 
 The folder is ``../shared/real-replies`` beside the repository when it exists; the
-project ships no real texts of its own (its fixtures are written for the patterns).
+project ships no real texts of its own: its fixtures in ``tests/fixtures/pages`` are
+written for the same layouts, with the same manifest, and stand in where the real
+replies are absent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from archive.model import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_REPLIES = ROOT.parent / "shared" / "real-replies"
+PAGE_FIXTURES = ROOT / "tests" / "fixtures" / "pages"  # the project's own, fictional
 # The manifest's fields and how a record states each.
 FIELDS = ("channel", "department", "proposal_numbers", "session", "year", "date", "proposers",
           "department_role", "result_category", "doc_number")

@@ -17,7 +17,8 @@ Two analyses serve two needs:
   have done with it. Single characters go to a unigram field.
 
 Both see simplified characters (``archive.clean.to_simplified``, which keeps offsets),
-in documents and in queries.
+with CJK radicals and compatibility ideographs folded to the ideographs they stand for
+(``archive.clean.fold_radicals``: ⽼ is 老), in documents and in queries.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import jieba
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 
 import data
-from archive.clean import to_simplified  # the parser's reading of traditional text, shared
+from archive.clean import fold_radicals, to_simplified  # the parser's reading, shared
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -78,7 +79,7 @@ def _is_word(text: str) -> bool:
 def segment(text: str) -> list[tuple[str, int, int]]:
     """Return jieba's precise-mode words of ``text`` (in simplified characters) as
     ``(word, start, end)``; offsets point into ``text``."""
-    return [tok for tok in segmenter().tokenize(to_simplified(text)) if _is_word(tok[0])]
+    return [tok for tok in segmenter().tokenize(_simplified(text)) if _is_word(tok[0])]
 
 
 class _Tokenizer(Tokenizer):
@@ -197,6 +198,11 @@ _FOLDED = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")
 _FOLD_TO = {chr(c): chr(to) if to is not None else "" for c, to in _FOLD.items()}
 
 
+def _simplified(text: str) -> str:
+    """Return text in simplified characters without radicals, one character per character."""
+    return to_simplified(fold_radicals(text))
+
+
 def _translate(text: str) -> str:
     return _FOLDED.sub(lambda m: _FOLD_TO[m.group()], text)
 
@@ -204,12 +210,13 @@ def _translate(text: str) -> str:
 def fold(text: str) -> str:
     """Fold text for exact-wording comparison.
 
-    Traditional characters become simplified, whitespace is removed (PDF extraction puts spaces where the document had none),
+    Traditional characters become simplified, CJK radicals (⽼, ⻘) the ideographs they
+    stand for, whitespace is removed (PDF extraction puts spaces where the document had none),
     full-width ASCII forms (digits, letters, ，；：（）…) become half-width, Latin letters
     lower case, and ○ and 零 become 〇. The same folding is applied to documents and queries, so exact search compares
     like with like.
     """
-    return _translate(to_simplified(text))
+    return _translate(_simplified(text))
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -218,7 +225,7 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     Folding maps every character to one character or deletes it (whitespace), so the
     offsets are the runs of positions between deleted characters.
     """
-    simplified = to_simplified(text)
+    simplified = _simplified(text)
     offsets: list[int] = []
     cursor = 0
     for deleted in _DELETED.finditer(simplified):

@@ -45,7 +45,7 @@ FACET_NAMES = tuple(f.name for f in FACETS)
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 
 
 def index_signature() -> str:
