@@ -63,9 +63,10 @@ test: $(VENV)/.test-deps chromium
 recall: install
 	$(BIN)/python -m bench.recall
 
-## accuracy: the parser's field-by-field accuracy over the fixture replies
-## (tests/fixtures/replies), as text and rendered in every format of tests/formats.py,
-## then the seed reply's full record
+## accuracy: the parser's field-by-field accuracy on real replies as published
+## (../shared/real-replies when present, else tests/fixtures/pages), then over the
+## fixture replies (tests/fixtures/replies), as text and rendered in every format of
+## tests/formats.py, then the seed reply's full record
 accuracy: $(VENV)/.test-deps
 	$(BIN)/python -m bench.accuracy
 

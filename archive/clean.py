@@ -361,6 +361,13 @@ def to_paragraphs(lines: list[str]) -> list[str]:
     return [p for p in (normalise_line(p) for p in paragraphs) if p]
 
 
+# A web page printed to PDF keeps its header: a breadcrumb, metadata rows ([ 索引号 ] …)
+# and the title each fill a line of their own that may reach the margin.
+_BREADCRUMB = re.compile(r"(?:首页|当前位置|您的位置|所在位置).*[>＞»]")
+_BRACKETED_LABEL = re.compile(f"^[\\[【［]\\s*[{CJK}]{{2,6}}\\s*[\\]】］]")
+_WHOLE_TITLE = 60  # a line this short that is a title is one, not the start of a sentence
+
+
 def _ends_block(last_line: str, next_line: str, margin: float) -> bool:
     """Decide whether a paragraph whose last line is ``last_line`` ends there."""
     return (
@@ -368,6 +375,9 @@ def _ends_block(last_line: str, next_line: str, margin: float) -> bool:
         or bool(SECTION_MARKER.match(next_line))
         or bool(_TITLE_LINE.search(to_simplified(last_line)))  # 關於…提案的答復 too
         or display_width(last_line) < 0.8 * margin
+        or bool(_BREADCRUMB.search(to_simplified(last_line)))
+        or bool(_BRACKETED_LABEL.match(next_line))
+        or (len(next_line) <= _WHOLE_TITLE and bool(_TITLE_LINE.search(to_simplified(next_line))))
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +47,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (file, what was kept where)
+    # What the records written in this run need a person to check (Reply.review_flags).
+    review: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -219,6 +222,7 @@ def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, rep
     else:
         write_reply(reply, archive_dir)
         (report.updated if existed else report.added).append(name)
+        report.review.update(reply.review_flags)
 
 
 def _another_file(previous: Reply | None, reply: Reply) -> bool:

@@ -133,7 +133,8 @@ def read_layout(paragraphs: list[str]) -> Layout:
         ),
         None,
     )
-    return Layout(title, (start, end), header, metadata, letterhead, salutation, sorted(i for i in consumed if i < start))
+    metadata_lines = sorted(i for i in consumed if i < start)
+    return Layout(title, (start, end), header, metadata, letterhead, salutation, metadata_lines)
 
 
 def read_metadata(paragraphs: Sequence[str]) -> tuple[dict[str, str], set[int]]:
@@ -286,6 +287,11 @@ def _is_header_line(paragraph: str) -> bool:
     return len(paragraph) <= 60 and bool(_HEADER_LINE.match(paragraph))
 
 
+def _is_block_heading(paragraph: str) -> bool:
+    """Return True for a short line without punctuation or digits (建议提案结果公开)."""
+    return len(paragraph) <= 12 and not re.search(r"[。，：:！]|\d", paragraph)
+
+
 def _body_end(paragraphs: Sequence[str], start: int, title: Title | None, salutation: int | None) -> int:
     """Return where the reply ends: before a second copy of it, if the page printed it
     twice (its title or its salutation again)."""
@@ -298,7 +304,7 @@ def _body_end(paragraphs: Sequence[str], start: int, title: Title | None, saluta
         if paragraphs[idx] in repeats:
             end = idx
             # A heading of the repeated block (建议提案结果公开) goes with it.
-            while end - 1 > start and len(paragraphs[end - 1]) <= 12 and not re.search(r"[。，：:！]|\d", paragraphs[end - 1]):
+            while end - 1 > start and _is_block_heading(paragraphs[end - 1]):
                 end -= 1
             return end
     return len(paragraphs)

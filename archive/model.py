@@ -81,7 +81,8 @@ def salutation_parts(paragraph: str) -> Salutation | None:
         # Each name may carry its own 委员 (孙若溪委员、钱望舒委员：).
         names = tuple(_ROLE_SUFFIX.sub("", n) for n in re.split(r"\s*[、，,]\s*", match.group("names")) if n)
         count_text = match.group("count") or match.group("pcount")
-        return Salutation(names, cn_to_int(count_text) if count_text else None, match.group("role"), bool(match.group("colon")))
+        count = cn_to_int(count_text) if count_text else None
+        return Salutation(names, count, match.group("role"), bool(match.group("colon")))
     if match := _SALUTE_UNIT.match(read):
         return Salutation((match.group("unit"),), None, None, True)
     return None
@@ -213,6 +214,33 @@ class Source:
     extracted_with: str | None = None  # the tool that turned the file into text: pypdf 7.1.1, antiword…
 
 
+# Warnings that mean a person should look at the record (待核对): a field the reader
+# could not find where a reply always has one, a title made up, a figure inferred, text
+# damaged in extraction. Listed in the order the review view shows them. Fields a reply
+# often does not state (a role, a proposal title) are not on the list.
+REVIEW_KINDS = (
+    "missing:department",
+    "missing:proposers",
+    "missing:date",
+    "title_derived",
+    "year_estimated",
+    "missing:year",
+    "missing:channel",
+    "date_unmarked",
+    "date_ambiguous",
+    "lost_characters",
+    "unreadable",
+    "mojibake",
+)
+
+
+def review_kind(code: str) -> str:
+    """Return the kind of a warning code: ``missing:<field>`` keeps its field, other
+    codes drop their detail (``date_unmarked:2019615`` → ``date_unmarked``)."""
+    kind, _, detail = code.partition(":")
+    return code if kind == "missing" else kind
+
+
 @dataclass(frozen=True)
 class Reply:
     """One reply record. Immutable; derive a changed copy with ``dataclasses.replace``."""
@@ -254,7 +282,7 @@ class Reply:
     signer: str | None = None
     date: str | None = None  # ISO 8601
     date_raw: str | None = None
-    date_style: str | None = None  # arabic | cn_numeral
+    date_style: str | None = None  # arabic | cn_numeral | unmarked (年月日 lost) | iso (a listed 2023-05-05)
     contact: Contact | None = None
     cc: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()
@@ -281,7 +309,8 @@ class Reply:
                 # Cues are simplified; a traditional text is kept as printed.
                 read = to_simplified(sentence) if self.script == "traditional" else sentence
                 cue = next((c for c in COMMITMENT_CUES if c in read and c not in _STEP_CUES), None)
-                if (step := _CLAUSE_START.search(read)) is not None and (cue is None or step.start(1) < read.index(cue)):
+                step = _CLAUSE_START.search(read)
+                if step is not None and (cue is None or step.start(1) < read.index(cue)):
                     cue = step.group(1)
                     # A promise that begins mid-sentence is quoted from its cue on.
                     sentence, read = sentence[step.start(1) :], read[step.start(1) :]
@@ -336,6 +365,12 @@ class Reply:
     def closing_type(self) -> str | None:
         """Return the kind of the first closing formula: reply_formula, thanks or appeal."""
         return closing_kind(self._parts[2][0]) if self._parts[2] else None
+
+    @property
+    def review_flags(self) -> tuple[str, ...]:
+        """Return the kinds of this record's warnings that ask for a person's eye (待核对)."""
+        kinds = {review_kind(code) for code in self.warnings}
+        return tuple(kind for kind in REVIEW_KINDS if kind in kinds)
 
     @property
     def searchable_body(self) -> str:

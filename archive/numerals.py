@@ -69,7 +69,9 @@ def parse_date(text: str) -> tuple[str, str, str] | None:
 # A date whose 年, 月 and 日 were lost (2019615, 202285, 2023529日): a year, then month
 # and day run together.
 _UNMARKED_DATE = re.compile(r"^\s*((?:19|20)\d{2})(\d{2,4})日?\s*$")
-_ISO_DATE = re.compile(r"^\s*((?:19|20)\d{2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+_ISO_DATE = re.compile(
+    r"^\s*((?:19|20)\d{2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
 
 
 def unmarked_date_readings(text: str) -> list[str]:

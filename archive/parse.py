@@ -149,7 +149,8 @@ _COLLECTIVE_TYPES = (
 # association (民建长春市委员会, 瓦渡乡政协联络组); a department addressed (市民政局：) is
 # the lead unit a co-handling reply goes to.
 _COLLECTIVE_HINT = re.compile(
-    "|".join(k for keys, _ in _COLLECTIVE_TYPES for k in keys if k not in ("委员会", "界")) + r"|政协|界别|界$|党|委员会$"
+    "|".join(k for keys, _ in _COLLECTIVE_TYPES for k in keys if k not in ("委员会", "界"))
+    + r"|政协|界别|界$|党|委员会$"
 )
 _HOST_UNIT = re.compile(rf"{DEPARTMENT_END}$")
 _CC = re.compile(r"^[（(]?\s*(?:抄送|抄报)\s*[：:]\s*(.+?)[。）)]?$")
@@ -264,7 +265,9 @@ def parse_reply(
     closing_at = closing_start(rest, levels)
     sections = outline(rest_printed, {i: (lvl, *split_heading(rest_printed[i])[1:]) for i, (lvl, _, _) in levels.items()})
     tail = rest[closing_at:]
-    official = official_topic(proposal_class.group(1) if proposal_class else None) or official_topic(page.get("主题分类"))
+    official = official_topic(proposal_class.group(1) if proposal_class else None) or official_topic(
+        page.get("主题分类")
+    )
     topic, topics = classify_topic(
         title_read + (proposal_title[0] if proposal_title else ""),
         "\n".join(heading for _, _, heading in levels.values()),
@@ -300,7 +303,8 @@ def parse_reply(
     if year_source == "reply_date_heuristic":
         warnings.append("year_estimated")
     if not title:  # nothing titles it: say what it answers, and flag it
-        title = _derived_title(original.quote(department_raw), session_label, numbers, proposal_title, proposers, channel)
+        signed_as = original.quote(department_raw)
+        title = _derived_title(signed_as, session_label, numbers, proposal_title, proposers, channel)
         warnings.append("title_derived")
 
     return Reply(

@@ -40,6 +40,7 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("proposer_kind", "proposer_kind"),
     FacetSpec("channel", "channel"),
     FacetSpec("assembly_level", "assembly.level"),
+    FacetSpec("review", "review_flags"),  # what needs a person's eye (待核对)
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 

@@ -38,7 +38,10 @@ _TEXT_ENCODINGS = {"txt-utf8": "utf-8", "txt-utf8-bom": "utf-8-sig", "txt-gb1803
 
 _PDF_FONT = "STSong-Light"  # a CID font every PDF reader knows; pypdf extracts it fully
 _TITLE_END = ("答复", "办理意见", "会办意见", "函", "摘要")
-_DATE_LINE = re.compile(r"^(?:\d{4}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日$")
+# A signature date; a page may have lost its 年月日 (2022916).
+_DATE_LINE = re.compile(
+    r"^(?:(?:\d{4}|[〇○零一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日|(?:19|20)\d{4,6})$"
+)
 
 
 def paragraphs(text: str) -> list[str]:

@@ -27,6 +27,10 @@ MANIFEST = json.loads((PAGE_FIXTURES / "manifest.json").read_text(encoding="utf-
 BY_FILE = {entry["file"]: entry for entry in MANIFEST}
 
 
+# A title, salutation and opening for cases that show only what follows.
+TOP = ("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。")
+
+
 def parse(*lines: str, name: str = "page.txt") -> Reply:
     """Parse a page given as lines of text."""
     return parse_reply("\n".join(lines), source=Source(file=name, format="txt", sha256="0" * 64, parser_version="test"))
@@ -49,7 +53,7 @@ def test_every_page_fixture_is_accepted_and_read_in_full():
 
 
 def test_grade_counts_right_wrong_missed_and_spurious():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", "此复。", "青溪市教育局", "2023年6月2日")
+    reply = parse(*TOP, "此复。", "青溪市教育局", "2023年6月2日")
     entry = {"channel": "政协提案", "proposal_numbers": ["0046"], "session": "十二届二次", "result_category": "A",
              "proposers": ["葉晚晴"], "flags": ["ambiguous:date"]}
     statuses = grade(reply, entry)
@@ -77,17 +81,17 @@ def test_doc_numbers_compare_with_the_year_in_any_bracket():
 
 
 def test_table_cells_and_bullets_become_lines():
-    assert split_cells("索引号 | qx/2021-01 | 发布机构 | 青溪市教育局 |") == ["索引号", "qx/2021-01", "发布机构", "青溪市教育局"]
+    cells = ["索引号", "qx/2021-01", "发布机构", "青溪市教育局"]
+    assert split_cells("索引号 | qx/2021-01 | 发布机构 | 青溪市教育局 |") == cells
     assert split_cells("  • 发布单位|") == ["发布单位"]
     assert split_cells("- 2022-09-15") == ["2022-09-15"]
     assert split_cells("|") == [""]
 
 
 def test_a_collapsed_reply_is_split_where_its_paragraphs_ended():
-    line = "王一帆委员: 您提出的提案收悉,现答复如下: 我局已完成城东片区的改造。 感谢您的关心。 联系电话:3358214 2021年8月20日"
-    assert split_cells(line) == [
-        "王一帆委员:", "您提出的提案收悉,现答复如下:", "我局已完成城东片区的改造。", "感谢您的关心。", "联系电话:3358214", "2021年8月20日",
-    ]
+    lines = ["王一帆委员:", "您提出的提案收悉,现答复如下:", "我局已完成城东片区的改造。", "感谢您的关心。",
+             "联系电话:3358214", "2021年8月20日"]
+    assert split_cells(" ".join(lines)) == lines
 
 
 def test_a_paragraph_with_one_space_after_a_full_stop_stays_whole():
@@ -140,7 +144,8 @@ def test_metadata_in_every_printed_form():
     found, consumed = read_metadata(lines)
     assert found == {
         "索引号": "1150/2022-00418", "文号": "青交函〔2022〕61号", "发布日期": "2023-07-19 10:02", "作者": "admin",
-        "信息来源": "临江区交通运输局", "浏览": "次", "标题": "关于市政协十二届一次会议第0318号提案的复函", "办理结果": "【C】",
+        "信息来源": "临江区交通运输局", "浏览": "次", "标题": "关于市政协十二届一次会议第0318号提案的复函",
+        "办理结果": "【C】",
     }
     assert consumed == set(range(len(lines)))
 
@@ -201,7 +206,8 @@ def test_without_salutation_the_body_starts_after_title_and_header_lines():
 
 
 def test_a_letterhead_names_the_department():
-    lines = ["青溪市卫生健康委员会", "关于对市十二届人大四次会议第88号建议的", "答 复", "罗佩珊代表：", "您的建议收悉，现答复如下："]
+    lines = ["青溪市卫生健康委员会", "关于对市十二届人大四次会议第88号建议的", "答 复", "罗佩珊代表：",
+             "您的建议收悉，现答复如下："]
     layout = read_layout(lines)
     assert layout.letterhead == "青溪市卫生健康委员会" and layout.salutation == 3
     reply = parse(*lines)
@@ -244,24 +250,23 @@ def test_dates_without_year_month_day_marks(digits, readings):
 
 
 def test_an_unmarked_date_with_two_readings_is_left_empty_and_flagged():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", "此复。", "青溪市教育局", "2019111")
+    reply = parse(*TOP, "此复。", "青溪市教育局", "2019111")
     assert reply.date is None and "date_ambiguous:2019111" in reply.warnings
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", "此复。", "青溪市教育局", "2019615")
+    reply = parse(*TOP, "此复。", "青溪市教育局", "2019615")
     assert (reply.date, reply.date_style) == ("2019-06-15", "unmarked") and "date_unmarked:2019615" in reply.warnings
 
 
 def test_a_placeholder_or_seal_is_no_part_of_the_department():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", "单位名称（公章）", "2023年6月2日")
+    reply = parse(*TOP, "单位名称（公章）", "2023年6月2日")
     assert reply.department is None and "missing:department" in reply.warnings
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", "青溪市教育局（盖章）", "2023年6月2日")
+    reply = parse(*TOP, "青溪市教育局（盖章）", "2023年6月2日")
     assert reply.department == "青溪市教育局"
 
 
 def test_the_full_name_is_taken_over_its_abbreviation_but_not_a_sub_unit():
     reply = read_source(PAGE_FIXTURES / "02-metadata-block-bracketed.txt")
     assert reply.department == "青溪市交通运输委员会"
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", "青溪市教育局",
-                  "2023年6月2日", "联系单位：青溪市教育局基础教育科")
+    reply = parse(*TOP, "青溪市教育局", "2023年6月2日", "联系单位：青溪市教育局基础教育科")
     assert reply.department == "青溪市教育局"
 
 
@@ -277,14 +282,18 @@ def test_a_publisher_that_is_a_bureau_of_the_ministry_does_not_replace_the_title
 
 
 @pytest.mark.parametrize(
-    ("text", "numbers"),
-    [("第D022号提案", ["D022"]), ("第2024C017号集体提案", ["2024C017"]), ("第 JY1000120507号建议", ["JY1000120507"]),
-     ("会议澜12号建议", ["澜12"]), ("会议第12号建议", ["12"]), ("（35号）的答复", ["35"])],
+    ("title", "numbers"),
+    [
+        ("关于县政协十届五次会议第D022号提案的答复", ["D022"]),
+        ("对市政协十二届三次会议第2024C017号集体提案的答复", ["2024C017"]),
+        ("对省十二届人大五次会议第 JY1000120507号建议的答复", ["JY1000120507"]),
+        ("关于省十四届人大一次会议澜12号建议的答复", ["澜12"]),
+        ("关于省十四届人大一次会议第12号建议的答复", ["12"]),
+        ("县七届人大一次会议《关于改造排水管网的建议》（35号）的答复", ["35"]),
+    ],
 )
-def test_proposal_numbers_as_written(text, numbers):
-    reply = parse(f"关于市政协十二届二次会议{text}的答复" if "会议" not in text else f"关于市政协十二届二次{text}的答复",
-                  "叶晚晴委员：", "您提出的提案收悉。")
-    assert list(reply.proposal_numbers) == numbers
+def test_proposal_numbers_as_written(title, numbers):
+    assert list(parse(title, "叶晚晴委员：", "您提出的提案收悉。").proposal_numbers) == numbers
 
 
 def test_header_marks_sharing_lines_and_brackets():
@@ -301,7 +310,7 @@ def test_a_legend_of_the_categories_is_no_result_and_no_section():
 
 def test_promises_mid_sentence_and_after_xiabu():
     reply = parse(
-        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *TOP,
         "我局已完成改造，下一步，我们将扩大试点范围。",
         "下步，我局将继续推进。",
         "城东地下步道已经开通。",

@@ -123,5 +123,6 @@ def test_sort_by_number_is_offered(client):
 
 
 def test_facet_names_are_stable_for_researchers_scripts():
+    # New facets are added at the end; none is renamed or reordered.
     assert FACET_NAMES == ("session", "department", "topic", "subtopic", "year", "result", "role",
-                           "proposer_kind", "channel", "assembly_level")
+                           "proposer_kind", "channel", "assembly_level", "review")

@@ -21,7 +21,7 @@ import click
 import data
 from archive.errors import ArchiveBusy, ArchiveError, RecordError
 from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
-from archive.model import Reply
+from archive.model import REVIEW_KINDS, Reply
 from archive.store import iter_records, iter_replies, snapshot
 from archive.tables import department_names
 from indexer.build import build_index, index_info, update_index
@@ -30,6 +30,7 @@ from indexer.schema import index_signature
 from indexer.search import indexed_ids, search as run_search
 
 from . import config
+from .render import labels
 
 _archive_option = click.option(
     "--archive", "archive", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -115,6 +116,10 @@ def _print_report(report: IngestReport, archive: Path, report_file: Path | None 
         click.echo(f"  failed: {name}: {reason}", err=True)
     for name, message in report.conflicts:
         click.echo(f"  conflict: {name}: {message}", err=True)
+    if report.review:
+        click.echo("  to check (待核对), records written in this run, by what to check (listed at /review):")
+        for kind, count in sorted(report.review.items(), key=lambda kv: REVIEW_KINDS.index(kv[0])):
+            click.echo(f"    {count:>5}  {kind}  {labels()['values']['review'][kind]}")
     if report_file is not None:
         click.echo(f"  report: {report_file}")
 

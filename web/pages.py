@@ -6,8 +6,9 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
-from archive.model import Reply
-from archive.store import find_reply, source_path
+from archive.errors import ReplyNotFound
+from archive.model import REVIEW_KINDS, Reply, review_kind
+from archive.store import find_reply, record_path, source_path
 from indexer.analysis import fold
 from indexer.errors import QueryError
 from indexer.schema import FACET_NAMES
@@ -112,6 +113,29 @@ def commitments():
     return render_template(
         "commitments.html", results=results, total=total, entries=entries, page=int(page), pages=pages
     )
+
+
+@bp.get("/review")
+def review():
+    """List the replies of a search that need a person's eye (待核对), with what to check
+    and which record file to edit; every kind of flag when none is selected."""
+    filters = params.filters_from_request()
+    sort = request.args.get("sort", "newest")
+    results = params.search_from_request(sort=sort)
+    flagged = results if "review" in filters else params.search_from_request(
+        filters={**filters, "review": list(REVIEW_KINDS)}, sort=sort
+    )
+    archive = current_app.config["ARCHIVE_DIR"]
+    entries = [(hit, _record(archive, hit.id), record_path(archive, hit.id)) for hit in flagged.hits]
+    return render_template("review.html", results=results, flagged=flagged, entries=entries, review_kind=review_kind)
+
+
+def _record(archive: str, reply_id: str) -> Reply | None:
+    """Return the archive's record, or None when the index still lists a removed one."""
+    try:
+        return find_reply(archive, reply_id)
+    except ReplyNotFound:
+        return None
 
 
 @bp.get("/replies/<reply_id>")

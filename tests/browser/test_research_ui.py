@@ -122,3 +122,20 @@ def test_keyboard_reaches_search_and_facets(page, live_server):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=%E5%85%BB%E8%80%81"))
     assert total(page) >= 1
+
+
+def test_review_page_leads_from_a_flag_to_the_record_and_its_file(page, live_server, replies, archive_dir):
+    flagged = [r for r in replies if "date_unmarked" in r.review_flags]
+    assert flagged, "the samples hold a reply whose date lost its 年月日"
+    page.goto(live_server + "/search")
+    page.get_by_role("navigation", name="栏目").get_by_role("link", name="待核对").click()
+    page.wait_for_url(re.compile(r"/review"))
+    page.locator(".review-kinds").get_by_role("link", name="日期缺年月日字样").click()
+    page.wait_for_url(re.compile(r"/review\?.*review=date_unmarked"))
+    items = page.locator(".review-list > li")
+    assert items.count() == len(flagged)
+    assert f"{archive_dir / flagged[0].id}.md" in items.first.inner_text()
+    screenshot(page, "review")
+    items.first.get_by_role("link", name=flagged[0].title).click()
+    page.wait_for_url(re.compile(rf"/replies/{flagged[0].id}"))
+    assert page.get_by_text("缺年、月、日字样").is_visible()
