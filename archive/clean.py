@@ -54,7 +54,7 @@ _SPACE_ASCII_CJK = re.compile(f"(?<=[0-9A-Za-z%])[ \u00a0\u3000]+(?=[{CJK}])")
 _SPACE_PUNCT = re.compile(r"[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+")
 # A document title ends its own line, even when it runs to the margin. A sentence end
 # in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
-_TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答复|办理意见|会办意见|答复函|的函)$")
+_TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答[复覆]|办理意见|会办意见|答[复覆]函|的函)$")
 # Web page furniture (spec §8): a line that is nothing but a site's widgets, labels or
 # footer. Matched on whole lines only, so a sentence that mentions 打印 or 分享 is text.
 _WIDGET = (
@@ -108,9 +108,20 @@ DEPARTMENT_END = (
     r"(?:局|委员会|委|厅|部|办公室|办|政府|院|署|中心|协会|联合会|大队|支队|支行|总支|社|办事处|街道|管委会)"
 )
 # A date printed on the same line as the signing unit or a contact line before it.
+_DATE_TEXT = rf"(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|{CN_DATE.pattern})"
 _TRAILING_DATE = re.compile(
-    rf"^(?P<before>[^。！？]{{0,40}}?(?:{DEPARTMENT_END}|[：:][^。！？]*))[ \u3000\u00a0]+(?P<date>(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
-    rf"|{CN_DATE.pattern}))$"
+    rf"^(?:(?P<label>[^。！？]{{0,40}}?[：:][^。！？]*?)[ \u3000\u00a0]+"  # 联系电话：3358214 2021年8月20日
+    rf"|(?P<unit>[^。！？，：:\s]{{1,40}}?{DEPARTMENT_END})[ \u3000\u00a0]*)"  # 青溪市建设局2009年8月21日
+    rf"(?P<date>{_DATE_TEXT})$"
+)
+# A salutation run into the opening on one line: 王一帆委员：您提出的提案收悉…, or
+# 尊敬的王一帆委员，您好！…
+_LEADING_SALUTATION = re.compile(
+    rf"^((?:尊敬的)?[{CJK}·]{{2,5}}(?:[、，,][{CJK}·]{{2,5}})*(?:等\s*\d*\s*[名位]?|[（(]等?\s*\d+\s*[名位人][）)])?"
+    r"(?:委员|代表)们?(?:[：:]|(?=[，,]\s*(?:您|你)们?好)))[，,]?\s*(?=\S)"
+    # or a unit addressed (民建青溪市委员会：, 市民政局：) before the opening
+    rf"|^((?:尊敬的)?[{CJK}（）]{{2,40}}?(?:委员会|委|党|盟|学社|联络组|小组|界别|代表团|支部|总支|局|厅|办|政府|中心)[：:])"
+    r"\s*(?=.{0,120}(?:收悉|提出|所提|答复如下|办理))"
 )
 
 
@@ -154,15 +165,20 @@ def split_cells(line: str) -> list[str]:
     date printed after the signing name or a contact line goes on a line of its own.
     A line that held only markup becomes blank.
     """
-    cells = [_BULLET.sub("", cell) for cell in _CELL_BAR.split(line.strip())] if "|" in line or "｜" in line else [_BULLET.sub("", line.strip())]
+    marked = "|" in line or "｜" in line
+    cells = [_BULLET.sub("", cell) for cell in (_CELL_BAR.split(line.strip()) if marked else [line.strip()])]
     out: list[str] = []
     for cell in cells:
         pieces = _COLLAPSED_BREAK.split(cell)
         if len(cell) < _COLLAPSED_MIN[0] or len(pieces) <= _COLLAPSED_MIN[1]:
             pieces = [cell]
         for piece in pieces:
-            match = _TRAILING_DATE.match(piece.strip())
-            out += [match.group("before").strip(), match.group("date")] if match else [piece.strip()]
+            piece = piece.strip()
+            if salutation := _LEADING_SALUTATION.match(piece):
+                out.append(salutation.group(1) or salutation.group(2))
+                piece = piece[salutation.end() :]
+            match = _TRAILING_DATE.match(piece)
+            out += [(match.group("label") or match.group("unit")).strip(), match.group("date")] if match else [piece]
     return [piece for piece in out if piece] or [""]
 
 

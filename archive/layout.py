@@ -35,6 +35,7 @@ METADATA_LABELS: dict[str, str] = {
 } | {
     "发文字号": "文号", "名称": "标题", "发文日期": "成文日期", "文件编号": "文号", "发文号": "文号",
     "印发日期": "成文日期", "成文时间": "成文日期", "发文单位": "发布机构", "发布部门": "发布机构",
+    "发布机关": "发布机构", "来源单位": "信息来源", "稿源": "信息来源", "点击数": "浏览", "点击量": "浏览",
     # Text-only labels: the page's source line, result class, disclosure, view counters.
     "来源": "信息来源", "文章来源": "信息来源", "发布单位": "发布机构", "发文机构": "发布机构",
     "发布时间": "发布日期", "日期": "发布日期", "时间": "发布日期", "生成日期": "生成日期",
@@ -70,7 +71,7 @@ _VALUE_MAX = 200
 # How a title ends (spec §2; the forms seen on real pages), and what may follow it: a
 # document number or a department in brackets, the proposal's own title in 《》.
 _GENRE_END = re.compile(
-    r"(?:答复的函|答复函|复函|回复|答复|办理意见|会办意见|协办意见|的函|答复意见|摘要)$"
+    r"(?:答[复覆]的函|答[复覆]函|[复覆]函|回[复覆]|答[复覆]|办理意见|会办意见|协办意见|的函|答[复覆]意见|摘要)$"
 )
 # A bracketed group may hold one bracketed group of its own: 【穗林业园林提[2013]63号】.
 _BRACKETED = r"[\[【［（(](?:[^\[\]【】［］（）()]|[\[【［（(][^\]】］）)]{0,10}[\]】］）)]){1,40}[\]】］）)]"
@@ -81,8 +82,9 @@ _SESSION_HINT = re.compile(rf"({CN_NUMBER}|\d+)届.{{0,10}}?({CN_NUMBER}|\d+)次
 _NUMBER_HINT = re.compile(r"第?\s*[A-Za-z\d]+\s*号")
 _TITLE_MAX = 160
 _TITLE_LINES = 3  # a title may be set over up to three lines
+_BARE_TITLE_MAX = 60  # a title that names neither proposal nor assembly is short
 # What opens a reply's body: the receipt of the proposal and the formula before the answer.
-OPENING = re.compile(r"收悉|答复如下|现答复|现将.{0,12}答复|现就.{0,20}答复|已交.{0,6}(?:研究)?办理|提出的")
+OPENING = re.compile(r"收悉|答[复覆]如下|现答[复覆]|现将.{0,12}答[复覆]|现就.{0,20}答[复覆]|已交.{0,6}(?:研究)?办理|提出的")
 _SEARCH_DEPTH = 60  # paragraphs searched for the salutation
 # A department's name, as a letterhead line above the title prints it.
 _TITLE_START = re.compile(rf"^(?:关于|对|[{CJK}（）]{{2,30}}?{DEPARTMENT_END}(?:关于|对))")
@@ -184,15 +186,19 @@ def title_score(text: str) -> int:
 
     A title ends in one of the genre's forms (答复, 复函, 办理意见…), after any
     bracketed document number, department or proposal title, and names what it
-    answers (提案, 建议, 政协, 人大…). Each further mark of the genre adds to the score:
-    a proposal number, a session, 关于/对 at the start.
+    answers (提案, 建议, 政协, 人大…), or else starts with 关于/对 and is short. Each
+    further mark of the genre adds to the score: a proposal number, a session, 关于/对.
     """
     core = re.sub(r"\s+", "", text).lstrip("—-－·•")
     if not core or len(core) > _TITLE_MAX or re.search(r"[。！？；]", core) or core.endswith(("：", ":")):
         return 0
     core = title_core(core)
-    if not _GENRE_END.search(core) or not _TITLE_HINT.search(core):
+    if not _GENRE_END.search(core):
         return 0
+    if not _TITLE_HINT.search(core):
+        # 关于加强校园周边交通管理的答复: a title that names its subject only, and ranks
+        # below one that names the proposal.
+        return 4 if _TITLE_START.match(core) and len(core) <= _BARE_TITLE_MAX else 0
     score = 5
     score += bool(re.search(r"提案|建议|议案", core))
     score += bool(_NUMBER_HINT.search(core))

@@ -40,7 +40,7 @@ _CONTACT = re.compile(rf"^[（(]?\s*({CONTACT_LABELS})")
 _CLOSING_KINDS = (
     ("appeal", re.compile(r"^恳请")),
     ("thanks", re.compile(r"^(?:衷心|再次|非常|特别)?感谢|^谢谢")),
-    ("reply_formula", re.compile(r"^(?:此复|特此函复|特此答复|专此函复|以上答复)")),
+    ("reply_formula", re.compile(r"^(?:此[复覆]|特此函[复覆]|特此答[复覆]|专此函[复覆]|以上答[复覆])")),
 )
 
 

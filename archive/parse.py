@@ -67,6 +67,7 @@ _DOC_KINDS = (
     ("摘要", "summary"),
     ("函", "reply_letter"),
     ("答复", "reply"),
+    ("答覆", "reply"),  # 覆 for 复, as traditional-script pages print it
     ("回复", "reply"),
 )
 # A result mark, alone or labelled, maybe with the meaning printed after it:

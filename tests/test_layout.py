@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from archive.clean import clean_text, fold_radicals, split_cells
+from archive.clean import clean_text, fold_radicals, split_cells, to_simplified
 from archive.errors import ParseError
 from archive.ingest import read_source
 from archive.layout import choose_title, read_layout, read_metadata, title_score
@@ -94,6 +94,18 @@ def test_a_collapsed_reply_is_split_where_its_paragraphs_ended():
     assert split_cells(" ".join(lines)) == lines
 
 
+def test_a_salutation_run_into_the_opening_is_split_off():
+    assert split_cells("尊敬的李晴等8名代表：你们提出的建议收悉。") == ["尊敬的李晴等8名代表：", "你们提出的建议收悉。"]
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "孙若溪、钱望舒委员：您提出的提案收悉，现答复如下：", "此复。")
+    assert reply.proposers == ("孙若溪", "钱望舒") and reply.salutation == "孙若溪、钱望舒委员："
+    assert split_cells("尊敬的王立委员，您好！您提出的提案收悉。") == ["尊敬的王立委员", "您好！您提出的提案收悉。"]
+    assert parse("关于市政协十二届二次会议第0045号提案的答复", "尊敬的王立委员，您好！您提出的提案收悉。").proposers == ("王立",)
+    assert split_cells("一、关于代表：的问题") == ["一、关于代表：的问题"]
+    assert split_cells("民建青溪市委员会：贵会提出的提案收悉。") == ["民建青溪市委员会：", "贵会提出的提案收悉。"]
+    assert split_cells("尚一帆（等4位）代表：尚一帆（等4位）代表提出的建议已收悉。")[0] == "尚一帆（等4位）代表："
+    assert split_cells("二、工作措施：加快推进项目建设。") == ["二、工作措施：加快推进项目建设。"]
+
+
 def test_a_paragraph_with_one_space_after_a_full_stop_stays_whole():
     line = "关于老旧小区改造，我局高度重视。 2020年，我局将既有住宅加装电梯列入年度工作要点，已在三个小区完成试点。"
     assert split_cells(line) == [line]
@@ -101,6 +113,8 @@ def test_a_paragraph_with_one_space_after_a_full_stop_stays_whole():
 
 def test_signature_and_date_on_one_line_are_split():
     assert split_cells("青溪市建设局 二〇〇九年八月二十一日") == ["青溪市建设局", "二〇〇九年八月二十一日"]
+    assert split_cells("青溪市教育局2023年6月1日") == ["青溪市教育局", "2023年6月1日"]
+    assert split_cells("截至2023年6月1日") == ["截至2023年6月1日"]
     # A sentence that ends in a date is left alone.
     assert split_cells("会议定于 2021年7月15日") == ["会议定于 2021年7月15日"]
 
@@ -164,6 +178,10 @@ def test_a_label_without_value_does_not_take_a_header_mark_below_it():
         ("区政协七届三次会议第19号提案的答复函《关于增设游客服务设施的建议》", True),
         ("对县十六届人大一次会议第3号建议的答复（水利局）", True),
         ("关于市政协十四届二次会议第207号提案协办件的答复", True),
+        ("關於區二屆人大六次會議第319號建議的覆函", True),  # 覆 for 复, as traditional pages print it
+        ("對省十二屆人大七次會議第1418號建議的答覆", True),
+        ("关于加强校园周边交通管理的答复", True),  # names only its subject
+        ("近年来我局高度重视并多次研究了有关问题的答复", False),
         ("自然资源部答复：加强耕地保护，守住粮食安全底线", False),  # a headline
         ("您提出的提案收悉，现答复如下：", False),
         ("建议提案办理结果文件", False),
@@ -171,7 +189,7 @@ def test_a_label_without_value_does_not_take_a_header_mark_below_it():
     ],
 )
 def test_title_score(title, scored):
-    assert bool(title_score(title)) is scored
+    assert bool(title_score(to_simplified(title))) is scored
 
 
 def test_a_title_over_lines_is_joined_but_a_breadcrumb_above_it_is_not():
