@@ -279,7 +279,7 @@ def _body_start(paragraphs: Sequence[str], title: Title | None, consumed: set[in
     idx = first
     while idx < len(paragraphs) and (idx in consumed or _is_header_line(paragraphs[idx])):
         idx += 1
-    return idx if idx < len(paragraphs) else first
+    return idx
 
 
 _HEADER_LINE = re.compile(

@@ -229,6 +229,8 @@ def parse_reply(
     signed, date_info = _signature(rest)
     if not (title or salutation or OPENING.search(opening) or signed or date_info):
         raise ParseError(source.file, "not a reply: no title, salutation, opening or signature found", line=1)
+    if not "".join(rest).strip():
+        raise ParseError(source.file, "no reply text: only a title or page header was found", line=1)
     department_raw = _department(signed, title_read, layout, header, page, rest)
     if date_info is None:
         date_info = _listed_date(page.get("成文日期"))

@@ -336,6 +336,11 @@ def test_promises_mid_sentence_and_after_xiabu():
     assert [c.text for c in reply.commitments] == ["下一步，我们将扩大试点范围。", "下步，我局将继续推进。"]
 
 
+def test_a_title_without_any_text_is_refused_rather_than_stored_empty():
+    with pytest.raises(ParseError, match="no reply text"):
+        parse("关于市政协十二届二次会议第0045号提案的答复", "发布日期：2023-06-02", name="title-only.txt")
+
+
 def test_a_text_without_any_reply_anatomy_is_refused():
     with pytest.raises(ParseError, match="not a reply"):
         parse("青溪市今年新建公园三座。", "绿道长度增加十二公里。", name="news.txt")
