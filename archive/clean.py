@@ -152,11 +152,6 @@ def _radicals() -> dict[str, str]:
 _RADICAL = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
 
 
-def radical_table() -> dict[str, str]:
-    """Return ``{radical or compatibility ideograph: ideograph}`` for search folding."""
-    return dict(_radicals())
-
-
 def split_cells(line: str) -> list[str]:
     """Return a stored page's line as the lines it stands for.
 

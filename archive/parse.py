@@ -153,7 +153,6 @@ _COLLECTIVE_HINT = re.compile(
     "|".join(k for keys, _ in _COLLECTIVE_TYPES for k in keys if k not in ("委员会", "界"))
     + r"|政协|界别|界$|党|委员会$"
 )
-_HOST_UNIT = re.compile(rf"{DEPARTMENT_END}$")
 _CC = re.compile(r"^[（(]?\s*(?:抄送|抄报)\s*[：:]\s*(.+?)[。）)]?$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[：:]\s*(.*)$")
 _ITEM_NUMBER = re.compile(r"^\d{1,2}\s*[.．、]\s*")
@@ -409,8 +408,9 @@ def _close_up(title: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", title).strip()
 
 
-def _read_header_line(line: str, header: _Header) -> bool:
-    """Read a header line into ``header``; return False when it is none of its kinds.
+def _read_header_line(line: str, header: _Header) -> None:
+    """Read a header line's marks into ``header``: 文号, 签发人, result mark, disclosure,
+    or the issuer's name on a line of its own.
 
     One line may hold several marks (湘交建议复〔2017〕98号 A类, 长房议字〔2025〕11号
     签发人：赵洪利); the first value of each kind wins.
@@ -435,8 +435,6 @@ def _read_header_line(line: str, header: _Header) -> bool:
             known = True
     if not known and _DEPARTMENT.match(line):
         header.issuer = header.issuer or line
-        known = True
-    return known
 
 
 def _department(
