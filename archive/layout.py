@@ -85,6 +85,12 @@ _TITLE_LINES = 3  # a title may be set over up to three lines
 _BARE_TITLE_MAX = 60  # a title that names neither proposal nor assembly is short
 # What opens a reply's body: the receipt of the proposal and the formula before the answer.
 OPENING = re.compile(r"收悉|答[复覆]如下|现答[复覆]|现将.{0,12}答[复覆]|现就.{0,20}答[复覆]|已交.{0,6}(?:研究)?办理|提出的")
+# The opening's receipt of a proposal, which only a reply has (a resolution on a report
+# also says 报告提出的…).
+RECEIPT = re.compile(
+    r"收悉|答[复覆]如下|现答[复覆]|现将.{0,12}答[复覆]|现就.{0,20}答[复覆]|已交.{0,6}(?:研究)?办理"
+    r"|(?:您|你|贵)[^。]{0,8}(?:提出|所提)的?[^。]{0,80}(?:提案|建议|议案)"
+)
 _SEARCH_DEPTH = 60  # paragraphs searched for the salutation
 # A department's name, as a letterhead line above the title prints it.
 _TITLE_START = re.compile(rf"^(?:关于|对|[{CJK}（）]{{2,30}}?{DEPARTMENT_END}(?:关于|对))")

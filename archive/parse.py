@@ -31,7 +31,7 @@ from .clean import (
     to_simplified,
 )
 from .errors import ParseError
-from .layout import LETTERHEAD, OPENING, Layout, read_layout, title_core
+from .layout import LETTERHEAD, RECEIPT, Layout, read_layout, title_core, title_score
 from .model import (
     TRAILER,
     Assembly,
@@ -226,8 +226,13 @@ def parse_reply(
     lead = "\n".join(rest[: body_start + 3])  # salutation, opening and the paragraphs after it
     intro = lead[: m.end()] if (m := re.search(r"如下", lead)) else lead  # up to 现答复如下
     signed, date_info = _signature(rest)
-    if not (title or salutation or OPENING.search(opening) or signed or date_info):
-        raise ParseError(source.file, "not a reply: no title, salutation, opening or signature found", line=1)
+    if not _is_reply(layout, page, salutation, rest, signed or date_info):
+        raise ParseError(
+            source.file,
+            "not a reply: no title of the genre (…的答复), no opening (…收悉, 现答复如下), no salutation"
+            " naming the proposers (王一帆委员：) and no salutation over a signature",
+            line=1,
+        )
     if not "".join(rest).strip():
         raise ParseError(source.file, "no reply text: only a title or page header was found", line=1)
     department_raw = _department(signed, title_read, layout, header, page, rest)
@@ -369,6 +374,19 @@ def reply_id(source_file: str, numbers: list[str] | tuple[str, ...], department_
     """
     key = "|".join((source_file.rsplit("/", 1)[-1], ",".join(numbers), department_raw or ""))
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _is_reply(layout: Layout, page: Mapping[str, str], salutation: str | None, body: list[str], signed: object) -> bool:
+    """Return True when the text shows the anatomy of a reply: a title of the genre, an
+    opening formula, a salutation naming proposers, or a salutation over a signature.
+
+    A generic salutation alone (各位代表：) opens a government work report as well.
+    """
+    if layout.title is not None or title_score(page.get("标题", "")):
+        return True
+    if any(RECEIPT.search(paragraph[:160]) for paragraph in body[:3]):
+        return True
+    return salutation is not None and (bool(_proposers(salutation, None)[0]) or bool(signed))
 
 
 def _read_header(read: list[str], layout: Layout, page: Mapping[str, str]) -> _Header:

@@ -344,3 +344,17 @@ def test_a_title_without_any_text_is_refused_rather_than_stored_empty():
 def test_a_text_without_any_reply_anatomy_is_refused():
     with pytest.raises(ParseError, match="not a reply"):
         parse("青溪市今年新建公园三座。", "绿道长度增加十二公里。", name="news.txt")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # A government work report opens with a salutation too, but names no proposer.
+        ("各位代表：", "现在，我代表市人民政府，向大会报告政府工作，请予审议。", "一、过去一年的工作", "我们坚持稳中求进。"),
+        # A resolution on it mentions what the report 提出的, which is no receipt of a proposal.
+        ("青溪市第十六届人民代表大会第二次会议关于政府工作报告的决议", "会议同意报告提出的今年工作的总体要求。"),
+    ],
+)
+def test_documents_of_the_assembly_that_are_no_replies_are_refused(lines):
+    with pytest.raises(ParseError, match="not a reply"):
+        parse(*lines, name="report.txt")
