@@ -9,7 +9,10 @@ through ingestion, and the same table is printed per format.
 
 Then real replies as published (``bench/real.py``): ``../shared/real-replies`` when it is
 beside the repository, else the project's own replies in page layouts
-(``tests/fixtures/pages``), graded right / wrong / missed / spurious per field.
+(``tests/fixtures/pages``), graded right / wrong / missed / spurious per field; the same
+replies in variants other pages could serve (traditional script, the salutation run
+into the opening, full-width punctuation…); and, when ``../shared/corpus`` is there, how
+many official documents that are no replies the parser refuses.
 
 Run with ``make accuracy`` (``python -m bench.accuracy``).
 """
@@ -194,6 +197,11 @@ def main(argv: list[str] | None = None) -> None:
     folder = args.real or (real.REAL_REPLIES if (real.REAL_REPLIES / "manifest.json").exists() else real.PAGE_FIXTURES)
     print(f"real replies: {folder}, field: right / stated, wrong, missed, spurious")
     print(real.report(real.score_folder(folder), verbose=args.verbose))
+    print("\nthe same replies as other pages could serve them:")
+    print(real.variant_report(folder))
+    if any(real.NON_REPLIES.glob("*.jsonl")):
+        print(f"\ndocuments that are no replies ({real.NON_REPLIES}):")
+        print(real.refusal_report(real.non_replies()))
     if args.real_only:
         return
     expected = load_expected()

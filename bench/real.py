@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from typing import Any
 from archive.clean import fold_width, to_simplified
 from archive.errors import ArchiveError
 from archive.ingest import read_source
-from archive.model import Reply
+from archive.model import Reply, Source
+from archive.parse import parse_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_REPLIES = ROOT.parent / "shared" / "real-replies"
@@ -110,24 +112,100 @@ class RealScore:
         return sum(self.total(s) for s in ("right", "wrong", "missed"))
 
 
-def score_folder(folder: Path) -> RealScore:
-    """Read every file of the manifest and grade its fields."""
+# The same replies as other pages could serve them: in traditional script, with the
+# salutation run into the opening, full-width punctuation, CRLF line ends, a blank line
+# after every line, indented lines. A reader that depends on one layout fails some.
+_SALUTATION_LINE = re.compile(r"(?m)^(\s*\S{2,40}?(?:委员|代表|会|委|组|局)\s*[:：])\s*\n+\s*")
+
+
+def _s2t(text: str) -> str:
+    import opencc  # the parser's own dependency; only this variant needs the other direction
+
+    return opencc.OpenCC("s2t").convert(text)
+
+
+VARIANTS: dict[str, Callable[[str], str]] = {
+    "traditional": _s2t,
+    "salutation run in": lambda text: _SALUTATION_LINE.sub(r"\1", text),
+    "full-width punctuation": lambda text: text.translate(str.maketrans({",": "，", ":": "：", "(": "（", ")": "）"})),
+    "CRLF": lambda text: text.replace("\n", "\r\n"),
+    "double-spaced": lambda text: text.replace("\n", "\n\n"),
+    "indented": lambda text: re.sub(r"(?m)^", "\u3000\u3000", text),
+}
+
+
+def score_folder(folder: Path, transform: Callable[[str], str] | None = None) -> RealScore:
+    """Read every file of the manifest and grade its fields.
+
+    :param transform: applied to each file's text first (one of :data:`VARIANTS`).
+    """
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     result = RealScore(files=len(manifest))
-    for entry in manifest:
-        reply: Reply | None
-        try:
-            reply = read_source(folder / entry["file"])
-        except ArchiveError as exc:
-            result.refused[entry["file"]] = exc.message
-            reply = None
-        for name, status in grade(reply, entry).items():
-            result.counts.setdefault(name, {}).setdefault(status, 0)
-            result.counts[name][status] += 1
-            if status != "right":
-                got = record_value(reply, name) if reply is not None else None
-                result.misses.setdefault(name, []).append(f"{entry['file']}: {status} {entry.get(name)!r} / {got!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for entry in manifest:
+            _grade_file(folder, entry, transform, Path(tmp), result)
     return result
+
+
+def _grade_file(
+    folder: Path, entry: Mapping[str, Any], transform: Callable[[str], str] | None, tmp: Path, result: RealScore
+) -> None:
+    """Read one file of the manifest (transformed, if asked) and count its fields."""
+    path = folder / entry["file"]
+    if transform is not None:
+        path = tmp / entry["file"]
+        path.write_text(transform((folder / entry["file"]).read_text(encoding="utf-8")), encoding="utf-8")
+    reply: Reply | None
+    try:
+        reply = read_source(path, entry["file"])
+    except ArchiveError as exc:
+        result.refused[entry["file"]] = exc.message
+        reply = None
+    for name, status in grade(reply, entry).items():
+        result.counts.setdefault(name, {}).setdefault(status, 0)
+        result.counts[name][status] += 1
+        if status != "right":
+            got = record_value(reply, name) if reply is not None else None
+            result.misses.setdefault(name, []).append(f"{entry['file']}: {status} {entry.get(name)!r} / {got!r}")
+
+
+def variant_report(folder: Path) -> str:
+    """Return one line per page variant: files accepted and fields right / stated."""
+    lines = []
+    for name, transform in VARIANTS.items():
+        result = score_folder(folder, transform)
+        right, stated = result.total("right"), result.stated
+        lines.append(f"  {name:<24} accepted {result.accepted:>3} / {result.files:<3} right {right:>4} / {stated:<4}"
+                     f" ({right / stated:.1%})" if stated else f"  {name:<24} (nothing stated)")
+    return "\n".join(lines)
+
+
+# Official documents that are no replies (government work reports, congress reports),
+# one JSON object with a ``content`` text per line, when they are beside the repository.
+NON_REPLIES = ROOT.parent / "shared" / "corpus"
+
+
+def non_replies(folder: Path = NON_REPLIES) -> Iterator[tuple[str, str]]:
+    """Yield ``(name, text)`` of each document in the folder's JSON lines files."""
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                yield f"{path.name}:{number}", json.loads(line).get("content") or ""
+
+
+def refusal_report(documents: Iterator[tuple[str, str]]) -> str:
+    """Return how many documents that are no replies the parser refuses, and those it took."""
+    taken: list[str] = []
+    total = 0
+    for name, text in documents:
+        total += 1
+        source = Source(file=name, format="txt", sha256="0" * 64, parser_version="accuracy")
+        try:
+            reply = parse_reply(text, source=source)
+        except ArchiveError:
+            continue
+        taken.append(f"  ! taken as a reply: {name} ({reply.title})")
+    return "\n".join([f"  refused {total - len(taken)} / {total}", *taken])
 
 
 def report(result: RealScore, *, verbose: bool = False) -> str:

@@ -20,7 +20,7 @@ from archive.layout import choose_title, read_layout, read_metadata, title_score
 from archive.model import Reply, Source, salutation_parts
 from archive.numerals import unmarked_date_readings
 from archive.parse import parse_reply
-from bench.real import PAGE_FIXTURES, RealScore, grade, score_folder
+from bench.real import PAGE_FIXTURES, VARIANTS, RealScore, grade, refusal_report, score_folder
 from indexer.analysis import fold
 
 MANIFEST = json.loads((PAGE_FIXTURES / "manifest.json").read_text(encoding="utf-8"))
@@ -47,6 +47,21 @@ def test_every_page_fixture_is_accepted_and_read_in_full():
     result = score_folder(PAGE_FIXTURES)
     assert (result.accepted, result.files) == (len(MANIFEST), len(MANIFEST))
     assert result.total("right") == result.stated
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_page_fixtures_read_alike_as_other_pages_serve_them(variant):
+    result = score_folder(PAGE_FIXTURES, VARIANTS[variant])
+    assert result.accepted == result.files
+    assert result.total("right") == result.stated, {f: m for f, m in result.misses.items() if f != "year"}
+
+
+def test_refusal_report_names_a_non_reply_taken_as_a_reply():
+    documents = [("report", "各位代表：\n现在，我代表市人民政府向大会报告工作。"),
+                 ("reply", "关于市政协十二届二次会议第0045号提案的答复\n叶晚晴委员：\n您提出的提案收悉。")]
+    assert refusal_report(iter(documents)).splitlines() == [
+        "  refused 1 / 2", "  ! taken as a reply: reply (关于市政协十二届二次会议第0045号提案的答复)"
+    ]
 
 
 # --- grading -------------------------------------------------------------------------
