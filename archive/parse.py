@@ -96,6 +96,9 @@ _PLACEHOLDER = re.compile(r"名称|^(?:承办单位|单位|署名|签字|盖章)
 # The unit a page names as its publisher or source, and a trailer's handling unit.
 _SOURCE_NAME = re.compile(r"^[\u4e00-\u9fff（）()]{2,40}$")
 _NOT_A_SOURCE = ("本网", "本站", "网站", "人民政府网", "政府网")
+# The assembly's own offices publish the replies to its members (来源：人大办公室) but do
+# not write them: as a page's source or publisher they name no replying unit.
+_ASSEMBLY_OFFICE = re.compile(r"人大|人民代表大会|政协|提案委员会")
 _TRAILER_UNIT = re.compile(r"(?:承办单位|联系单位(?:及电话)?)\s*[：:]\s*([\u4e00-\u9fff（）()]{2,40})")
 # A year printed before the assembly's name in a title: 2023年…县八届人大二次会议.
 _STATED_YEAR = re.compile(r"^((?:19|20)\d{2})年(?=[^，。]{0,30}(?:政协|人大|人民代表大会|会议))")
@@ -107,7 +110,7 @@ _TERM = re.compile(rf"第?({CN_NUMBER}|\d+)届")
 _NUMBER = r"[A-Za-z]{0,4}\d[\dA-Za-z]{0,15}"
 _NUMBER_RUN = re.compile(rf"(?<![类\dA-Za-z〕\]】］]){_NUMBER}(?:\s*号?\s*[、，,和及与]\s*第?\s*{_NUMBER})*\s*号")
 # A delegation's number: 会议温36号建议 (the 36th suggestion of the Wenzhou delegation).
-_DELEGATION = re.compile(r"会议((?!第)[\u4e00-\u9fff])$")
+_DELEGATION = re.compile(r"(?:会议|会议上提出的|所提的?)((?!第)[\u4e00-\u9fff])$")
 # T2: 第01234号（资源环境类284号）.
 _PROPOSAL_CLASS = re.compile(r"[（(]\s*([\u4e00-\u9fff]{2,8}类)\s*(\d+)\s*号\s*[）)]")
 # The proposal's own title: ``raw`` as printed, ``title`` without its marks.
@@ -492,7 +495,9 @@ def _department(
 def _source_name(value: str | None) -> str | None:
     """Return a page's publisher or source as a unit's name, if it is one."""
     value = (value or "").strip()
-    return value if _SOURCE_NAME.match(value) and value not in _NOT_A_SOURCE else None
+    if not _SOURCE_NAME.match(value) or value in _NOT_A_SOURCE or _ASSEMBLY_OFFICE.search(value):
+        return None
+    return value
 
 
 _SHORT_RANKS = (("委", "委员会"), ("办", "办公室"))

@@ -309,6 +309,13 @@ def test_a_department_addressed_is_the_lead_unit_and_the_proposer_comes_from_the
     assert reply.salutation == "市教育局："
 
 
+def test_the_assemblys_own_office_as_source_is_no_replying_unit():
+    reply = parse("发布日期：2023-07-19 来源：临江区人大办公室", "宋晓岚代表：", "你提出的建议收悉。现答复如下：", "我局已调整班次。")
+    assert reply.department is None and "missing:department" in reply.warnings
+    reply = parse("发布日期：2023-07-19 来源：临江区交通运输局", "宋晓岚代表：", "你提出的建议收悉。现答复如下：", "我局已调整班次。")
+    assert reply.department == "临江区交通运输局"
+
+
 def test_a_publisher_that_is_a_bureau_of_the_ministry_does_not_replace_the_title_issuer():
     reply = read_source(PAGE_FIXTURES / "08-bullet-metadata-no-salutation.txt")
     assert reply.department == "人力资源社会保障部" and reply.doc_number == "人社提字〔2023〕97号"
@@ -321,6 +328,7 @@ def test_a_publisher_that_is_a_bureau_of_the_ministry_does_not_replace_the_title
         ("对市政协十二届三次会议第2024C017号集体提案的答复", ["2024C017"]),
         ("对省十二届人大五次会议第 JY1000120507号建议的答复", ["JY1000120507"]),
         ("关于省十四届人大一次会议澜12号建议的答复", ["澜12"]),
+        ("关于省十四届人大一次会议上提出的澜12号建议的答复", ["澜12"]),
         ("关于省十四届人大一次会议第12号建议的答复", ["12"]),
         ("县七届人大一次会议《关于改造排水管网的建议》（35号）的答复", ["35"]),
     ],
