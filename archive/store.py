@@ -73,6 +73,55 @@ def markdown_body(reply: Reply) -> str:
     return "\n\n".join(blocks)
 
 
+# Front matter is a flat mapping with a few nested ones; a hand edit never needs more.
+_MAX_DEPTH = 10
+_MAX_FRONT_MATTER = 256 * 1024
+
+
+class _Refused(Exception):
+    """Front matter that uses what no record needs."""
+
+
+class _RecordLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing anchors and aliases (the billion-laughs expansion)
+    and nesting deeper than any record has, as the document is composed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused("front matter uses YAML anchors or aliases (& and *), which records never need")
+        self._depth += 1
+        try:
+            if self._depth > _MAX_DEPTH:
+                raise _Refused(f"front matter is nested deeper than {_MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _front_matter(yaml_text: str, path: str) -> Any:
+    """Load a record's front matter, refusing what no record needs and a loader can be
+    made to choke on: anchors and aliases, deep nesting, huge sizes; and values the YAML
+    loader cannot build (date: 2023-02-30, an integer of 5,000 digits, !!float abc).
+
+    :raise RecordError: naming the file, for every one of these.
+    """
+    if len(yaml_text) > _MAX_FRONT_MATTER:
+        raise RecordError(path, f"front matter is larger than {_MAX_FRONT_MATTER // 1024} KiB")
+    try:
+        return yaml.load(yaml_text, Loader=_RecordLoader) or {}  # a SafeLoader, refusing more
+    except _Refused as exc:
+        raise RecordError(path, str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise RecordError(path, f"front matter is not valid YAML: {exc}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # a value YAML parsed but cannot build
+        raise RecordError(path, f"front matter holds a value that cannot be read: {exc}") from None
+
+
 def from_markdown(text: str, path: str = "<record>") -> Reply:
     """Parse a record written by :func:`to_markdown` (or corrected by hand).
 
@@ -83,10 +132,7 @@ def from_markdown(text: str, path: str = "<record>") -> Reply:
     end = text.find("\n---\n", 4)
     if end < 0:
         raise RecordError(path, "front matter is not closed by a --- line")
-    try:
-        meta = yaml.safe_load(text[4:end]) or {}
-    except yaml.YAMLError as exc:
-        raise RecordError(path, f"front matter is not valid YAML: {exc}") from None
+    meta = _front_matter(text[4:end], path)
     if not isinstance(meta, dict):
         raise RecordError(path, "front matter must be a mapping of field names to values")
     meta.pop(SEAL, None)  # the store's, not a field of the reply

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
 
 import pytest
 
+from archive.store import write_reply
+from indexer.build import build_index
 from indexer.schema import FACET_NAMES
+from web import create_app
 
 
 def test_search_shape(client, seed_reply):
@@ -101,3 +107,33 @@ def test_similar_replies(client, replies):
 def test_export_and_similar_errors_are_json(client, seed_reply, url):
     response = client.get(url.format(id=seed_reply.id))
     assert response.status_code in (400, 404) and response.get_json()["ok"] is False
+
+
+@pytest.fixture
+def forged_client(tmp_path, seed_reply):
+    """Serve two records whose fields try to forge exports: a formula, a fake RIS record."""
+    replies = [
+        dataclasses.replace(seed_reply, id="a" * 16, title='=HYPERLINK("http://evil.example","点此")',
+                            department_raw="+cmd|' /C calc'!A0", department="-2+3"),
+        dataclasses.replace(seed_reply, id="b" * 16,
+                            title="正常标题\nER  - \nTY  - JOUR\nTI  - 伪造的记录\u2028AU  - x"),
+    ]
+    for reply in replies:
+        write_reply(reply, tmp_path / "archive")
+    build_index(replies, tmp_path / "index")
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(tmp_path / "archive"), "INDEX_DIR": str(tmp_path / "index")})
+    return app.test_client()
+
+
+def test_csv_export_makes_formulas_inert(forged_client):
+    text = forged_client.get("/api/export?format=csv").data.decode("utf-8-sig")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["a" * 16]["title"] == '\'=HYPERLINK("http://evil.example","点此")'
+    assert rows["a" * 16]["department"] == "'-2+3"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows.values() for cell in row.values())
+
+
+def test_ris_export_cannot_be_forged_by_line_breaks_in_a_field(forged_client):
+    lines = forged_client.get("/api/export?format=ris").data.decode("utf-8").split("\r\n")
+    assert [line for line in lines if line.startswith(("TY  - ", "ER  - "))] == ["TY  - GOVDOC", "ER  - "] * 2
+    assert "TI  - 正常标题 ER  -  TY  - JOUR TI  - 伪造的记录 AU  - x" in lines  # one line, breaks flattened

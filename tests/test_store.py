@@ -183,3 +183,44 @@ def test_hand_edits_of_the_wrong_kind_are_record_errors(seed_reply, field, value
 def test_numbers_yaml_reads_where_text_belongs_stay_text(seed_reply):
     text = to_markdown(seed_reply).replace("department_raw: 福田区委统战部", "department_raw: 2022")
     assert from_markdown(text).department_raw == "2022"
+
+
+# Front matter a hand edit (or an attacker) can write that YAML itself cannot build or
+# that would make the loader expand without bound: each is a record error naming the file.
+HOSTILE_FRONT_MATTER = {
+    "impossible date": ("date: 2023-02-30", "cannot be read"),
+    "integer of 5,000 digits": ("year: " + "9" * 5000, "cannot be read"),
+    "float tag on text": ("year: !!float abc", "cannot be read"),
+    "deep nesting": ("topics: " + "[" * 5000 + "]" * 5000, "nested deeper"),
+    "billion laughs": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                       "topics: [*b, *b, *b, *b, *b, *b, *b, *b, *b]", "anchors or aliases"),
+    "oversized": ("title: " + "长" * 300_000, "larger than"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FRONT_MATTER))
+def test_hostile_front_matter_is_a_record_error(name):
+    extra, message = HOSTILE_FRONT_MATTER[name]
+    text = f"---\nid: 0123456789abcdef\ntitle: t\n{extra}\n---\n\n正文。\n"
+    with pytest.raises(RecordError, match=message) as caught:
+        from_markdown(text, "edited.md")
+    assert caught.value.path == "edited.md"
+
+
+def test_index_and_check_report_hostile_records_and_go_on(tmp_path, seed_reply):
+    from click.testing import CliRunner
+
+    from web.cli import cli
+
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    write_reply(seed_reply, archive)
+    for number, name in enumerate(sorted(HOSTILE_FRONT_MATTER)):
+        extra = HOSTILE_FRONT_MATTER[name][0]
+        record = f"---\nid: {number:016x}\ntitle: t\n{extra}\n---\n\n正文。\n"
+        (archive / f"{number:016x}.md").write_text(record, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["index", "--archive", str(archive), "--index", str(index)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "1 replies indexed" in result.output
+    result = CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert f"{len(HOSTILE_FRONT_MATTER)} malformed" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 
@@ -103,6 +104,23 @@ def _jsonl(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
         yield json.dumps({k: row.get(k) for k in columns}, ensure_ascii=False) + "\n"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV
+# injection); a leading apostrophe makes it text, as typed text would be.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Return a value as a CSV cell: lists joined with 、, text that a spreadsheet would
+    run as a formula made inert."""
+    if isinstance(value, (list, tuple)):
+        value = "、".join(map(str, value))
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
     # The byte-order mark makes Excel open the file as UTF-8 rather than the locale's GBK.
     yield "\ufeff"
@@ -110,10 +128,15 @@ def _csv(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["、".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else v) for v in map(row.get, columns)])
+        writer.writerow([_cell(v) for v in map(row.get, columns)])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+
+
+# A line break inside a value would start a tag of its own (ER  - ends a record): every
+# kind is flattened to a space, so a title cannot forge records.
+_RIS_BREAK = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
 
 
 def _ris(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
@@ -131,7 +154,7 @@ def _ris(rows: Iterable[dict], columns: Sequence[str]) -> Iterator[str]:
         if row.get("session_label"):
             lines.append(("N1", f"届次：{row['session_label']}"))
         lines += [("UR", row["url"]), ("ID", row["id"]), ("LA", "zh-CN"), ("ER", "")]
-        yield "".join(f"{tag}  - {value}\r\n" for tag, value in lines if value or tag == "ER")
+        yield "".join(f"{tag}  - {_RIS_BREAK.sub(' ', value)}\r\n" for tag, value in lines if value or tag == "ER")
 
 
 _FORMATS = {
