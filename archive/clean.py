@@ -20,6 +20,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 
 import opencc
@@ -51,7 +52,9 @@ SECTION_MARKER = re.compile(
 _SPACE_CJK_ASCII = re.compile(f"(?<=[{CJK}])[ \u00a0\u3000]+(?=[0-9A-Za-z])")
 _SPACE_ASCII_CJK = re.compile(f"(?<=[0-9A-Za-z%])[ \u00a0\u3000]+(?=[{CJK}])")
 # Spaces next to full-width punctuation are always extraction noise.
-_SPACE_PUNCT = re.compile(r"[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+")
+# A match starts only where a run of spaces starts: tried from inside a run too, the
+# first branch made a long run of spaces cost quadratic time.
+_SPACE_PUNCT = re.compile(r"(?<![ \u00a0])[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+")
 # A document title ends its own line, even when it runs to the margin. A sentence end
 # in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
 _TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答[复覆]|办理意见|会办意见|答[复覆]函|的函)$")
@@ -513,10 +516,20 @@ _DISTINCT_PHONE = re.compile(rf"(?<![\d.])(?:{_MOBILE}|{_AREA_LINE})(?![\d.])")
 
 def _close_spaced_labels(line: str) -> str:
     """Close up spaced labels (联 系 人：), found on the simplified reading (聯 系 人：)."""
-    for match in reversed(list(_SPACED_LABEL.finditer(to_simplified(line)))):
-        start, end = match.span(1)
-        line = line[:start] + re.sub(r"\s+", "", line[start:end]) + line[end:]
-    return line
+    spans = [match.span(1) for match in _SPACED_LABEL.finditer(to_simplified(line))]
+    return _replace_spans(line, spans, lambda piece: re.sub(r"\s+", "", piece))
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]], replace: Callable[[str], str]) -> str:
+    """Return ``text`` with each of the ordered, disjoint ``spans`` replaced, in one pass
+    (replacing them one by one copies the text once per span)."""
+    pieces: list[str] = []
+    last = 0
+    for start, end in spans:
+        pieces += [text[last:start], replace(text[start:end])]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def mask_phones(paragraph: str) -> str:
@@ -536,9 +549,7 @@ def mask_phones(paragraph: str) -> str:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
-    for start, end in reversed(merged):
-        paragraph = paragraph[:start] + REDACTED + paragraph[end:]
-    return paragraph
+    return _replace_spans(paragraph, merged, lambda _: REDACTED)
 
 
 # 年 lost between year and month (20168月), a dash between two years (20152030年).

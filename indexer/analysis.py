@@ -23,6 +23,7 @@ with CJK radicals and compatibility ideographs folded to the ideographs they sta
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -71,6 +72,13 @@ def segmenter() -> jieba.Tokenizer:
     return _segmenter
 
 
+@functools.cache
+def longest_word() -> int:
+    """Return the length of the longest word in the segmenter's dictionary (prefixes,
+    which jieba keeps with a count of 0, are no words)."""
+    return max(len(word) for word, count in segmenter().FREQ.items() if count)
+
+
 def _is_word(text: str) -> bool:
     """Return True for tokens worth indexing: not whitespace or punctuation alone."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
@@ -113,14 +121,17 @@ class WordTokenizer(_Tokenizer):
             yield token
             return
         freq = segmenter().FREQ
+        longest = longest_word()
         for pos, (word, start, end) in enumerate(segment(value), start_pos):
             pieces = [(word, start, end)]
             if self.subwords and mode != "query" and len(word) > 2:
                 # Every dictionary word inside a longer one (jieba's search mode stops at
-                # three characters, so 家庭医生 inside 家庭医生签约 would be lost).
+                # three characters, so 家庭医生 inside 家庭医生签约 would be lost). None is
+                # longer than the dictionary's longest word, which bounds the work per
+                # character: a token of 10,000 digits took 30 s, trying every substring.
                 pieces = [
                     (word[i : i + n], start + i, start + i + n)
-                    for n in range(2, len(word))
+                    for n in range(2, min(len(word), longest + 1))
                     for i in range(len(word) - n + 1)
                     if freq.get(word[i : i + n])
                 ] + pieces

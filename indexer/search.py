@@ -178,6 +178,8 @@ class _FacetArrays:
         return np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
 
     def _column(self, field: str) -> list:
+        if not self.size:  # an empty index has no segment, and so no columns
+            return []
         with self._ix.searcher() as searcher:
             return list(searcher.reader().column_reader(field))
 

@@ -122,6 +122,8 @@ class TermArrays:
         """
         try:
             with ix.searcher() as searcher:
+                if not searcher.doc_count_all():  # an empty index: nothing to read ahead
+                    return
                 for field in SCORED_FIELDS:
                     self._field_lengths(searcher, field)
                 ids = list(searcher.reader().column_reader("id"))
@@ -155,13 +157,15 @@ class TermArrays:
     def _read(self, searcher, field: str, text: str) -> Matches:
         """Read a term's postings from every segment and score them as Whoosh's BM25F
         scorer does: bm25(idf, weight, field length, average length, B, K1)."""
+        docs, weights = postings(searcher, field, text)
+        if not len(docs):  # nothing to score; and Whoosh's idf fails on an empty index
+            return docs, weights.astype(float)
         weighting = searcher.weighting
         b = weighting._field_B.get(field, weighting.B)
         k1 = weighting.K1
         idf = searcher.idf(field, text)
         avgfl = searcher.avg_field_length(field) or 1
         lengths = self._field_lengths(searcher, field)
-        docs, weights = postings(searcher, field, text)
         scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths[docs] / avgfl)))
         return docs, scores
 
@@ -193,6 +197,8 @@ def _segment_lengths(reader, field: str) -> np.ndarray:
     ``doc_field_length`` gives it, read from its column at once (Whoosh reads the
     column a document at a time, 50 ms a field at 20,000 replies)."""
     found = np.zeros(reader.doc_count_all())
+    if not len(found):  # an index with no segment has an empty reader and no columns
+        return found
     column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is not None:  # documents past the column's end have no such field
         data = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)

@@ -1,0 +1,86 @@
+"""Pathological inputs bounded: work per file and per token that grows linearly, and an
+empty archive that answers like any other.
+
+Timings are compared as ratios within one test, so a busy machine does not fail them: a
+linear step grows about 4× when the input does, a quadratic one about 16×.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from archive.clean import clean_text, mask_phones, normalise_line
+from indexer.analysis import longest_word, segmenter, word_analyzer
+from indexer.build import build_index
+from indexer.errors import QueryError
+from indexer.search import commitments, export, search, similar, statistics
+from web import create_app
+
+
+def seconds(work, argument) -> float:
+    """Return the best of three timings of ``work(argument)``."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        work(argument)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def growth(work, make, small: int) -> float:
+    """Return how much longer ``work`` takes on an input four times as large."""
+    return seconds(work, make(4 * small)) / max(seconds(work, make(small)), 1e-4)
+
+
+@pytest.mark.parametrize(
+    ("work", "make", "small"),
+    [
+        (normalise_line, lambda n: "甲" + " " * n + "乙", 50_000),  # a long run of spaces
+        (clean_text, lambda n: "联系人：" * n, 5_000),  # many spaced-label candidates
+        (mask_phones, lambda n: "联系电话：13812345678，" * n, 5_000),  # many numbers to mask
+    ],
+    ids=["spaces", "labels", "phones"],
+)
+def test_cleaning_work_grows_linearly(work, make, small):
+    assert growth(work, make, small) < 8
+
+
+def test_subword_work_per_token_is_bounded_by_the_longest_dictionary_word():
+    analyzer = word_analyzer()
+    tokens = [t.text for t in analyzer("1" * 50_000)]  # took forever: every substring was tried
+    assert tokens == ["1" * 50_000]
+    assert growth(lambda text: list(analyzer(text)), lambda n: "1" * n, 5_000) < 8
+    # The bound loses no sub-word: none is longer than the dictionary's longest word.
+    assert longest_word() == max(len(w) for w, count in segmenter().FREQ.items() if count)
+    assert {t.text for t in analyzer("粤港澳大湾区家庭医生签约服务")} >= {"大湾区", "家庭医生", "家庭医生签约"}
+
+
+@pytest.fixture(scope="module")
+def empty_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("empty")
+    (root / "archive").mkdir()
+    build_index([], root / "index")
+    return root
+
+
+@pytest.mark.parametrize("q", ["", "养老", '"养老服务"', '"养"', '"养老 服务"~5', "同句(养老 服务)", "year:2023"])
+def test_an_empty_index_answers_every_query_with_nothing(empty_index, q):
+    index = empty_index / "index"
+    for sort in ("relevance", "newest", "number"):
+        assert search(index, q, sort=sort).total == 0
+    assert not list(export(index, q))
+    assert statistics(index, q).by_year == ()
+    assert commitments(index, q)[0] == 0
+    with pytest.raises(QueryError):
+        similar(index, "0123456789abcdef")
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=养老", "/search?q=养老&sort=newest", "/stats?q=养老", "/commitments",
+                                 "/review", "/facets/department", "/api/search?q=%22养老%22", "/api/stats",
+                                 "/api/export?format=csv"])
+def test_an_empty_archive_serves_every_page(empty_index, url):
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(empty_index / "archive"),
+                      "INDEX_DIR": str(empty_index / "index")})
+    assert app.test_client().get(url).status_code == 200
