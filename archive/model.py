@@ -396,15 +396,15 @@ class Reply:
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         """Build a record from ``to_dict`` output; unknown keys are an error."""
         data = {k: v for k, v in data.items() if k not in DERIVED}  # never trusted from input
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
-        _check_types(data)
-        if not ID_PATTERN.match(str(data.get("id", ""))):
+        if isinstance(data.get("id"), int):  # YAML reads 0x1f2e3d4c5b or 12345678 as a number
+            raise ValueError(f"id {data['id']!r} must be written as text (quoted), not as a number")
+        _check_types(cls, data)
+        if not ID_PATTERN.fullmatch(str(data.get("id", ""))):
             raise ValueError(f"id {data.get('id')!r} is not 8-40 lowercase hex digits")
         if data.get("date") is not None:
             try:
+                if not _ISO_DATE.fullmatch(data["date"]):
+                    raise ValueError
                 date.fromisoformat(data["date"])
             except ValueError:
                 raise ValueError(f"date {data['date']!r} is not a date written YYYY-MM-DD") from None
@@ -418,44 +418,61 @@ class Reply:
             data["contact"] = Contact(**data["contact"])
         data["sections"] = tuple(Section(**s) for s in data.get("sections") or ())
         for name in ("proposal_numbers", "proposers", "co_departments", "cc", "attachments", "topics", "warnings"):
-            data[name] = tuple(str(v) for v in data.get(name) or ())
+            data[name] = tuple(data.get(name) or ())
         return cls(**data)
 
 
 # A record id: what the archive names files after and URLs carry, so nothing else.
-ID_PATTERN = re.compile(r"^[0-9a-f]{8,40}$")
-_NESTED = {"assembly", "source", "contact"}
-_LISTS = {"proposal_numbers", "proposers", "co_departments", "cc", "attachments", "topics", "warnings", "sections"}
+# Matched whole (fullmatch): with match, ``$`` would also accept a final newline.
+ID_PATTERN = re.compile(r"[0-9a-f]{8,40}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _check_types(data: dict[str, Any]) -> None:
-    """Reject values of the wrong kind, as a hand edit can write them.
+def _check_types(cls: type, data: dict[str, Any], where: str = "") -> None:
+    """Reject values of the wrong kind, as a hand edit can write them, in the record and
+    in its nested parts (assembly, source, contact, sections).
 
-    Numbers YAML read where text belongs (a doc number 15) become text; a list where
-    one value belongs, text where a list belongs, or text where a number belongs is an
-    error rather than a record that breaks later.
+    Numbers YAML read where text belongs (a doc number 15, a proposal number 487) become
+    text; a list where one value belongs, text where a list belongs, a list or mapping
+    inside a list, or text where a number belongs is an error rather than a record that
+    breaks later. Unknown keys inside a nested part are errors too.
     """
-    hints = typing.get_type_hints(Reply)
+    hints = typing.get_type_hints(cls)
+    if unknown := set(data) - set(hints):
+        raise ValueError(f"{where + ': ' if where else ''}unknown field(s): {', '.join(sorted(unknown))}")
     for name, value in data.items():
-        if value is None:
-            continue
-        expected = hints[name]
-        if name in _NESTED:
-            ok = isinstance(value, dict)
-        elif name in _LISTS:
-            ok = isinstance(value, (list, tuple))
-        elif expected is bool:
-            ok = isinstance(value, bool)
-        elif int in typing.get_args(expected):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif str in typing.get_args(expected) or expected is str:
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                data[name] = str(value)
-            ok = isinstance(data[name], str)
-        else:
-            ok = True
-        if not ok:
+        if value is not None:
+            data[name] = _checked(hints[name], value, f"{where}.{name}" if where else name)
+
+
+def _checked(expected: Any, value: Any, name: str) -> Any:
+    """Return ``value`` as the type ``expected`` holds (numbers as text where text
+    belongs), or raise ValueError naming the field."""
+    args = [a for a in typing.get_args(expected) if a is not type(None)]
+    kind = args[0] if typing.get_origin(expected) is not tuple and args else expected
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
             raise ValueError(f"{name}: {type(value).__name__} {value!r} is not what this field holds")
+        _check_types(kind, value, name)
+        return value
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{name}: {type(value).__name__} {value!r} is not a list")
+        return [_checked(typing.get_args(kind)[0], item, f"{name}[{i}]") for i, item in enumerate(value)]
+    ok: bool
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        raise ValueError(f"{name}: {type(value).__name__} {value!r} is not what this field holds")
+    return value
 
 
 # Read from the body on demand, so a hand correction of the text never leaves a stale

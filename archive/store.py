@@ -16,6 +16,7 @@ source files, named by the digest of their bytes, and ``.reports/`` the ingest r
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import fcntl
 import hashlib
 import os
@@ -162,14 +163,10 @@ def from_markdown(text: str, path: str = "<record>") -> Reply:
 
 
 def _coerce(meta: dict[str, Any]) -> dict[str, Any]:
-    # YAML reads an unquoted 2022-09-23 as a date and 0487 may come back as a number
-    # when edited by hand; the record keeps both as strings.
-    if meta.get("date") is not None:
-        meta["date"] = str(meta["date"])
-    if meta.get("proposal_numbers"):
-        meta["proposal_numbers"] = [str(n) for n in meta["proposal_numbers"]]
-    if meta.get("id") is not None:
-        meta["id"] = str(meta["id"])
+    # YAML reads an unquoted 2022-09-23 as a date; the record keeps it as text. Anything
+    # else of the wrong kind is left for the record's type check to name.
+    if isinstance(meta.get("date"), datetime.date) and not isinstance(meta["date"], datetime.datetime):
+        meta["date"] = meta["date"].isoformat()
     return meta
 
 
@@ -315,12 +312,17 @@ def iter_records(
 ) -> Iterator[tuple[str, Reply]]:
     """Yield ``(name, record)`` for the records named (paths relative to ``root``, as
     :func:`snapshot` gives them), or for every record; malformed ones as in
-    :func:`iter_replies`."""
+    :func:`iter_replies`. A second file with an id already read is malformed too."""
     root = Path(root)
     paths = _record_files(root) if names is None else [root / name for name in names]
+    first: dict[str, str] = {}  # id -> the file that holds it
     for path in paths:
+        name = path.relative_to(root).as_posix()
         try:
-            yield path.relative_to(root).as_posix(), read_reply(path)
+            reply = read_reply(path)
+            if (other := first.setdefault(reply.id, name)) != name:  # a copied record
+                raise RecordError(str(path), f"id {reply.id} is already the id of {other}; one record per id")
+            yield name, reply
         except RecordError as exc:
             if errors is None:
                 raise
@@ -357,7 +359,7 @@ def find_reply(root: Path, reply_id: str) -> Reply:
 
     :raise ReplyNotFound: for an unknown or malformed id (never a path outside ``root``).
     """
-    if not ID_PATTERN.match(reply_id):
+    if not ID_PATTERN.fullmatch(reply_id):
         raise ReplyNotFound(reply_id)
     path = record_path(root, reply_id)
     if not path.is_file():

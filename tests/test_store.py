@@ -14,6 +14,7 @@ from archive.store import (
     is_hand_edited,
     iter_replies,
     read_reply,
+    record_path,
     save_source,
     snapshot,
     source_path,
@@ -164,6 +165,14 @@ def test_dot_folders_hold_no_records(tmp_path, seed_reply):
 
 @pytest.mark.parametrize("field, value, message", [
     ("id", "../out/pwned", "not 8-40 lowercase hex"),
+    ("id", "bad0bad0bad0bad0\n", "not 8-40 lowercase hex"),  # ``$`` matched before the newline
+    ("id", 0x1F2E3D4C5B, "written as text"),  # read by YAML as a number: a different id
+    ("proposal_numbers", "20220030", "not a list"),  # became eight one-digit numbers
+    ("date", "20230619", "YYYY-MM-DD"),  # ISO's basic form, which a page cannot show
+    ("assembly", {"level": ["city"]}, "assembly.level"),
+    ("contact", {"person": ["葛思远"]}, "contact.person"),
+    ("contact", {"person": "葛思远", "phone": "123"}, "contact: unknown field"),
+    ("topics", ["教育", ["体育"]], r"topics\[1\]"),
     ("assembly", "深圳", "assembly"),
     ("date", "2022年3月", "YYYY-MM-DD"),
     ("proposers", "张三", "proposers"),
@@ -224,3 +233,12 @@ def test_index_and_check_report_hostile_records_and_go_on(tmp_path, seed_reply):
     result = CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert f"{len(HOSTILE_FRONT_MATTER)} malformed" in result.output
+
+
+def test_two_files_with_one_id_are_one_record_and_a_malformed_copy(tmp_path, seed_reply):
+    write_reply(seed_reply, tmp_path)
+    original = record_path(tmp_path, seed_reply.id).read_text(encoding="utf-8")
+    (tmp_path / "zz-copy.md").write_text(original, encoding="utf-8")
+    errors: list[RecordError] = []
+    assert list(iter_replies(tmp_path, errors)) == [seed_reply]
+    assert len(errors) == 1 and "already the id of" in errors[0].message
