@@ -128,6 +128,8 @@ def from_markdown(text: str, path: str = "<record>") -> Reply:
 
     :raise RecordError: when the front matter is missing or malformed.
     """
+    # A record saved by an editor on Windows has CRLF line ends, perhaps a byte-order mark.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.startswith("---\n"):
         raise RecordError(path, "missing YAML front matter (the file must start with ---)")
     end = text.find("\n---\n", 4)

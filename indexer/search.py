@@ -45,6 +45,7 @@ from .schema import FACET_NAMES, FACETS, FacetSpec
 from .terms import Ranked, TermArrays, postings
 
 MAX_PER_PAGE = 100
+MAX_SELECTED = 50  # values of one facet selected in one request
 QUERY_SECONDS = 5.0  # a pathological query stops here and returns what it found
 SORTS = ("relevance", "newest", "oldest", "number")
 
@@ -369,6 +370,10 @@ def validate(
         if name not in FACET_NAMES:
             raise QueryError(name, f"unknown facet; known facets: {', '.join(FACET_NAMES)}")
         kept = tuple(dict.fromkeys(v for v in values if v))
+        if len(kept) > MAX_SELECTED:
+            # Each selected value renders links carrying all the others: 2,000 of them
+            # made a 247 MB page.
+            raise QueryError(name, f"at most {MAX_SELECTED} values can be selected at once, not {len(kept)}")
         if kept:
             clean[name] = kept
     try:

@@ -1,5 +1,6 @@
-"""Pathological inputs bounded: work per file and per token that grows linearly, and an
-empty archive that answers like any other.
+"""Pathological inputs bounded: work per file and per token that grows linearly, an
+empty archive that answers like any other, requests that cannot amplify their answer,
+names that cannot break a header.
 
 Timings are compared as ratios within one test, so a busy machine does not fail them: a
 linear step grows about 4× when the input does, a quadratic one about 16×.
@@ -7,11 +8,14 @@ linear step grows about 4× when the input does, a quadratic one about 16×.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import time
 
 import pytest
 
 from archive.clean import clean_text, mask_phones, normalise_line
+from archive.store import save_source, write_reply
 from indexer.analysis import longest_word, segmenter, word_analyzer
 from indexer.build import build_index
 from indexer.errors import QueryError
@@ -84,3 +88,31 @@ def test_an_empty_archive_serves_every_page(empty_index, url):
     app = create_app({"TESTING": True, "ARCHIVE_DIR": str(empty_index / "archive"),
                       "INDEX_DIR": str(empty_index / "index")})
     assert app.test_client().get(url).status_code == 200
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_too_many_values_of_one_facet_are_refused_not_rendered(client):
+    many = "&".join(f"department=单位{i}" for i in range(2000))  # a 247 MB page before
+    response = client.get(f"/search?{many}")
+    assert response.status_code == 400 and "参数 department 无效" in response.get_data(as_text=True)
+    assert client.get(f"/api/search?{many}").get_json()["status"] == 400
+    fifty = "&".join(f"department=单位{i}" for i in range(50))
+    assert client.get(f"/search?{fifty}").status_code == 200
+
+
+def test_a_line_break_in_a_source_name_does_not_break_its_download(tmp_path, seed_reply):
+    raw = "叶晚晴委员：\n您提出的提案收悉。".encode()
+    digest = hashlib.sha256(raw).hexdigest()
+    source = dataclasses.replace(seed_reply.source, file="samples/改过\n的名称.txt", sha256=digest)
+    reply = dataclasses.replace(seed_reply, source=source)
+    write_reply(reply, tmp_path / "archive")
+    save_source(tmp_path / "archive", raw, source.file)
+    build_index([reply], tmp_path / "index")
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(tmp_path / "archive"), "INDEX_DIR": str(tmp_path / "index")})
+    with app.test_client().get(f"/replies/{reply.id}/source") as response:
+        assert response.status_code == 200 and response.data == raw  # was a 500
+        assert "\n" not in response.headers["Content-Disposition"]

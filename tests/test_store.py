@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from archive.errors import RecordError, ReplyNotFound
+from archive.ingest import ingest
 from archive.store import (
     find_reply,
     from_markdown,
@@ -242,3 +243,16 @@ def test_two_files_with_one_id_are_one_record_and_a_malformed_copy(tmp_path, see
     errors: list[RecordError] = []
     assert list(iter_replies(tmp_path, errors)) == [seed_reply]
     assert len(errors) == 1 and "already the id of" in errors[0].message
+
+
+@pytest.mark.parametrize("encode", [lambda t: t.replace("\n", "\r\n").encode("utf-8"),
+                                    lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode("utf-8")],
+                         ids=["CRLF", "BOM and CRLF"])
+def test_a_record_saved_by_a_windows_editor_reads_back_in_the_archive_and_at_ingest(tmp_path, seed_reply, encode):
+    path = write_reply(seed_reply, tmp_path / "archive")
+    path.write_bytes(encode(path.read_text(encoding="utf-8")))
+    assert read_reply(path) == seed_reply
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "edited.md").write_bytes(path.read_bytes())
+    report = ingest([tmp_path / "src" / "edited.md"], tmp_path / "other")  # was: missing YAML front matter
+    assert report.failed == [] and list(iter_replies(tmp_path / "other")) == [seed_reply]

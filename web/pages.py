@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
@@ -192,7 +193,9 @@ def source(reply_id: str):
     path = source_path(current_app.config["ARCHIVE_DIR"], record)
     if path is None:
         abort(404, "这件答复没有保存原始文件")
-    return send_file(path, as_attachment=True, download_name=PurePosixPath(record.source.file).name)
+    # A hand-edited source name may hold a line break, which no header can carry.
+    name = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", "_", PurePosixPath(record.source.file).name) or "source"
+    return send_file(path, as_attachment=True, download_name=name)
 
 
 @bp.get("/help")
