@@ -260,7 +260,13 @@ def source_path(root: Path, reply: Reply) -> Path | None:
     if reply.source is None or not _SHA256.match(reply.source.sha256):  # never a path from a hand edit
         return None
     path = _source_file(root, reply.source.sha256, reply.source.file)
-    return path if path.is_file() else None
+    return path if path.is_file() and _within(root, path) else None
+
+
+def _within(root: Path, path: Path) -> bool:
+    """Return True when ``path`` is no link and resolves to a place inside ``root``: the
+    archive is a closed folder (a link in .sources/ to /etc/passwd is never served)."""
+    return not path.is_symlink() and path.resolve().is_relative_to(Path(root).resolve())
 
 
 def _source_file(root: Path, sha256: str, file: str) -> Path:
@@ -292,6 +298,8 @@ def read_reply(path: Path) -> Reply:
 
     :raise RecordError: when the file cannot be read or is malformed.
     """
+    if Path(path).is_symlink():
+        raise RecordError(str(path), "is a symbolic link: the archive never reads through links")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -364,8 +372,8 @@ def find_reply(root: Path, reply_id: str) -> Reply:
     if not ID_PATTERN.fullmatch(reply_id):
         raise ReplyNotFound(reply_id)
     path = record_path(root, reply_id)
-    if not path.is_file():
-        matches = [p for p in _record_files(root) if p.name == f"{reply_id}{SUFFIX}"]
+    if not (path.is_file() and _within(root, path)):
+        matches = [p for p in _record_files(root) if p.name == f"{reply_id}{SUFFIX}" and _within(root, p)]
         if not matches:
             raise ReplyNotFound(reply_id)
         path = matches[0]

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from archive.clean import clean_text, mask_phones, normalise_line
-from archive.store import save_source, write_reply
+from archive.errors import RecordError, ReplyNotFound
+from archive.store import find_reply, iter_replies, record_path, save_source, source_path, write_reply
 from indexer.analysis import longest_word, segmenter, word_analyzer
 from indexer.build import build_index
 from indexer.errors import QueryError
@@ -116,3 +117,26 @@ def test_a_line_break_in_a_source_name_does_not_break_its_download(tmp_path, see
     with app.test_client().get(f"/replies/{reply.id}/source") as response:
         assert response.status_code == 200 and response.data == raw  # was a 500
         assert "\n" not in response.headers["Content-Disposition"]
+
+
+def test_links_inside_the_archive_are_never_followed(tmp_path, seed_reply):
+    archive = tmp_path / "archive"
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0", encoding="utf-8")
+    digest = hashlib.sha256(b"root:x:0:0").hexdigest()
+    reply = dataclasses.replace(seed_reply, source=dataclasses.replace(seed_reply.source, sha256=digest))
+    write_reply(reply, archive)
+    (archive / ".sources").mkdir()
+    (archive / ".sources" / f"{digest}.txt").symlink_to(outside)  # names the record's digest
+    (archive / f"{'f' * 16}.md").symlink_to(tmp_path / "elsewhere.md")
+    (tmp_path / "elsewhere.md").write_text(record_path(archive, reply.id).read_text(encoding="utf-8")
+                                           .replace(reply.id, "f" * 16), encoding="utf-8")
+    assert source_path(archive, reply) is None
+    errors: list[RecordError] = []
+    assert [r.id for r in iter_replies(archive, errors)] == [reply.id]  # the link is reported, not read
+    assert len(errors) == 1 and "symbolic link" in errors[0].message
+    with pytest.raises(ReplyNotFound):
+        find_reply(archive, "f" * 16)
+    build_index([reply], tmp_path / "index")
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive), "INDEX_DIR": str(tmp_path / "index")})
+    assert app.test_client().get(f"/replies/{reply.id}/source").status_code == 404
