@@ -140,3 +140,14 @@ def test_links_inside_the_archive_are_never_followed(tmp_path, seed_reply):
     build_index([reply], tmp_path / "index")
     app = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive), "INDEX_DIR": str(tmp_path / "index")})
     assert app.test_client().get(f"/replies/{reply.id}/source").status_code == 404
+
+
+def test_a_configured_base_url_keeps_a_forged_host_out_of_exports_and_citations(archive_dir, index_dir, seed_reply):
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index_dir),
+                      "BASE_URL": "https://archive.example.org"})
+    client = app.test_client()
+    forged = {"Host": "evil.example"}
+    ris = client.get("/api/export?format=ris", headers=forged).get_data(as_text=True)
+    assert f"UR  - https://archive.example.org/replies/{seed_reply.id}" in ris and "evil.example" not in ris
+    page = client.get(f"/replies/{seed_reply.id}", headers=forged).get_data(as_text=True)
+    assert f"https://archive.example.org/replies/{seed_reply.id}" in page and "evil.example" not in page

@@ -5,6 +5,7 @@ This package never imports Whoosh; every index access goes through ``indexer``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -19,6 +20,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ARCHIVE_DIR=str(config.archive_dir()),
         INDEX_DIR=str(config.index_dir()),
         PER_PAGE=20,
+        # Absolute links in exports and citations; unset, they follow the request's host.
+        BASE_URL=os.environ.get(config.BASE_URL_ENV) or None,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

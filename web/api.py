@@ -9,13 +9,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from archive.store import find_reply
 from indexer.errors import QueryError
 from indexer.search import Hit, export as export_hits, similar as similar_hits, statistics
 
-from .params import filters_from_request, search_from_request
+from .params import external_url, filters_from_request, search_from_request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -95,7 +95,7 @@ def _download(body: Iterable[str], mimetype: str, filename: str) -> Response:
 def _export_row(hit: Hit) -> dict:
     row = asdict(hit)
     del row["snippets"], row["score"]
-    row["url"] = url_for("pages.reply", reply_id=hit.id, _external=True)
+    row["url"] = external_url("pages.reply", reply_id=hit.id)
     return row
 
 

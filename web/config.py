@@ -7,6 +7,7 @@ from pathlib import Path
 
 ARCHIVE_ENV = "REPLY_ARCHIVE_DIR"
 INDEX_ENV = "REPLY_ARCHIVE_INDEX"
+BASE_URL_ENV = "REPLY_ARCHIVE_BASE_URL"  # the address users reach the archive at
 # Relative to the working directory: `make serve` runs from the checkout, so the demo
 # archive and its index land in ./var (git-ignored).
 DEFAULT_ARCHIVE = Path("var/archive")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
 
 from archive.errors import ReplyNotFound
 from archive.model import REVIEW_KINDS, Reply, review_kind
@@ -145,7 +145,7 @@ def reply(reply_id: str):
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
     q = request.args.get("q", "")
     body, matches = reply_html(record, needles(q) if q else ())
-    permalink = url_for("pages.reply", reply_id=record.id, _external=True)
+    permalink = params.external_url("pages.reply", reply_id=record.id)
     return render_template(
         "reply.html",
         reply=record,

@@ -17,6 +17,19 @@ from indexer.search import SearchResults, search
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
 
 
+def external_url(endpoint: str, **values) -> str:
+    """Return the absolute URL of a page, for exports and citations.
+
+    With ``BASE_URL`` configured (``REPLY_ARCHIVE_BASE_URL``: the address users reach the
+    archive at), the request's Host header, which any client can set, never shows up in
+    what people copy and cite; without it, the request's own host is used.
+    """
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, **values, _external=True)
+
+
 def filters_from_request() -> dict[str, list[str]]:
     """Return the facet selections of the current request."""
     return {name: request.args.getlist(name) for name in FACET_NAMES if request.args.getlist(name)}
