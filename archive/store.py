@@ -185,10 +185,20 @@ def archive_lock(root: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ArchiveBusy(f"another ingest is writing to {root}; run this one when it has finished") from None
+        _sweep_temporaries(root)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _sweep_temporaries(root: Path) -> None:
+    """Remove the temporary files a killed ingest left: with the lock held, no write of
+    the archive is under way, so every one of them is stale."""
+    for folder in (root, root / SOURCES):
+        for tmp in folder.glob(f"{_TEMPORARY}*"):
+            if tmp.is_file() and not tmp.is_symlink():
+                tmp.unlink(missing_ok=True)
 
 
 def record_path(root: Path, reply_id: str) -> Path:
@@ -273,10 +283,13 @@ def _source_file(root: Path, sha256: str, file: str) -> Path:
     return Path(root) / SOURCES / f"{sha256}{Path(file).suffix.lower()}"
 
 
+_TEMPORARY = ".tmp-"  # the prefix of a file being written
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The temporary name is a dot-file: never read as a record, even if left by a crash.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -16,6 +16,7 @@ import pytest
 
 from archive.clean import clean_text, mask_phones, normalise_line
 from archive.errors import RecordError, ReplyNotFound
+from archive.ingest import ingest
 from archive.store import find_reply, iter_replies, record_path, save_source, source_path, write_reply
 from indexer.analysis import longest_word, segmenter, word_analyzer
 from indexer.build import build_index
@@ -151,3 +152,16 @@ def test_a_configured_base_url_keeps_a_forged_host_out_of_exports_and_citations(
     assert f"UR  - https://archive.example.org/replies/{seed_reply.id}" in ris and "evil.example" not in ris
     page = client.get(f"/replies/{seed_reply.id}", headers=forged).get_data(as_text=True)
     assert f"https://archive.example.org/replies/{seed_reply.id}" in page and "evil.example" not in page
+
+
+def test_temporary_files_a_killed_ingest_left_are_swept_by_the_next(tmp_path):
+    archive = tmp_path / "archive"
+    (archive / ".sources").mkdir(parents=True)
+    left = [archive / ".tmp-abc123", archive / ".sources" / ".tmp-def456"]
+    for path in left:
+        path.write_bytes(b"half a file")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "reply.txt").write_text(
+        "关于市政协十二届二次会议第0045号提案的答复\n叶晚晴委员：\n您提出的提案收悉，现答复如下：\n我局已完成。", encoding="utf-8")
+    assert ingest([tmp_path / "src"], archive).added == ["src/reply.txt"]
+    assert not any(path.exists() for path in left)
