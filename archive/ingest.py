@@ -23,7 +23,17 @@ from .errors import ArchiveError, RecordError
 from .extract import Extracted, extract
 from .model import Reply, Source
 from .parse import PARSER_VERSION, parse_reply
-from .store import archive_lock, from_markdown, is_hand_edited, read_reply, record_path, save_source, write_pending, write_reply
+from .store import (
+    archive_lock,
+    from_markdown,
+    is_hand_edited,
+    read_reply,
+    record_path,
+    save_source,
+    to_markdown,
+    write_pending,
+    write_reply,
+)
 
 REPORTS = ".reports"
 _CONTROL = re.compile(r"[\t\r\n]+")  # would break a TSV row
@@ -199,7 +209,12 @@ def _ingest_one(
 
 
 def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, report: IngestReport) -> None:
-    """Write the record (and keep its source) unless that would lose anything."""
+    """Write the record (and keep its source) unless that would lose anything.
+
+    :raise RecordError: when the record would not read back from the archive (written,
+        it would be reported added and then skipped by every index run).
+    """
+    from_markdown(to_markdown(reply), name)
     if extracted.format != "md":  # a re-imported record names its original source
         save_source(archive_dir, extracted.raw, name)
     target = record_path(archive_dir, reply.id)

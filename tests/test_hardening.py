@@ -165,3 +165,15 @@ def test_temporary_files_a_killed_ingest_left_are_swept_by_the_next(tmp_path):
         "关于市政协十二届二次会议第0045号提案的答复\n叶晚晴委员：\n您提出的提案收悉，现答复如下：\n我局已完成。", encoding="utf-8")
     assert ingest([tmp_path / "src"], archive).added == ["src/reply.txt"]
     assert not any(path.exists() for path in left)
+
+
+def test_ingest_writes_only_what_the_archive_reads_back(tmp_path, monkeypatch, seed_reply):
+    import archive.ingest
+
+    unreadable = dataclasses.replace(seed_reply, body="")  # the store refuses a record without text
+    monkeypatch.setattr(archive.ingest, "to_reply", lambda *args, **kwargs: unreadable)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "reply.txt").write_text("叶晚晴委员：\n您提出的提案收悉。", encoding="utf-8")
+    report = ingest([tmp_path / "src"], tmp_path / "archive")
+    assert report.added == [] and "'body' is empty" in dict(report.failed)["src/reply.txt"]
+    assert not list((tmp_path / "archive").glob("*.md"))
