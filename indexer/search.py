@@ -23,7 +23,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -153,36 +153,48 @@ class _FacetArrays:
     counting and ordering never touch stored documents.
     """
 
-    def __init__(self, ix: Index, searcher) -> None:
-        self._ix = ix
+    def __init__(self, searcher) -> None:
+        self._computed: dict[str, Any] = {}
         self.size = searcher.doc_count_all()
         self.facets: dict[str, _Facet] = {name: _Facet(searcher, name) for name in FACET_NAMES}
         self.with_commitments = _Facet(searcher, "commitments").mask({"yes"}, self.size)
 
     # The dates and the orders are read on first use: a column is read a value at a
-    # time, so reading them when a generation opens would delay the first answer.
+    # time, so reading them when a generation opens would delay the first answer. They
+    # are read through the searcher of the request that needs them, which holds the
+    # generation's files open: a fresh searcher would fail once a later build had
+    # removed the generation's folder.
 
-    @cached_property
-    def dates(self) -> list[str]:
+    def dates(self, searcher) -> list[str]:
         """Return each document's date ("" for none)."""
-        return [d or "" for d in self._column("date")]
+        return self._lazy("dates", lambda: [d or "" for d in self._column(searcher, "date")])
 
-    @cached_property
-    def by_date(self) -> np.ndarray:
+    def by_date(self, searcher) -> np.ndarray:
         """Return the documents by date, then number; a reply without a date first."""
-        return np.array(sorted(range(self.size), key=lambda d: (self.dates[d], d)), dtype=np.int64)
+        dates = self.dates(searcher)
+        return self._lazy(
+            "by_date", lambda: np.array(sorted(range(self.size), key=lambda d: (dates[d], d)), dtype=np.int64)
+        )
 
-    @cached_property
-    def by_number(self) -> np.ndarray:
+    def by_number(self, searcher) -> np.ndarray:
         """Return the documents by smallest proposal number; replies without one last."""
-        numbers = self._column("number_order")
-        return np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
 
-    def _column(self, field: str) -> list:
+        def order() -> np.ndarray:
+            numbers = self._column(searcher, "number_order")
+            return np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
+
+        return self._lazy("by_number", order)
+
+    def _lazy(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return a value computed once per generation (two threads may both compute it)."""
+        if name not in self._computed:
+            self._computed[name] = compute()
+        return self._computed[name]
+
+    def _column(self, searcher, field: str) -> list:
         if not self.size:  # an empty index has no segment, and so no columns
             return []
-        with self._ix.searcher() as searcher:
-            return list(searcher.reader().column_reader(field))
+        return list(searcher.reader().column_reader(field))
 
     def none(self) -> np.ndarray:
         """Return an empty document mask."""
@@ -329,7 +341,7 @@ class _Cache:
                 try:
                     ix = open_generation(gen)
                     with ix.searcher() as searcher:
-                        arrays = _FacetArrays(ix, searcher)
+                        arrays = _FacetArrays(searcher)
                         terms = TermArrays(searcher)
                 except (OSError, whoosh_index.EmptyIndexError) as exc:
                     raise IndexerError(f"cannot open the index in {index_dir}: {exc}") from None
@@ -542,8 +554,8 @@ def preceding(
     facet filters select: a department's earlier replies on a topic, for instance."""
     selected, _, _ = validate(filters, 1, 1, "newest")
     entry = _cache.get(Path(index_dir))
-    dates = entry.arrays.dates
     with entry.searcher() as searcher:
+        dates = entry.arrays.dates(searcher)
         order = _select(searcher, entry, parse_query(""), selected, "newest").order
         found = itertools.islice((d for d in order.tolist() if "" < dates[d] < before), limit)
         return tuple(Hit.from_display(searcher.stored_fields(d)["display"]) for d in found)
@@ -617,7 +629,7 @@ def _select(searcher, entry: _Entry, parsed: ParsedQuery, selected: dict, sort: 
     if sort == "relevance":
         order = docs[final[docs]]
     else:
-        ordered = arrays.by_number if sort == "number" else arrays.by_date
+        ordered = arrays.by_number(searcher) if sort == "number" else arrays.by_date(searcher)
         order = ordered[final[ordered]]
         if sort == "newest":
             order = order[::-1]

@@ -177,3 +177,21 @@ def test_ingest_writes_only_what_the_archive_reads_back(tmp_path, monkeypatch, s
     report = ingest([tmp_path / "src"], tmp_path / "archive")
     assert report.added == [] and "'body' is empty" in dict(report.failed)["src/reply.txt"]
     assert not list((tmp_path / "archive").glob("*.md"))
+
+
+@pytest.mark.parametrize("sort", ["newest", "number"])
+def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies, monkeypatch, sort):
+    import indexer.search as engine
+
+    index = tmp_path / "index"
+    build_index(replies, index)
+    real = engine._matches
+
+    def slow(*args, **kwargs):  # two builds swap generations while the query is matched
+        found = real(*args, **kwargs)
+        build_index(replies, index)
+        build_index(replies, index)
+        return found
+
+    monkeypatch.setattr(engine, "_matches", slow)
+    assert search(index, "答复", sort=sort).total > 0  # was a 500: the generation's folder was gone
