@@ -9,10 +9,13 @@ file keeps two builds from running at once.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import os
 import shutil
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -157,10 +160,39 @@ def build_index(
         if procs > 1:
             segmenter()  # load the dictionary once, before the workers fork
         options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        with ix.writer(limitmb=limitmb, **options) as writer:
+        with _workers_die_with_this_process(procs > 1), ix.writer(limitmb=limitmb, **options) as writer:
             count = _write_replies(replies, aliases, gen, writer.add_document)
         ix.close()
     return count
+
+
+# Whoosh forks the workers of a parallel build. Killed, the build would leave them
+# running for tens of seconds, holding the build lock they inherited: a process forked
+# while this is set asks the kernel (Linux) to kill it when its parent dies.
+_PR_SET_PDEATHSIG = 1
+_forking_workers_of: int | None = None  # the pid of the build that forks them
+
+
+@contextmanager
+def _workers_die_with_this_process(parallel: bool) -> Iterator[None]:
+    global _forking_workers_of
+    _forking_workers_of = os.getpid() if parallel else None
+    try:
+        yield
+    finally:
+        _forking_workers_of = None
+
+
+def _die_with_parent() -> None:
+    """In a forked build worker: die with the build (the parent may already be gone)."""
+    if _forking_workers_of is None or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != _forking_workers_of:  # it died before the request took effect
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
 
 
 def update_index(

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +199,45 @@ def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies
 
     monkeypatch.setattr(engine, "_matches", slow)
     assert search(index, "答复", sort=sort).total > 0  # was a 500: the generation's folder was gone
+
+
+PARALLEL_BUILD = """
+import sys
+from archive.store import iter_replies
+from indexer.build import build_index
+build_index(iter_replies(sys.argv[1]), sys.argv[2], procs=2)
+"""
+
+
+def _session_members(sid: int) -> list[int]:
+    """Return the pids of the live processes of a session (from /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # session id; not a zombie
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc (Linux)")
+def test_the_workers_of_a_killed_parallel_build_die_with_it(tmp_path, seed_reply):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    for i in range(400):
+        write_reply(dataclasses.replace(seed_reply, id=f"{i:016x}"), archive)
+    root = Path(__file__).resolve().parent.parent
+    build = subprocess.Popen([sys.executable, "-c", PARALLEL_BUILD, str(archive), str(index)], cwd=root,
+                             start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_session_members(build.pid)) < 3 and time.monotonic() < deadline and build.poll() is None:
+        time.sleep(0.05)
+    assert build.poll() is None, "the build ended before its workers could be seen"
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 5
+    while _session_members(build.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session_members(build.pid) == []  # they kept running 15-40 s, holding the lock
+    assert build_index([seed_reply], index) == 1  # the lock is free at once
