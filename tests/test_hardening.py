@@ -165,8 +165,8 @@ def test_temporary_files_a_killed_ingest_left_are_swept_by_the_next(tmp_path):
     for path in left:
         path.write_bytes(b"half a file")
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "reply.txt").write_text(
-        "关于市政协十二届二次会议第0045号提案的答复\n叶晚晴委员：\n您提出的提案收悉，现答复如下：\n我局已完成。", encoding="utf-8")
+    text = "关于市政协十二届二次会议第0045号提案的答复\n叶晚晴委员：\n您提出的提案收悉，现答复如下：\n我局已完成。"
+    (tmp_path / "src" / "reply.txt").write_text(text, encoding="utf-8")
     assert ingest([tmp_path / "src"], archive).added == ["src/reply.txt"]
     assert not any(path.exists() for path in left)
 
