@@ -36,6 +36,8 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 64
 MAX_YEAR_SPAN = 100
 MAX_DEPTH = 20  # nested parentheses; deeper ones are ignored (and recursion stays bounded)
+MAX_NEAR_WORDS = 8  # words of one proximity group, "a b c"~N
+MAX_SLOP = 50  # the largest N of "a b"~N
 TITLE_FIELDS = ("title", "proposal_title")
 FIELD_PREFIXES = ("title", "department", "proposer", "number", "session", "topic", "year")
 _GROUPS = {"同句": "sentence", "同段": "paragraph"}
@@ -208,7 +210,7 @@ class _Parser:
             if match.group("slop"):
                 parts = body.split()
                 if len(parts) >= 2:
-                    return Near(parts, int(match.group("slop")))
+                    return Near(*self.bounded_near(parts, int(match.group("slop"))))
             return Exact(body) if fold(body) else None
         if kind == "field":
             return self.field_term(text[:-1])
@@ -217,6 +219,18 @@ class _Parser:
         if kind == "stray":
             self.notices.append("引号不成对，未配对的引号已忽略")
         return None
+
+    def bounded_near(self, parts: list[str], slop: int) -> tuple[list[str], int]:
+        """Return a proximity group's words and distance within the limits, saying what
+        was cut: Whoosh matches a span of many common words far apart word by word
+        (50 of them ~999 took 15 s on 2,000 replies, past any time limit)."""
+        if len(parts) > MAX_NEAR_WORDS:
+            self.notices.append(f"邻近检索最多 {MAX_NEAR_WORDS} 个词，只使用了前 {MAX_NEAR_WORDS} 个")
+            parts = parts[:MAX_NEAR_WORDS]
+        if slop > MAX_SLOP:
+            self.notices.append(f"邻近距离最多 {MAX_SLOP} 个词，已按 {MAX_SLOP} 检索")
+            slop = MAX_SLOP
+        return parts, slop
 
     def or_expr_until_close(self) -> Node | None:
         nodes = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.query import parse_query, synonyms
+from indexer.query import MAX_NEAR_WORDS, MAX_SLOP, parse_query, synonyms
 from indexer.search import in_one_scope, search
 
 
@@ -109,3 +109,13 @@ def test_deeply_nested_parentheses_are_bounded(index_dir):
     assert results.total == search(index_dir, "养老").total
     assert search(index_dir, "同句(" * 100 + "养老").query.notice
     assert search(index_dir, "NOT " * 120 + "养老") is not None
+
+
+def test_a_proximity_group_is_capped_in_words_and_distance_and_says_so():
+    words = " ".join(["的", "是", "在", "工作", "推进", "加强", "建设", "服务", "发展", "提高", "完善", "落实"])
+    parsed = parse_query(f'"{words}"~999')
+    # 12 common words 999 apart took 31 s to match on 2,000 replies, past the time limit.
+    assert str(parsed.query).count("Term(") == MAX_NEAR_WORDS
+    assert f"slop={MAX_SLOP}" in repr(parsed.query)
+    assert f"最多 {MAX_NEAR_WORDS} 个词" in parsed.notice and f"已按 {MAX_SLOP} 检索" in parsed.notice
+    assert parse_query('"养老 托育"~5').notice is None  # within the limits: nothing said
