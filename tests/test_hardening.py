@@ -224,7 +224,7 @@ def _session_members(sid: int) -> list[int]:
 
 
 # Off Linux there is no /proc to read; under CI (Linux) a missing /proc is a failure.
-@pytest.mark.skipif(not Path("/proc").is_dir() and not os.environ.get("CI"), reason="reads processes from /proc (Linux)")
+@pytest.mark.skipif(not Path("/proc").is_dir() and not os.environ.get("CI"), reason="reads processes from /proc")
 def test_the_workers_of_a_killed_parallel_build_die_with_it(tmp_path, seed_reply):
     archive, index = tmp_path / "archive", tmp_path / "index"
     for i in range(400):
