@@ -130,6 +130,9 @@ def read_layout(paragraphs: list[str]) -> Layout:
         start = salutation
     else:
         start = _body_start(paragraphs, title, consumed)
+        # Without a salutation the zone was a guess; the metadata is the header's alone
+        # (a body line such as 时间：… is no metadata of the page).
+        metadata, consumed = read_metadata(paragraphs[:start])
     end = _body_end(paragraphs, start, title, salutation)
     in_title = set(range(title.start, title.end)) if title else set()
     header = [i for i in range(start) if i not in consumed and i not in in_title]
@@ -141,8 +144,7 @@ def read_layout(paragraphs: list[str]) -> Layout:
         ),
         None,
     )
-    metadata_lines = sorted(i for i in consumed if i < start)
-    return Layout(title, (start, end), header, metadata, letterhead, salutation, metadata_lines)
+    return Layout(title, (start, end), header, metadata, letterhead, salutation, sorted(consumed))
 
 
 def read_metadata(paragraphs: Sequence[str]) -> tuple[dict[str, str], set[int]]:

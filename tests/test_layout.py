@@ -381,3 +381,10 @@ def test_a_text_without_any_reply_anatomy_is_refused():
 def test_documents_of_the_assembly_that_are_no_replies_are_refused(lines):
     with pytest.raises(ParseError, match="not a reply"):
         parse(*lines, name="report.txt")
+
+
+def test_labelled_lines_of_the_body_are_no_page_metadata():
+    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "您提出的提案收悉，现答复如下：",
+                  "一、工作安排", "时间：2023年6月至12月", "来源：青溪市财政局专项资金")
+    assert reply.department is None  # not 青溪市财政局专项资金, from a line of the body
+    assert "来源：青溪市财政局专项资金" in reply.body
