@@ -96,6 +96,8 @@ _PLACEHOLDER = re.compile(r"名称|^(?:承办单位|单位|署名|签字|盖章)
 # The unit a page names as its publisher or source, and a trailer's handling unit.
 _SOURCE_NAME = re.compile(r"^[\u4e00-\u9fff（）()]{2,40}$")
 _NOT_A_SOURCE = ("本网", "本站", "网站", "人民政府网", "政府网")
+_UNIT_NAME = re.compile(rf"{DEPARTMENT_END}(?:[（(][^）)]*[）)])?$")
+_MEDIA = re.compile(r"(?:网|报|报社|台|电视台|新闻社|通讯社|新华社|中新社|频道|客户端)$")
 # The assembly's own offices publish the replies to its members (来源：人大办公室) but do
 # not write them: as a page's source or publisher they name no replying unit.
 _ASSEMBLY_OFFICE = re.compile(r"人大|人民代表大会|政协|提案委员会")
@@ -438,7 +440,9 @@ def _read_header_line(line: str, header: _Header) -> None:
     """
     known = False
     rest = line
-    if match := _DOC_NUMBER.search(rest):
+    # A document number stands on a line of its own or with other marks; one inside a
+    # sentence (根据《…》（国办发〔2023〕5号）…) is a document cited, not this reply's.
+    if (match := _DOC_NUMBER.search(rest)) and not re.search(r"[。，；《》]", rest):
         prefix, year, ordinal, serial = match.groups()
         header.doc_number = header.doc_number or f"{prefix}〔{year}〕{ordinal}{serial}号"
         rest = f"{rest[: match.start()]} {rest[match.end() :]}"
@@ -497,7 +501,8 @@ def _source_name(value: str | None) -> str | None:
     value = (value or "").strip()
     if not _SOURCE_NAME.match(value) or value in _NOT_A_SOURCE or _ASSEMBLY_OFFICE.search(value):
         return None
-    return value
+    # A unit's name (市发改委（市粮储局）), not a news outlet that reposted the reply.
+    return value if _UNIT_NAME.search(value) and not _MEDIA.search(value) else None
 
 
 _SHORT_RANKS = (("委", "委员会"), ("办", "办公室"))

@@ -388,3 +388,17 @@ def test_labelled_lines_of_the_body_are_no_page_metadata():
                   "一、工作安排", "时间：2023年6月至12月", "来源：青溪市财政局专项资金")
     assert reply.department is None  # not 青溪市财政局专项资金, from a line of the body
     assert "来源：青溪市财政局专项资金" in reply.body
+
+
+def test_a_news_outlet_that_reposted_the_reply_is_no_department():
+    lines = ("关于市政协十二届二次会议第0045号提案的答复", "来源：青溪日报", "叶晚晴委员：",
+             "您提出的提案收悉，现答复如下：", "我局已完成。")
+    assert parse(*lines).department is None
+    assert parse(*lines[:1], "来源：青溪市教育局", *lines[2:]).department == "青溪市教育局"
+
+
+def test_a_document_cited_in_a_sentence_above_the_reply_is_not_its_number():
+    reply = parse("导读：根据《青溪市课后服务管理办法》（青教发〔2021〕3号），委员的提案已办结。",
+                  "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉，现答复如下：",
+                  "我局已完成。")
+    assert reply.doc_number is None
