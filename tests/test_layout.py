@@ -111,10 +111,10 @@ def test_a_collapsed_reply_is_split_where_its_paragraphs_ended():
 
 def test_a_salutation_run_into_the_opening_is_split_off():
     assert split_cells("尊敬的李晴等8名代表：你们提出的建议收悉。") == ["尊敬的李晴等8名代表：", "你们提出的建议收悉。"]
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "孙若溪、钱望舒委员：您提出的提案收悉，现答复如下：", "此复。")
+    reply = parse(TOP[0], "孙若溪、钱望舒委员：您提出的提案收悉，现答复如下：", "此复。")
     assert reply.proposers == ("孙若溪", "钱望舒") and reply.salutation == "孙若溪、钱望舒委员："
     assert split_cells("尊敬的王立委员，您好！您提出的提案收悉。") == ["尊敬的王立委员", "您好！您提出的提案收悉。"]
-    assert parse("关于市政协十二届二次会议第0045号提案的答复", "尊敬的王立委员，您好！您提出的提案收悉。").proposers == ("王立",)
+    assert parse(TOP[0], "尊敬的王立委员，您好！您提出的提案收悉。").proposers == ("王立",)
     assert split_cells("一、关于代表：的问题") == ["一、关于代表：的问题"]
     assert split_cells("民建青溪市委员会：贵会提出的提案收悉。") == ["民建青溪市委员会：", "贵会提出的提案收悉。"]
     assert split_cells("尚一帆（等4位）代表：尚一帆（等4位）代表提出的建议已收悉。")[0] == "尚一帆（等4位）代表："
@@ -310,9 +310,10 @@ def test_a_department_addressed_is_the_lead_unit_and_the_proposer_comes_from_the
 
 
 def test_the_assemblys_own_office_as_source_is_no_replying_unit():
-    reply = parse("发布日期：2023-07-19 来源：临江区人大办公室", "宋晓岚代表：", "你提出的建议收悉。现答复如下：", "我局已调整班次。")
+    body = ("宋晓岚代表：", "你提出的建议收悉。现答复如下：", "我局已调整班次。")
+    reply = parse("发布日期：2023-07-19 来源：临江区人大办公室", *body)
     assert reply.department is None and "missing:department" in reply.warnings
-    reply = parse("发布日期：2023-07-19 来源：临江区交通运输局", "宋晓岚代表：", "你提出的建议收悉。现答复如下：", "我局已调整班次。")
+    reply = parse("发布日期：2023-07-19 来源：临江区交通运输局", *body)
     assert reply.department == "临江区交通运输局"
 
 
@@ -373,7 +374,8 @@ def test_a_text_without_any_reply_anatomy_is_refused():
     "lines",
     [
         # A government work report opens with a salutation too, but names no proposer.
-        ("各位代表：", "现在，我代表市人民政府，向大会报告政府工作，请予审议。", "一、过去一年的工作", "我们坚持稳中求进。"),
+        ("各位代表：", "现在，我代表市人民政府，向大会报告政府工作，请予审议。", "一、过去一年的工作",
+         "我们坚持稳中求进。"),
         # A resolution on it mentions what the report 提出的, which is no receipt of a proposal.
         ("青溪市第十六届人民代表大会第二次会议关于政府工作报告的决议", "会议同意报告提出的今年工作的总体要求。"),
     ],
