@@ -27,7 +27,7 @@ import opencc
 
 import data
 
-from .numerals import CN_DATE
+from .numerals import CN_DATE, CN_NUMBER
 
 # CJK ideographs plus the 〇 numeral; enough for every rule below.
 CJK = r"\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -57,7 +57,10 @@ _SPACE_ASCII_CJK = re.compile(f"(?<=[0-9A-Za-z%])[ \u00a0\u3000]+(?=[{CJK}])")
 _SPACE_PUNCT = re.compile(r"(?<![ \u00a0])[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+")
 # A document title ends its own line, even when it runs to the margin. A sentence end
 # in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
-_TITLE_LINE = re.compile(r"(提案|建议|议案)[^。！？；]{0,12}(答[复覆]|办理意见|会办意见|答[复覆]函|的函)$")
+# How a reply's title ends (spec §2; 覆 for 复 as traditional pages print it): the
+# layout reader scores titles on it, and line joining keeps a title on its own line.
+GENRE_END = r"(?:答[复覆]的函|答[复覆]函|[复覆]函|回[复覆]|答[复覆]|办理意见|会办意见|协办意见|的函|答[复覆]意见|摘要)"
+_TITLE_LINE = re.compile(rf"(提案|建议|议案)[^。！？；]{{0,12}}{GENRE_END}$")
 # Web page furniture (spec §8): a line that is nothing but a site's widgets, labels or
 # footer. Matched on whole lines only, so a sentence that mentions 打印 or 分享 is text.
 _WIDGET = (
@@ -117,14 +120,25 @@ _TRAILING_DATE = re.compile(
     rf"|(?P<unit>[^。！？，：:\s]{{1,40}}?{DEPARTMENT_END})[ \u3000\u00a0]*)"  # 青溪市建设局2009年8月21日
     rf"(?P<date>{_DATE_TEXT})$"
 )
-# A salutation run into the opening on one line: 王一帆委员：您提出的提案收悉…, or
-# 尊敬的王一帆委员，您好！…
+# A salutation (spec §2.3): people named with 委员, 代表… (王一帆、陈嘉树委员, 李红等8名代表,
+# 尚路鹏（等4位）代表, 尊敬的朱杰代表) or a unit addressed (民建青溪市委员会, 市民政局).
+# ``archive.model.salutation_parts`` reads a whole line; split_cells finds one run into
+# the opening.
+_PERSON = rf"(?:(?!等)[{CJK}·]){{2,5}}"  # 等 ends the names: 李红等8名代表
+SALUTATION_PEOPLE = (
+    rf"(?:尊敬的?)?\s*(?P<names>{_PERSON}(?:\s*[、，,]\s*{_PERSON})*)\s*"
+    rf"(?:等\s*(?P<count>{CN_NUMBER}|\d+)?\s*[名位人个]?|[（(]\s*等?\s*(?P<pcount>{CN_NUMBER}|\d+)\s*[名位人]\s*[）)])?\s*"
+    r"(?P<role>委员|代表|同志|先生|女士)们?\s*(?:[（(][^）)]{1,20}[）)])?"
+)
+SALUTATION_UNIT = (
+    rf"(?:尊敬的)?(?P<unit>[{CJK}（）·]{{2,40}}?(?:委员会|委|会|党|盟|学社|联络组|小组|组|界别|界|局|厅|部|办|办公室"
+    r"|政府|中心|代表团|支部|总支|街道|办事处))"
+)
+# Run into the opening: 王一帆委员：您提出的提案收悉…, 尊敬的王一帆委员，您好！…, or a
+# unit with a colon before words of the opening.
 _LEADING_SALUTATION = re.compile(
-    rf"^((?:尊敬的)?[{CJK}·]{{2,5}}(?:[、，,][{CJK}·]{{2,5}})*(?:等\s*\d*\s*[名位]?|[（(]等?\s*\d+\s*[名位人][）)])?"
-    r"(?:委员|代表)们?(?:[：:]|(?=[，,]\s*(?:您|你)们?好)))[，,]?\s*(?=\S)"
-    # or a unit addressed (民建青溪市委员会：, 市民政局：) before the opening
-    rf"|^((?:尊敬的)?[{CJK}（）]{{2,40}}?(?:委员会|委|党|盟|学社|联络组|小组|界别|代表团|支部|总支|局|厅|办|政府|中心)[：:])"
-    r"\s*(?=.{0,120}(?:收悉|提出|所提|答复如下|办理))"
+    rf"^(?P<people>{SALUTATION_PEOPLE}(?:[：:]|(?=[，,]\s*(?:您|你)们?好)))[，,]?\s*(?=\S)"
+    rf"|^(?P<addressed>{SALUTATION_UNIT}[：:])\s*(?=.{{0,120}}(?:收悉|提出|所提|答复如下|办理))"
 )
 
 
@@ -173,7 +187,7 @@ def split_cells(line: str) -> list[str]:
         for piece in pieces:
             piece = piece.strip()
             if salutation := _LEADING_SALUTATION.match(piece):
-                out.append(salutation.group(1) or salutation.group(2))
+                out.append(salutation.group("people") or salutation.group("addressed"))
                 piece = piece[salutation.end() :]
             match = _TRAILING_DATE.match(piece)
             out += [(match.group("label") or match.group("unit")).strip(), match.group("date")] if match else [piece]

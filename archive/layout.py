@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .clean import DEPARTMENT_END
+from .clean import DEPARTMENT_END, GENRE_END
 from .model import salutation_parts
 from .numerals import CN_NUMBER
 
@@ -68,11 +68,9 @@ _LABEL = re.compile(
 )
 _VALUE_MAX = 200
 
-# How a title ends (spec §2; the forms seen on real pages), and what may follow it: a
+# A title ends in the genre's form (archive.clean.GENRE_END); what may follow it is a
 # document number or a department in brackets, the proposal's own title in 《》.
-_GENRE_END = re.compile(
-    r"(?:答[复覆]的函|答[复覆]函|[复覆]函|回[复覆]|答[复覆]|办理意见|会办意见|协办意见|的函|答[复覆]意见|摘要)$"
-)
+_GENRE_END = re.compile(rf"{GENRE_END}$")
 # A bracketed group may hold one bracketed group of its own: 【穗林业园林提[2013]63号】.
 _BRACKETED = r"[\[【［（(](?:[^\[\]【】［］（）()]|[\[【［（(][^\]】］）)]{0,10}[\]】］）)]){1,40}[\]】］）)]"
 _TITLE_TAIL = re.compile(rf"(?:[《〈][^》〉]{{2,80}}[》〉]|{_BRACKETED})+$")

@@ -22,8 +22,8 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from .clean import CONTACT_LABELS, SECTION_MARKER, to_simplified
-from .numerals import CN_NUMBER, cn_to_int, parse_date, unmarked_date_readings
+from .clean import CONTACT_LABELS, SALUTATION_PEOPLE, SALUTATION_UNIT, SECTION_MARKER, to_simplified
+from .numerals import cn_to_int, parse_date, unmarked_date_readings
 
 # Sentence ends used to cut commitments out of paragraphs.
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
@@ -58,18 +58,8 @@ class Salutation:
     colon: bool
 
 
-_PERSON = r"(?:(?!等)[\u4e00-\u9fff·]){2,5}"  # 等 ends the names: 李红等8名代表
-_SALUTE_PEOPLE = re.compile(
-    rf"^(?:尊敬的?)?\s*(?P<names>{_PERSON}(?:\s*[、，,]\s*{_PERSON})*)\s*"
-    rf"(?:等\s*(?P<count>{CN_NUMBER}|\d+)?\s*[名位人个]?|[（(]\s*等?\s*(?P<pcount>{CN_NUMBER}|\d+)\s*[名位人]\s*[）)])?\s*"
-    r"(?P<role>委员|代表|同志|先生|女士)们?\s*(?:[（(][^）)]{1,20}[）)])?\s*(?P<colon>[：:])?\s*$"
-)
-_SALUTE_UNIT = re.compile(
-    r"^(?:尊敬的)?(?P<unit>[\u4e00-\u9fff（）·]{2,40}?(?:委员会|委|会|党|盟|学社|联络组|小组|组|界别|界|局|厅|部|办|办公室"
-    r"|政府|中心|代表团|支部|总支|街道|办事处))\s*[：:]\s*$"
-)
-
-
+_SALUTE_PEOPLE = re.compile(rf"^{SALUTATION_PEOPLE}\s*(?P<colon>[：:])?\s*$")
+_SALUTE_UNIT = re.compile(rf"^{SALUTATION_UNIT}\s*[：:]\s*$")
 _ROLE_SUFFIX = re.compile(r"(?:委员|代表|同志|先生|女士)$")
 
 
