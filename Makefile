@@ -37,7 +37,7 @@ serve: sample-archive
 ## serve-prod: the same archive behind gunicorn (preloaded, $(WORKERS) workers x $(THREADS) threads)
 serve-prod: sample-archive
 	REPLY_ARCHIVE_DIR=$(ARCHIVE) REPLY_ARCHIVE_INDEX=$(INDEX) $(BIN)/gunicorn --preload \
-	  --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) web.wsgi:app
+	  --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) reply_archive.web.wsgi:app
 
 sample-archive: install
 	$(BIN)/reply-archive ingest data/seed --archive $(ARCHIVE)

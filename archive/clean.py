@@ -25,7 +25,7 @@ from functools import cache
 
 import opencc
 
-import data
+from reply_archive import data
 
 from .numerals import CN_DATE, CN_NUMBER
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import data
+from reply_archive import data
 
 
 def _load(relpath: str) -> dict:

@@ -29,11 +29,11 @@ from typing import Any
 
 import yaml
 
-import data
-from archive.errors import ArchiveError
-from archive.ingest import read_source
-from archive.model import Reply, Source
-from archive.parse import parse_reply
+from reply_archive import data
+from reply_archive.archive.errors import ArchiveError
+from reply_archive.archive.ingest import read_source
+from reply_archive.archive.model import Reply, Source
+from reply_archive.archive.parse import parse_reply
 
 from . import real
 

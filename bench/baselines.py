@@ -63,10 +63,10 @@ from itertools import chain
 from pathlib import Path
 from typing import Protocol
 
-from archive.model import Reply
-from indexer.analysis import exact_text, fold
-from indexer.build import facet_values
-from indexer.schema import FACET_NAMES, FACETS, WORD_FIELDS
+from reply_archive.archive.model import Reply
+from reply_archive.indexer.analysis import exact_text, fold
+from reply_archive.indexer.build import facet_values
+from reply_archive.indexer.schema import FACET_NAMES, FACETS, WORD_FIELDS
 
 try:
     import tantivy

@@ -14,13 +14,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import data
-from archive.ingest import ingest
-from archive.model import Reply
-from archive.store import iter_replies
-from indexer.analysis import fold
-from indexer.build import reply_to_doc
-from indexer.schema import EXACT_FIELD
+from reply_archive import data
+from reply_archive.archive.ingest import ingest
+from reply_archive.archive.model import Reply
+from reply_archive.archive.store import iter_replies
+from reply_archive.indexer.analysis import fold
+from reply_archive.indexer.build import reply_to_doc
+from reply_archive.indexer.schema import EXACT_FIELD
 
 from .machine import describe_machine
 

@@ -19,8 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from archive.ingest import ingest
-from archive.numerals import int_to_cn
+from reply_archive.archive.ingest import ingest
+from reply_archive.archive.numerals import int_to_cn
 
 from .corpus import bundled_records, paragraph_records
 

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from web.cli import cli
+from reply_archive.web.cli import cli
 
 from .generate import SUBJECTS, generate
 from .machine import describe_machine
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     port = free_port()
     env = {**os.environ, "REPLY_ARCHIVE_DIR": str(archive), "REPLY_ARCHIVE_INDEX": str(index)}
     gunicorn = [sys.executable, "-m", "gunicorn", "--preload", "--workers", str(args.workers),
-                "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "web.wsgi:app"]
+                "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "reply_archive.web.wsgi:app"]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         ids = wait_ready(port)

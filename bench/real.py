@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.clean import fold_width, to_simplified
-from archive.errors import ArchiveError
-from archive.ingest import read_source
-from archive.model import Reply, Source
-from archive.parse import parse_reply
+from reply_archive.archive.clean import fold_width, to_simplified
+from reply_archive.archive.errors import ArchiveError
+from reply_archive.archive.ingest import read_source
+from reply_archive.archive.model import Reply, Source
+from reply_archive.archive.parse import parse_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_REPLIES = ROOT.parent / "shared" / "real-replies"

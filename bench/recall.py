@@ -21,11 +21,11 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from archive.model import Reply
-from indexer.analysis import SEPARATOR, fold
-from indexer.build import build_index, current_generation, reply_to_doc
-from indexer.schema import CHAR_FIELD, EXACT_FIELD, build_schema
-from indexer.search import export, search
+from reply_archive.archive.model import Reply
+from reply_archive.indexer.analysis import SEPARATOR, fold
+from reply_archive.indexer.build import build_index, current_generation, reply_to_doc
+from reply_archive.indexer.schema import CHAR_FIELD, EXACT_FIELD, build_schema
+from reply_archive.indexer.search import export, search
 
 from .corpus import load
 

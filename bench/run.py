@@ -39,10 +39,10 @@ from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
 
-from archive.store import iter_records, iter_replies, snapshot
-from indexer.analysis import segment
-from indexer.build import current_generation
-from indexer.query import parse_query
+from reply_archive.archive.store import iter_records, iter_replies, snapshot
+from reply_archive.indexer.analysis import segment
+from reply_archive.indexer.build import current_generation
+from reply_archive.indexer.query import parse_query
 
 from .baselines import available, from_reply
 from .corpus import searchable_text
@@ -153,7 +153,7 @@ def build(size: int, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 def cli_command() -> list[str]:
     """Return the command line of the ``reply-archive`` program of this environment."""
     script = Path(sys.executable).with_name("reply-archive")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from web.cli import cli; cli()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from reply_archive.web.cli import cli; cli()"]
 
 
 def run_measured(arguments: list[str]) -> tuple[float, int]:

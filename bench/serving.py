@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archive.store import find_reply, record_path, source_path
-from indexer.search import forget_matches, search, warmed
-from web import create_app
-from web.cli import cli
+from reply_archive.archive.store import find_reply, record_path, source_path
+from reply_archive.indexer.search import forget_matches, search, warmed
+from reply_archive.web import create_app
+from reply_archive.web.cli import cli
 
 from .generate import reply_text
 

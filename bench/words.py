@@ -19,11 +19,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from indexer.analysis import fold, segment
-from indexer.build import build_index, current_generation
-from indexer.query import synonyms
-from indexer.schema import build_schema
-from indexer.search import export
+from reply_archive.indexer.analysis import fold, segment
+from reply_archive.indexer.build import build_index, current_generation
+from reply_archive.indexer.query import synonyms
+from reply_archive.indexer.schema import build_schema
+from reply_archive.indexer.search import export
 
 from .corpus import load
 from .recall import index_size

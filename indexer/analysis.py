@@ -34,8 +34,8 @@ import unicodedata
 import jieba
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 
-import data
-from archive.clean import fold_radicals, to_simplified  # the parser's reading, shared
+from reply_archive import data
+from reply_archive.archive.clean import fold_radicals, to_simplified  # the parser's reading, shared
 
 jieba.setLogLevel(logging.WARNING)
 

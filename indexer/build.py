@@ -27,7 +27,7 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
-from archive.model import Reply
+from reply_archive.archive.model import Reply
 
 from .analysis import exact_text, fold, segmenter
 from .errors import IndexerError

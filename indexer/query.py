@@ -27,7 +27,7 @@ from whoosh.query import And, Every, Not, Or, Query, Term
 from whoosh.query.spans import SpanNear2
 from whoosh.query.wrappers import WrappingQuery
 
-import data
+from reply_archive import data
 
 from .analysis import SEPARATOR, fold, segment
 from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS

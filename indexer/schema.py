@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-import data
+from reply_archive import data
 
 from .analysis import USER_DICT, ngram_analyzer, word_analyzer
 
@@ -46,7 +46,7 @@ FACET_NAMES = tuple(f.name for f in FACETS)
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 9
+INDEX_VERSION = 10
 
 
 def index_signature() -> str:

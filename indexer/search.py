@@ -34,7 +34,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.index import Index
 from whoosh.query import Or, Term
 
-import data
+from reply_archive import data
 
 from .build import check_format, current_generation, open_generation
 from .errors import IndexerError, QueryError

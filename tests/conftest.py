@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import data
-from archive.ingest import ingest
-from archive.model import Reply
-from archive.store import iter_replies
-from archive.tables import department_names
-from indexer.build import build_index
-from web import create_app
+from reply_archive import data
+from reply_archive.archive.ingest import ingest
+from reply_archive.archive.model import Reply
+from reply_archive.archive.store import iter_replies
+from reply_archive.archive.tables import department_names
+from reply_archive.indexer.build import build_index
+from reply_archive.web import create_app
 
 SEED = data.path("seed", "seed_reply.txt")
 

@@ -29,7 +29,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-from archive.clean import clean_text
+from reply_archive.archive.clean import clean_text
 
 # Every format :func:`render` knows, and the file suffix each is written with.
 FORMATS = ("txt-utf8", "txt-utf8-bom", "txt-gb18030", "txt-utf16", "txt-big5", "pdf", "docx", "html")

@@ -7,8 +7,8 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.clean import to_simplified
-from indexer.analysis import _FOLD, fold, fold_with_offsets, ngram_analyzer, segment, word_analyzer
+from reply_archive.archive.clean import to_simplified
+from reply_archive.indexer.analysis import _FOLD, fold, fold_with_offsets, ngram_analyzer, segment, word_analyzer
 
 
 def tokens(analyzer, text, **kw):

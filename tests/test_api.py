@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from archive.store import write_reply
-from indexer.build import build_index
-from indexer.schema import FACET_NAMES
-from web import create_app
+from reply_archive.archive.store import write_reply
+from reply_archive.indexer.build import build_index
+from reply_archive.indexer.schema import FACET_NAMES
+from reply_archive.web import create_app
 
 
 def test_search_shape(client, seed_reply):

@@ -8,8 +8,8 @@ import pytest
 
 from bench.baselines import WORD_PARTS, BaselineDoc, Fts5, Tantivy, available, from_reply
 from bench.corpus import bundled_records, searchable_text
-from indexer.analysis import SEPARATOR, fold, segment
-from indexer.schema import FACET_NAMES
+from reply_archive.indexer.analysis import SEPARATOR, fold, segment
+from reply_archive.indexer.schema import FACET_NAMES
 
 
 def words_of(text: str) -> list[str]:

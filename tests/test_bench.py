@@ -35,7 +35,7 @@ def test_quoting_picks_a_quote_pair_the_needle_lacks():
 def test_generated_replies_parse_with_their_metadata(tmp_path):
     from collections import Counter
 
-    from archive.store import iter_replies
+    from reply_archive.archive.store import iter_replies
     from bench import generate
 
     assert generate.generate(40, tmp_path, seed=3, size=(300, 600)) == 40

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from indexer.build import build_index, build_lock, current_generation, index_info, update_index
-from indexer.errors import IndexerError
-from indexer.search import search
+from reply_archive.indexer.build import build_index, build_lock, current_generation, index_info, update_index
+from reply_archive.indexer.errors import IndexerError
+from reply_archive.indexer.search import search
 
 
 def test_rebuild_swaps_generations_and_the_searcher_follows(tmp_path, replies):
@@ -59,8 +59,8 @@ def test_a_second_build_stops_with_a_clear_message(tmp_path, replies):
 KILLED_BUILD = """
 import sys
 from pathlib import Path
-from archive.store import iter_replies
-from indexer.build import build_index
+from reply_archive.archive.store import iter_replies
+from reply_archive.indexer.build import build_index
 replies = list(iter_replies(Path(sys.argv[1]))) * 40  # long enough to be killed midway
 build_index(replies, Path(sys.argv[2]))
 """

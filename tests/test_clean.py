@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import data
-from archive.clean import (
+from reply_archive import data
+from reply_archive.archive.clean import (
     REDACTED,
     clean_text,
     detect_script,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import data
-from archive.store import iter_replies
+from reply_archive import data
+from reply_archive.archive.store import iter_replies
 from tests.conftest import SEED
-from web.cli import cli
+from reply_archive.web.cli import cli
 
 SAMPLES = len(list(data.path("samples").glob("*.txt")))
 
@@ -81,9 +81,9 @@ def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, mon
     run("ingest", SEED, "--archive", archive)
     run("index", "--archive", archive, "--index", index)
     assert "up to date" in run("index", "--archive", archive, "--index", index).output
-    monkeypatch.setattr("web.cli.index_signature", lambda: "other-dictionary")
+    monkeypatch.setattr("reply_archive.web.cli.index_signature", lambda: "other-dictionary")
     assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
-    monkeypatch.setattr("web.cli.department_names", lambda: {"X": ("X", "Y")})
+    monkeypatch.setattr("reply_archive.web.cli.department_names", lambda: {"X": ("X", "Y")})
     assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
 
 
@@ -105,7 +105,7 @@ def test_check_reports_agreement_and_every_kind_of_mismatch(tmp_path):
 
 
 def test_a_second_ingest_into_the_same_archive_stops_with_a_clear_message(tmp_path):
-    from archive.store import archive_lock
+    from reply_archive.archive.store import archive_lock
 
     archive = tmp_path / "archive"
     with archive_lock(archive):
@@ -135,7 +135,7 @@ def test_index_touches_only_what_changed_and_check_agrees(tmp_path):
 
 KILLED_INGEST = """
 import sys
-from web.cli import cli
+from reply_archive.web.cli import cli
 cli.main(["ingest", sys.argv[1], "--archive", sys.argv[2]], standalone_mode=False)
 """
 

@@ -7,9 +7,9 @@ import functools
 import re
 from pathlib import Path
 
-from archive.model import Reply
-from indexer.schema import FACETS, build_schema
-from web.render import _PANEL, labels
+from reply_archive.archive.model import Reply
+from reply_archive.indexer.schema import FACETS, build_schema
+from reply_archive.web.render import _PANEL, labels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,10 +34,10 @@ def test_web_never_touches_whoosh_and_archive_imports_neither_layer():
     for path in (ROOT / "web").rglob("*.py"):
         assert not re.search(r"^\s*(from|import)\s+whoosh", path.read_text(), re.M), path
     for path in (ROOT / "archive").rglob("*.py"):
-        assert not re.search(r"^\s*(from|import)\s+(indexer|web)\b", path.read_text(), re.M), path
+        assert not re.search(r"^\s*(from|import)\s+(reply_archive\.)?(indexer|web)\b|^\s*from\s+reply_archive\s+import\s+(indexer|web)\b", path.read_text(), re.M), path
     for path in (ROOT / "indexer").rglob("*.py"):
         text = path.read_text()
-        assert not re.search(r"^\s*(from|import)\s+web\b", text, re.M), path
+        assert not re.search(r"^\s*(from|import)\s+(reply_archive\.)?web\b|^\s*from\s+reply_archive\s+import\s+web\b", text, re.M), path
         # The record model, and the text normalisation parsing and indexing share.
-        assert not re.search(r"^\s*from\s+archive\.(?!model\b|clean\b)", text, re.M), path
-        assert not re.search(r"^\s*(import\s+archive\b|from\s+archive\s+import)", text, re.M), path
+        assert not re.search(r"^\s*from\s+reply_archive\.archive\.(?!model\b|clean\b)", text, re.M), path
+        assert not re.search(r"^\s*(import\s+reply_archive\.archive\b|from\s+reply_archive\.archive\s+import|from\s+reply_archive\s+import\s+archive\b)", text, re.M), path

@@ -17,12 +17,12 @@ import docx
 import pypdf
 import pytest
 
-import data
-from archive import extract as extract_module
-from archive.clean import to_simplified
-from archive.errors import ParseError
-from archive.extract import decode, extract
-from archive.ingest import read_source
+from reply_archive import data
+from reply_archive.archive import extract as extract_module
+from reply_archive.archive.clean import to_simplified
+from reply_archive.archive.errors import ParseError
+from reply_archive.archive.extract import decode, extract
+from reply_archive.archive.ingest import read_source
 from tests import formats
 from tests.conftest import SEED
 
@@ -470,7 +470,7 @@ def test_a_page_declaring_a_non_text_charset_is_read_by_detection(tmp_path, char
 
 
 def test_an_unexpected_reader_failure_fails_one_file_not_the_batch(tmp_path, monkeypatch):
-    from archive.ingest import ingest
+    from reply_archive.archive.ingest import ingest
 
     good, bad = tmp_path / "good.txt", tmp_path / "bad.pdf"
     good.write_bytes(SEED.read_bytes())

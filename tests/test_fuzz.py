@@ -8,12 +8,12 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.errors import RecordError
-from archive.model import Reply
-from archive.store import from_markdown, to_markdown
-from indexer.schema import FACET_NAMES
+from reply_archive.archive.errors import RecordError
+from reply_archive.archive.model import Reply
+from reply_archive.archive.store import from_markdown, to_markdown
+from reply_archive.indexer.schema import FACET_NAMES
 from tests.payloads import PAYLOADS
-from web.render import metadata_rows
+from reply_archive.web.render import metadata_rows
 
 # Text a user might send: Chinese, ASCII operators and punctuation, control characters.
 QUERY_TEXT = st.text(

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from archive.clean import clean_text, mask_phones, normalise_line
-from archive.errors import RecordError, ReplyNotFound
-from archive.ingest import ingest
-from archive.store import find_reply, iter_replies, record_path, save_source, source_path, write_reply
-from indexer.analysis import longest_word, segmenter, word_analyzer
-from indexer.build import build_index
-from indexer.errors import QueryError
-from indexer.search import commitments, export, search, similar, statistics
-from web import create_app
+from reply_archive.archive.clean import clean_text, mask_phones, normalise_line
+from reply_archive.archive.errors import RecordError, ReplyNotFound
+from reply_archive.archive.ingest import ingest
+from reply_archive.archive.store import find_reply, iter_replies, record_path, save_source, source_path, write_reply
+from reply_archive.indexer.analysis import longest_word, segmenter, word_analyzer
+from reply_archive.indexer.build import build_index
+from reply_archive.indexer.errors import QueryError
+from reply_archive.indexer.search import commitments, export, search, similar, statistics
+from reply_archive.web import create_app
 
 
 def seconds(work, argument) -> float:
@@ -173,10 +173,10 @@ def test_temporary_files_a_killed_ingest_left_are_swept_by_the_next(tmp_path):
 
 
 def test_ingest_writes_only_what_the_archive_reads_back(tmp_path, monkeypatch, seed_reply):
-    import archive.ingest
+    from reply_archive.archive import ingest as module
 
     unreadable = dataclasses.replace(seed_reply, body="")  # the store refuses a record without text
-    monkeypatch.setattr(archive.ingest, "to_reply", lambda *args, **kwargs: unreadable)
+    monkeypatch.setattr(module, "to_reply", lambda *args, **kwargs: unreadable)
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "reply.txt").write_text("叶晚晴委员：\n您提出的提案收悉。", encoding="utf-8")
     report = ingest([tmp_path / "src"], tmp_path / "archive")
@@ -186,7 +186,7 @@ def test_ingest_writes_only_what_the_archive_reads_back(tmp_path, monkeypatch, s
 
 @pytest.mark.parametrize("sort", ["newest", "number"])
 def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies, monkeypatch, sort):
-    import indexer.search as engine
+    import reply_archive.indexer.search as engine
 
     index = tmp_path / "index"
     build_index(replies, index)
@@ -204,8 +204,8 @@ def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies
 
 PARALLEL_BUILD = """
 import sys
-from archive.store import iter_replies
-from indexer.build import build_index
+from reply_archive.archive.store import iter_replies
+from reply_archive.indexer.build import build_index
 build_index(iter_replies(sys.argv[1]), sys.argv[2], procs=2)
 """
 

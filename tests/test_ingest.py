@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import data
-from archive import ingest as ingest_module
-from archive.ingest import IngestReport, ingest, iter_sources, read_source, write_report
-from archive.store import (
+from reply_archive import data
+from reply_archive.archive import ingest as ingest_module
+from reply_archive.archive.ingest import IngestReport, ingest, iter_sources, read_source, write_report
+from reply_archive.archive.store import (
     is_hand_edited,
     iter_replies,
     pending_path,
@@ -26,7 +26,7 @@ from archive.store import (
 )
 from tests import formats
 from tests.conftest import SEED
-from web.cli import cli
+from reply_archive.web.cli import cli
 
 SAMPLE = data.path("samples", "01-edu-after-school-2019.txt")
 

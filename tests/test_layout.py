@@ -13,15 +13,15 @@ import json
 
 import pytest
 
-from archive.clean import clean_text, fold_radicals, split_cells, to_simplified
-from archive.errors import ParseError
-from archive.ingest import read_source
-from archive.layout import choose_title, read_layout, read_metadata, title_score
-from archive.model import Reply, Source, salutation_parts
-from archive.numerals import unmarked_date_readings
-from archive.parse import parse_reply
+from reply_archive.archive.clean import clean_text, fold_radicals, split_cells, to_simplified
+from reply_archive.archive.errors import ParseError
+from reply_archive.archive.ingest import read_source
+from reply_archive.archive.layout import choose_title, read_layout, read_metadata, title_score
+from reply_archive.archive.model import Reply, Source, salutation_parts
+from reply_archive.archive.numerals import unmarked_date_readings
+from reply_archive.archive.parse import parse_reply
 from bench.real import PAGE_FIXTURES, VARIANTS, RealScore, grade, refusal_report, score_folder
-from indexer.analysis import fold
+from reply_archive.indexer.analysis import fold
 
 MANIFEST = json.loads((PAGE_FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 BY_FILE = {entry["file"]: entry for entry in MANIFEST}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.numerals import cn_to_int, int_to_cn, parse_date
+from reply_archive.archive.numerals import cn_to_int, int_to_cn, parse_date
 
 UNITS = "一二三四五六七八九"
 

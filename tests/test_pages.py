@@ -8,10 +8,10 @@ from html import unescape
 
 import pytest
 
-from archive.store import write_reply
-from indexer.build import build_index
+from reply_archive.archive.store import write_reply
+from reply_archive.indexer.build import build_index
 from tests.conftest import SEED
-from web import create_app
+from reply_archive.web import create_app
 
 
 def test_home_shows_search_box_and_facets(client):

@@ -11,16 +11,16 @@ import dataclasses
 
 import pytest
 
-import data
-from archive.clean import is_page_furniture
-from archive.errors import ParseError
-from archive.ingest import read_source
-from archive.model import Contact, Source
-from archive.parse import parse_reply, reply_id
-from archive.store import from_markdown, to_markdown
-from archive.tables import scheme_names
+from reply_archive import data
+from reply_archive.archive.clean import is_page_furniture
+from reply_archive.archive.errors import ParseError
+from reply_archive.archive.ingest import read_source
+from reply_archive.archive.model import Contact, Source
+from reply_archive.archive.parse import parse_reply, reply_id
+from reply_archive.archive.store import from_markdown, to_markdown
+from reply_archive.archive.tables import scheme_names
 from bench.accuracy import FIXTURES, load_expected, mismatches, parse_fixture
-from web.render import labels, metadata_rows, warning_text
+from reply_archive.web.render import labels, metadata_rows, warning_text
 
 SAMPLES = sorted(data.path("samples").glob("*.txt"))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.query import MAX_NEAR_WORDS, MAX_SLOP, parse_query, synonyms
-from indexer.search import in_one_scope, search
+from reply_archive.indexer.query import MAX_NEAR_WORDS, MAX_SLOP, parse_query, synonyms
+from reply_archive.indexer.search import in_one_scope, search
 
 
 def titles(index_dir, q, replies):
@@ -54,7 +54,7 @@ def test_same_sentence_and_paragraph(index_dir, replies):
 
 
 def test_in_one_scope():
-    from indexer.query import ScopeFilter
+    from reply_archive.indexer.query import ScopeFilter
 
     body = "一是加强养老服务。二是发展托育。\n\n下一段提到养老和托育。"
     assert not in_one_scope("一是加强养老服务。二是发展托育。", ScopeFilter("sentence", ("养老", "托育")))

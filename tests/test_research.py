@@ -8,7 +8,7 @@ import re
 from html import unescape
 from urllib.parse import unquote
 
-from indexer.schema import FACET_NAMES
+from reply_archive.indexer.schema import FACET_NAMES
 
 
 def html(client, url, **params):

@@ -13,16 +13,16 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from archive.ingest import ingest
-from archive.model import REVIEW_KINDS, Reply, review_kind
-from archive.store import iter_replies, record_path
-from archive.tables import department_names
+from reply_archive.archive.ingest import ingest
+from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
+from reply_archive.archive.store import iter_replies, record_path
+from reply_archive.archive.tables import department_names
 from bench.real import PAGE_FIXTURES
-from indexer.build import build_index
-from indexer.search import search
-from web import create_app
-from web.cli import cli
-from web.render import labels
+from reply_archive.indexer.build import build_index
+from reply_archive.indexer.search import search
+from reply_archive.web import create_app
+from reply_archive.web.cli import cli
+from reply_archive.web.render import labels
 
 
 @pytest.fixture(scope="module")

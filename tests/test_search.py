@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from indexer.analysis import fold
-from indexer.errors import IndexerError, QueryError
-from indexer.build import build_index
-from indexer.search import export, search
+from reply_archive.indexer.analysis import fold
+from reply_archive.indexer.errors import IndexerError, QueryError
+from reply_archive.indexer.build import build_index
+from reply_archive.indexer.search import export, search
 
 
 def ids(results):
@@ -125,9 +125,9 @@ def test_facet_counts_are_disjunctive(index_dir, replies):
 def test_facet_counts_over_any_set_of_documents_are_exact(index_dir, replies):
     from collections import Counter
 
-    from indexer import search as engine
-    from indexer.build import facet_values
-    from indexer.schema import FACETS
+    from reply_archive.indexer import search as engine
+    from reply_archive.indexer.build import facet_values
+    from reply_archive.indexer.schema import FACETS
 
     entry = engine._cache.get(index_dir)
     arrays = entry.arrays
@@ -229,7 +229,7 @@ def test_sort_by_proposal_number(index_dir):
 @pytest.fixture
 def expired(monkeypatch):
     """Make every query's time limit run out as soon as matching starts."""
-    import indexer.search as module
+    import reply_archive.indexer.search as module
 
     class Expired(module.TimeLimitCollector):
         def prepare(self, *args):
@@ -267,7 +267,7 @@ def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, exp
 
 
 def test_same_sentence_checks_stop_at_the_deadline(index_dir, monkeypatch):
-    import indexer.search as module
+    import reply_archive.indexer.search as module
 
     monkeypatch.setattr(module, "QUERY_SECONDS", -1.0)  # already past the deadline
     results = search(index_dir, "同句(港澳 青年)")
@@ -275,7 +275,7 @@ def test_same_sentence_checks_stop_at_the_deadline(index_dir, monkeypatch):
 
 
 def test_matches_are_reused_within_a_generation_and_never_across(tmp_path, replies, monkeypatch):
-    import indexer.search as module
+    import reply_archive.indexer.search as module
 
     build_index(replies, tmp_path)
     calls = []
@@ -289,7 +289,7 @@ def test_matches_are_reused_within_a_generation_and_never_across(tmp_path, repli
 
 
 def test_preceding_gives_the_newest_replies_before_a_date(index_dir, replies):
-    from indexer.search import preceding
+    from reply_archive.indexer.search import preceding
 
     dated = sorted((r for r in replies if r.date), key=lambda r: r.date)
     cut = dated[len(dated) // 2].date

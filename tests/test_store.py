@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 import yaml
 
-from archive.errors import RecordError, ReplyNotFound
-from archive.ingest import ingest
-from archive.store import (
+from reply_archive.archive.errors import RecordError, ReplyNotFound
+from reply_archive.archive.ingest import ingest
+from reply_archive.archive.store import (
     find_reply,
     from_markdown,
     is_hand_edited,
@@ -220,7 +220,7 @@ def test_hostile_front_matter_is_a_record_error(name):
 def test_index_and_check_report_hostile_records_and_go_on(tmp_path, seed_reply):
     from click.testing import CliRunner
 
-    from web.cli import cli
+    from reply_archive.web.cli import cli
 
     archive, index = tmp_path / "archive", tmp_path / "index"
     write_reply(seed_reply, archive)

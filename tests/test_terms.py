@@ -9,10 +9,10 @@ import random
 
 import pytest
 
-from indexer.analysis import fold, segment
-from indexer.build import build_index, current_generation, open_generation, update_index
-from indexer.query import parse_query
-from indexer.terms import TermArrays
+from reply_archive.indexer.analysis import fold, segment
+from reply_archive.indexer.build import build_index, current_generation, open_generation, update_index
+from reply_archive.indexer.query import parse_query
+from reply_archive.indexer.terms import TermArrays
 
 FIXED = ["发展", "人民 群众", "教育 -培训", "(养老 OR 托育) 社区", '"推进" 教育', "title:养老", '"发"', '"发展"',
          "深港 合作", "department:教育局 学校", "-发展", "收悉 -养老 -教育", "收悉 OR -答复", "", "养老 养老"]

@@ -15,7 +15,7 @@ from . import config
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the app; settings come from the environment, instance config or tests."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=str(config.instance_dir()), instance_relative_config=True)
     app.config.from_mapping(
         ARCHIVE_DIR=str(config.archive_dir()),
         INDEX_DIR=str(config.index_dir()),

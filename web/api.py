@@ -11,9 +11,9 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from archive.store import find_reply
-from indexer.errors import QueryError
-from indexer.search import Hit, export as export_hits, similar as similar_hits, statistics
+from reply_archive.archive.store import find_reply
+from reply_archive.indexer.errors import QueryError
+from reply_archive.indexer.search import Hit, export as export_hits, similar as similar_hits, statistics
 
 from .params import external_url, filters_from_request, search_from_request
 

@@ -18,16 +18,16 @@ from pathlib import Path
 
 import click
 
-import data
-from archive.errors import ArchiveBusy, ArchiveError, RecordError
-from archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
-from archive.model import REVIEW_KINDS, Reply
-from archive.store import iter_records, iter_replies, snapshot
-from archive.tables import department_names
-from indexer.build import build_index, index_info, update_index
-from indexer.errors import IndexerError
-from indexer.schema import index_signature
-from indexer.search import indexed_ids, search as run_search
+from reply_archive import data
+from reply_archive.archive.errors import ArchiveBusy, ArchiveError, RecordError
+from reply_archive.archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
+from reply_archive.archive.model import REVIEW_KINDS, Reply
+from reply_archive.archive.store import iter_records, iter_replies, snapshot
+from reply_archive.archive.tables import department_names
+from reply_archive.indexer.build import build_index, index_info, update_index
+from reply_archive.indexer.errors import IndexerError
+from reply_archive.indexer.schema import index_signature
+from reply_archive.indexer.search import indexed_ids, search as run_search
 
 from . import config
 from .render import labels
@@ -323,7 +323,7 @@ def serve(host: str, port: int, archive: Path | None, index: Path | None) -> Non
     """
     from werkzeug.serving import run_simple
 
-    from indexer.analysis import segmenter
+    from reply_archive.indexer.analysis import segmenter
 
     from . import create_app
 

@@ -7,8 +7,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError, ReplyNotFound
-from indexer.errors import IndexerError, QueryError
+from reply_archive.archive.errors import ArchiveError, ReplyNotFound
+from reply_archive.indexer.errors import IndexerError, QueryError
 
 log = logging.getLogger(__name__)
 

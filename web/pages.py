@@ -7,13 +7,13 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
 
-from archive.errors import ReplyNotFound
-from archive.model import REVIEW_KINDS, Reply, review_kind
-from archive.store import find_reply, record_path, source_path
-from indexer.analysis import fold
-from indexer.errors import QueryError
-from indexer.schema import FACET_NAMES
-from indexer.search import (
+from reply_archive.archive.errors import ReplyNotFound
+from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
+from reply_archive.archive.store import find_reply, record_path, source_path
+from reply_archive.indexer.analysis import fold
+from reply_archive.indexer.errors import QueryError
+from reply_archive.indexer.schema import FACET_NAMES
+from reply_archive.indexer.search import (
     SORTS,
     Hit,
     commitments as run_commitments,

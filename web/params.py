@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.schema import FACET_NAMES
-from indexer.search import SearchResults, search
+from reply_archive.indexer.schema import FACET_NAMES
+from reply_archive.indexer.search import SearchResults, search
 
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
 

@@ -17,10 +17,10 @@ import markdown
 import nh3
 from markupsafe import Markup, escape
 
-import data
-from archive.model import Reply
-from archive.store import markdown_body
-from indexer.highlight import mark_html
+from reply_archive import data
+from reply_archive.archive.model import Reply
+from reply_archive.archive.store import markdown_body
+from reply_archive.indexer.highlight import mark_html
 
 _TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "blockquote",
          "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "a", "br", "hr"}

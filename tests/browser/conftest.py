@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from archive.store import write_reply
-from indexer.build import build_index
-from web import create_app
+from reply_archive.archive.store import write_reply
+from reply_archive.indexer.build import build_index
+from reply_archive.web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

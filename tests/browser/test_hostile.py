@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 import pytest
 
-from archive.model import Section
-from archive.store import write_reply
-from indexer.build import build_index
+from reply_archive.archive.model import Section
+from reply_archive.archive.store import write_reply
+from reply_archive.indexer.build import build_index
 from tests.browser.conftest import serving
 from tests.payloads import PAYLOADS
 
