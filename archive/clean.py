@@ -28,6 +28,7 @@ import opencc
 from reply_archive import data
 
 from .numerals import CN_DATE, CN_NUMBER
+from .text import SENTENCE_ENDS
 
 # CJK ideographs plus the 〇 numeral; enough for every rule below.
 CJK = r"\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -43,7 +44,7 @@ _PAGE_FURNITURE = re.compile(
     re.VERBOSE,
 )
 # Where a paragraph ends: sentence-final punctuation, or a colon that opens a list.
-_PARAGRAPH_END = tuple("。！？；：!?;:")
+_PARAGRAPH_END = (*SENTENCE_ENDS, "：", ":")
 # Lines that start a new block even when the previous line ran to the margin.
 SECTION_MARKER = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）|\([一二三四五六七八九十]{1,3}\)"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -24,9 +24,8 @@ from typing import Any
 
 from .clean import CONTACT_LABELS, SALUTATION_PEOPLE, SALUTATION_UNIT, SECTION_MARKER, to_simplified
 from .numerals import cn_to_int, parse_date, unmarked_date_readings
+from .text import sentences
 
-# Sentence ends used to cut commitments out of paragraphs.
-_SENTENCE = re.compile(r"[^。！？；]+[。！？；]?")
 _TARGET_YEAR = re.compile(r"(?:拟于|计划于|力争于?|争取于?|到)\s*((?:19|20)\d{2})\s*年")
 COMMITMENT_CUES = ("下一步", "下步", "今后将", "拟于", "计划于")
 # 下一步 and 下步 promise only where a clause starts with them (…，下一步，我们将…); inside
@@ -109,7 +108,7 @@ def closing_kind(paragraph: str) -> str | None:
     return next((kind for kind, pattern in _CLOSING_KINDS if pattern.match(read)), None)
 
 
-def closing_start(paragraphs: list[str], levels: Mapping[int, tuple[int, str, str]]) -> int:
+def closing_start(paragraphs: Sequence[str], levels: Mapping[int, tuple[int, str, str]]) -> int:
     """Return the index where the closing part starts, given the heading paragraphs.
 
     The closing part ends the text: closing formulas (此复, 衷心感谢…, 恳请…), the
@@ -292,10 +291,8 @@ class Reply:
         stale copy behind.
         """
         found: list[Commitment] = []
-        for paragraph in self.body.split("\n\n"):
-            section_idx = self.section_of(paragraph)
-            for sentence in _SENTENCE.findall(paragraph):
-                sentence = sentence.strip()
+        for paragraph, section_idx in zip(self.paragraphs, self._paragraph_sections):
+            for sentence in sentences(paragraph):
                 # Cues are simplified; a traditional text is kept as printed.
                 read = to_simplified(sentence) if self.script == "traditional" else sentence
                 cue = next((c for c in COMMITMENT_CUES if c in read and c not in _STEP_CUES), None)
@@ -318,17 +315,77 @@ class Reply:
         return tuple(found)
 
     @cached_property
+    def paragraphs(self) -> tuple[str, ...]:
+        """Return the paragraphs of the body (headings included), in order."""
+        return tuple(self.body.split("\n\n"))
+
+    @cached_property
+    def heading_paragraphs(self) -> Mapping[int, int]:
+        """Return ``{paragraph index: section index}`` for the paragraphs that are headings.
+
+        Headings are body paragraphs, in section order; a section whose heading line the
+        body does not hold (data whose sections disagree with its body) has none. Where
+        a section stands in the body, for any reader of the record, is worked out here.
+        """
+        found: dict[int, int] = {}
+        cursor = 0
+        for section_idx, section in enumerate(self.sections):
+            lines = range(cursor, len(self.paragraphs))
+            at = next((i for i in lines if self.paragraphs[i] == section.heading_line), None)
+            if at is not None:
+                found[at] = section_idx
+                cursor = at + 1
+        return found
+
+    def section_starts(self) -> list[tuple[int, int]]:
+        """Return ``(character offset in the body, section index)`` of each heading the
+        body holds, in order."""
+        starts, offset = [], 0
+        for idx, paragraph in enumerate(self.paragraphs):
+            if idx in self.heading_paragraphs:
+                starts.append((offset, self.heading_paragraphs[idx]))
+            offset += len(paragraph) + 2  # the blank line between paragraphs
+        return starts
+
+    @cached_property
+    def _levels(self) -> dict[int, tuple[int, str, str]]:
+        """Return ``{paragraph index: (level, marker, heading)}`` of the headings."""
+        return {
+            at: (self.sections[idx].level, self.sections[idx].marker, self.sections[idx].heading)
+            for at, idx in self.heading_paragraphs.items()
+        }
+
+    @cached_property
+    def _closing_at(self) -> int:
+        """Return the index of the paragraph where the closing part starts."""
+        return closing_start(self.paragraphs, self._levels)
+
+    @cached_property
+    def _paragraph_sections(self) -> tuple[int | None, ...]:
+        """Return, for each paragraph, the index of the outermost section holding it.
+
+        A section runs until the next heading of the same or a higher level (as the
+        parser's outline cuts it); headings, the opening and the closing part belong to
+        none.
+        """
+        found: list[int | None] = []
+        outer: int | None = None  # the section index of the outermost open section
+        for idx in range(len(self.paragraphs)):
+            section_idx = self.heading_paragraphs.get(idx)
+            if section_idx is None:
+                found.append(outer if idx < self._closing_at else None)
+                continue
+            found.append(None)
+            # A heading of the same or a higher level closes it; a lower one opens a
+            # section inside it.
+            if outer is None or self.sections[section_idx].level <= self.sections[outer].level:
+                outer = section_idx
+        return tuple(found)
+
+    @cached_property
     def _parts(self) -> tuple[str | None, str | None, tuple[str, ...]]:
         """Return the salutation, the opening and the closing formulas of the body."""
-        paragraphs = self.body.split("\n\n")
-        levels: dict[int, tuple[int, str, str]] = {}
-        cursor = 0
-        for section in self.sections:  # headings are body paragraphs, in order
-            idx = next((i for i in range(cursor, len(paragraphs)) if paragraphs[i] == section.heading_line), None)
-            if idx is not None:
-                levels[idx] = (section.level, section.marker, section.heading)
-                cursor = idx + 1
-        closing_at = closing_start(paragraphs, levels)
+        paragraphs, levels, closing_at = self.paragraphs, self._levels, self._closing_at
         salutation = paragraphs[0] if is_salutation(paragraphs[0]) else None
         at = 1 if salutation else 0
         # The opening comes before the first section and the closing part, if at all.
@@ -366,14 +423,7 @@ class Reply:
     def searchable_body(self) -> str:
         """Return the body without its contact trailer (联系人, 联系电话…): contact
         details are shown on the record's page but never indexed."""
-        return "\n\n".join(p for p in self.body.split("\n\n") if not _is_contact_line(p))
-
-    def section_of(self, paragraph: str) -> int | None:
-        """Return the index of the section whose text holds ``paragraph``, if any."""
-        for idx, section in enumerate(self.sections):
-            if paragraph and paragraph in section.text.split("\n\n"):
-                return idx
-        return None
+        return "\n\n".join(p for p in self.paragraphs if not _is_contact_line(p))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as plain JSON-ready data, the derived fields included."""
@@ -430,9 +480,18 @@ def _check_types(cls: type, data: dict[str, Any], where: str = "") -> None:
     hints = typing.get_type_hints(cls)
     if unknown := set(data) - set(hints):
         raise ValueError(f"{where + ': ' if where else ''}unknown field(s): {', '.join(sorted(unknown))}")
-    for name, value in data.items():
+    defaults = {f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+                or f.default_factory is not dataclasses.MISSING}
+    for name, value in list(data.items()):
+        field_name = f"{where}.{name}" if where else name
         if value is not None:
-            data[name] = _checked(hints[name], value, f"{where}.{name}" if where else name)
+            data[name] = _checked(hints[name], value, field_name)
+        elif type(None) not in typing.get_args(hints[name]):
+            # A key left empty (`partial_scope:`) where no empty value belongs means
+            # "not given": the field's default, or an error when it has none.
+            if name not in defaults:
+                raise ValueError(f"{field_name}: must not be empty")
+            del data[name]
 
 
 def _checked(expected: Any, value: Any, name: str) -> Any:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import fcntl
 import hashlib
 import os
 import re
@@ -30,6 +29,7 @@ from typing import Any
 import yaml
 
 from .errors import ArchiveBusy, RecordError, ReplyNotFound
+from .locking import exclusive
 from .model import DERIVED, ID_PATTERN, Reply
 from .parse import outline, split_heading
 
@@ -61,12 +61,10 @@ def to_markdown(reply: Reply) -> str:
 
 def markdown_body(reply: Reply) -> str:
     """Return the reply's text as Markdown: paragraphs, with headings marked."""
-    pending = list(reply.sections)
     blocks = []
-    for paragraph in reply.body.split("\n\n"):
-        if pending and paragraph == pending[0].heading_line:
-            section = pending.pop(0)
-            blocks.append(f"{'#' * (section.level + 1)} {paragraph}")
+    for idx, paragraph in enumerate(reply.paragraphs):
+        if (section_idx := reply.heading_paragraphs.get(idx)) is not None:
+            blocks.append(f"{'#' * (reply.sections[section_idx].level + 1)} {paragraph}")
         elif paragraph.startswith("#"):
             blocks.append("\\" + paragraph)  # a literal # that is not a heading
         else:
@@ -176,20 +174,13 @@ def _coerce(meta: dict[str, Any]) -> dict[str, Any]:
 def archive_lock(root: Path) -> Iterator[None]:
     """Hold the archive's write lock, or fail at once if another ingest holds it.
 
-    :raise ArchiveError: naming the archive, when another run is writing to it.
+    :raise ArchiveBusy: naming the archive, when another run is writing to it.
     """
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ArchiveBusy(f"another ingest is writing to {root}; run this one when it has finished") from None
+    message = f"another ingest is writing to {root}; run this one when it has finished"
+    with exclusive(root / ".lock", lambda: ArchiveBusy(message)):
         _sweep_temporaries(root)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        yield
 
 
 def _sweep_temporaries(root: Path) -> None:

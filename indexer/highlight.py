@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from html import escape, unescape
 
-from .analysis import fold, fold_with_offsets
+from reply_archive.archive.text import sentence_spans
 
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+from .analysis import fold, fold_with_offsets
 
 
 def match_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
@@ -67,16 +67,16 @@ def passages(text: str, needles: Iterable[str], *, limit: int = 3, width: int = 
         return [(0, escape(_clip(text, 0, width)))] if text else []
     scored = []
     first = 0  # spans are sorted and disjoint: walk them alongside the sentences
-    for sentence in _SENTENCE.finditer(text):
-        while first < len(spans) and spans[first][1] <= sentence.start():
+    for s_start, s_end in sentence_spans(text):
+        while first < len(spans) and spans[first][1] <= s_start:
             first += 1
         last = first
-        while last < len(spans) and spans[last][0] < sentence.end():
+        while last < len(spans) and spans[last][0] < s_end:
             last += 1
         inside = spans[first:last]
         if inside:
             distinct = len({fold(piece) for piece in {text[s:e] for s, e in inside}})
-            scored.append((-distinct, -len(inside), sentence.start(), sentence.end(), inside))
+            scored.append((-distinct, -len(inside), s_start, s_end, inside))
     chosen = sorted(sorted(scored)[:limit], key=lambda item: item[2])
     found = []
     for _, _, s_start, s_end, inside in chosen:

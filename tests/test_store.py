@@ -7,13 +7,16 @@ import dataclasses
 import pytest
 import yaml
 
-from reply_archive.archive.errors import RecordError, ReplyNotFound
+from reply_archive.archive.errors import ArchiveBusy, RecordError, ReplyNotFound
 from reply_archive.archive.ingest import ingest
+from reply_archive.archive.locking import exclusive
 from reply_archive.archive.store import (
+    archive_lock,
     find_reply,
     from_markdown,
     is_hand_edited,
     iter_replies,
+    markdown_body,
     read_reply,
     record_path,
     save_source,
@@ -56,6 +59,44 @@ def test_hand_corrected_heading_and_paragraph_are_read_back(tmp_path, seed_reply
     assert corrected.sections[1].heading == "关于“完善港澳服务体系”的建议"
     assert corrected.sections[-1].heading_line == "四、补充说明"
     assert corrected.commitments[-1].text == "下一步，将于年底前完成评估。"
+
+
+def test_headings_stand_where_the_one_heading_map_puts_them(seed_reply):
+    starts = seed_reply.section_starts()
+    assert [idx for _, idx in starts] == list(range(len(seed_reply.sections)))
+    for at, idx in starts:
+        assert seed_reply.body[at - 2 : at] == "\n\n"  # a heading is a whole paragraph
+        assert seed_reply.body[at:].startswith(seed_reply.sections[idx].heading_line + "\n\n")
+    marked = [block for block in markdown_body(seed_reply).split("\n\n") if block.startswith("#")]
+    assert marked == [f"{'#' * (s.level + 1)} {s.heading_line}" for s in seed_reply.sections]
+
+
+def test_a_section_the_body_lacks_leaves_the_others_in_place(seed_reply):
+    lost = dataclasses.replace(seed_reply.sections[0], heading="不在正文中的标题")
+    reply = dataclasses.replace(seed_reply, sections=(lost, *seed_reply.sections[1:]))
+    assert [idx for _, idx in reply.section_starts()] == list(range(1, len(seed_reply.sections)))
+    assert markdown_body(reply).count("\n## ") == len(seed_reply.sections) - 1
+    # Its paragraphs belong to no section now; those of the others keep theirs.
+    assert [c.section_idx for c in reply.commitments] == [None, 1, 2]
+    assert reply.closing == seed_reply.closing and reply.opening == seed_reply.opening
+
+
+def test_a_second_writer_finds_the_archive_locked_until_the_first_ends(tmp_path):
+    busy = pytest.raises(ArchiveBusy, match=f"another ingest is writing to {tmp_path}")
+    with archive_lock(tmp_path), busy, archive_lock(tmp_path):
+        pass
+    with archive_lock(tmp_path):  # free again
+        pass
+
+
+def test_a_lock_file_that_is_a_link_leaves_its_target_intact(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me", encoding="utf-8")
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / ".lock").symlink_to(target)
+    with exclusive(tmp_path / "archive" / ".lock", lambda: AssertionError("not held by anyone")):
+        pass
+    assert target.read_text(encoding="utf-8") == "keep me"
 
 
 def test_literal_hash_paragraph_is_not_a_heading(seed_reply):

@@ -38,13 +38,19 @@ def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
 def reply_html(reply: Reply, needles: tuple[str, ...] = ()) -> tuple[Markup, int]:
     """Return the reply's body as sanitised HTML and the number of marked matches.
 
-    Headings are anchored ``sec``, ``sec_1``…, paragraphs ``p-1``, ``p-2``… (stable
-    links for citations); the needles of a search are marked ``m-1``, ``m-2``….
+    Headings are anchored by section index, ``sec``, ``sec_1``… (as the table of
+    contents links them), paragraphs ``p-1``, ``p-2``… (stable links for citations);
+    the needles of a search are marked ``m-1``, ``m-2``….
     """
+    # The headings Markdown makes are the sections the body holds, in order, and toc
+    # asks for their ids in that order. Ids follow the section index, not the count of
+    # headings, so a section the body lacks moves no link; an id of "" (for a heading
+    # that is no section) becomes one the sanitiser drops.
+    anchors = (_section_anchor(idx) for idx in reply.heading_paragraphs.values())
     html = markdown.markdown(
         markdown_body(reply),
         extensions=["toc"],
-        extension_configs={"toc": {"slugify": lambda value, separator: "sec"}},
+        extension_configs={"toc": {"slugify": lambda value, separator: next(anchors, "")}},
     )
     clean = nh3.clean(
         html,
@@ -64,6 +70,11 @@ def reply_html(reply: Reply, needles: tuple[str, ...] = ()) -> tuple[Markup, int
 
 
 _PARAGRAPH = re.compile(r"<p((?: class=\"signature\")?)>")
+
+
+def _section_anchor(section_idx: int) -> str:
+    """Return the id of a section's heading on the reply page."""
+    return f"sec_{section_idx}" if section_idx else "sec"
 
 
 def citation(reply: Reply, permalink: str) -> str:
