@@ -25,7 +25,7 @@ from reply_archive.archive.model import Reply
 from reply_archive.indexer.analysis import SEPARATOR, fold
 from reply_archive.indexer.build import build_index, current_generation, reply_to_doc
 from reply_archive.indexer.schema import CHAR_FIELD, EXACT_FIELD, build_schema
-from reply_archive.indexer.search import export, search
+from reply_archive.indexer.search import ReplyIndex
 
 from .corpus import load
 
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         build_index(records, index_dir)
         build_seconds = time.perf_counter() - started
+        engine = ReplyIndex(index_dir)
         full_size = index_size(current_generation(index_dir))
         print(f"index: {len(records)} records built in {build_seconds:.1f} s, {full_size / 2**20:.1f} MiB")
 
@@ -101,9 +102,9 @@ def main(argv: list[str] | None = None) -> None:
         for needle in needles:
             query = quoted(needle)
             expected = {rid for rid, text in texts.items() if fold(needle) in text}
-            got = {hit.id for hit in export(index_dir, query)}
+            got = {hit.id for hit in engine.export(query)}
             started = time.perf_counter()
-            search(index_dir, query, per_page=10)
+            engine.search(query, per_page=10)
             elapsed = (time.perf_counter() - started) * 1000
             bucket = "1-2" if len(needle) <= 2 else "3-6" if len(needle) <= 6 else "7-12"
             latencies[bucket].append(elapsed)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from reply_archive.archive.store import find_reply, record_path, source_path
-from reply_archive.indexer.search import forget_matches, search, warmed
-from reply_archive.web import create_app
+from reply_archive.indexer.search import ReplyIndex
+from reply_archive.web import create_app, reply_index
 from reply_archive.web.cli import cli
 
 from .generate import reply_text
@@ -34,18 +34,21 @@ MARKER = "基准测试新增答复标记"  # a phrase only the added reply holds
 
 def main(argv: list[str]) -> None:
     archive, index, queries, started, runs = Path(argv[0]), Path(argv[1]), Path(argv[2]), float(argv[3]), int(argv[4])
-    client = create_app({"ARCHIVE_DIR": str(archive), "INDEX_DIR": str(index), "TESTING": True}).test_client()
+    app = create_app({"ARCHIVE_DIR": str(archive), "INDEX_DIR": str(index), "TESTING": True})
+    client = app.test_client()
+    with app.app_context():
+        engine = reply_index()  # the app's own: queries timed here share its memory
     response = client.get("/api/search", query_string={"q": "答复", "per_page": 10})
     cold_start = time.time() - started
     if response.status_code != 200:
         raise SystemExit(f"first search failed: {response.status_code} {response.get_data(as_text=True)[:200]}")
-    warmed(index)  # the background warm-up that long exact phrases need
+    engine.warmed()  # the background warm-up that long exact phrases need
     warm = time.time() - started
     asked = json.loads(queries.read_text(encoding="utf-8"))
 
     def run(q: str) -> dict[str, float]:
-        forget_matches(index)  # matched from the index, not remembered
-        results = search(index, q, per_page=10)
+        engine.forget_matches()  # matched from the index, not remembered
+        results = engine.search(q, per_page=10)
         return {**results.took_ms, "matches": results.query.word_count}
 
     def page(reply: list[str]) -> dict[str, float]:
@@ -57,7 +60,7 @@ def main(argv: list[str]) -> None:
         "reply_page": timed_queries(asked["pages"], page, runs),
     }
     serving = {"peak_mb": status_kib("self", "VmHWM") * 1024 / MB, "rss_mb": status_kib("self", "VmRSS") * 1024 / MB}
-    added = add_one(archive, index, asked["paragraphs"], asked["serial"])
+    added = add_one(archive, index, engine, asked["paragraphs"], asked["serial"])
     print(json.dumps({"cold_start_s": cold_start, "warm_s": warm, "ours": ours, "serving": serving, "add_one": added}))
 
 
@@ -89,7 +92,7 @@ def status_kib(pid: int | str, key: str) -> int:
         return 0
 
 
-def add_one(archive: Path, index: Path, paragraphs: list[str], serial: int) -> dict[str, float]:
+def add_one(archive: Path, index: Path, engine: ReplyIndex, paragraphs: list[str], serial: int) -> dict[str, float]:
     """Add one new reply to the archive and time it until a search finds it: ingest,
     incremental index, then this process's first search of the new generation. The
     reply is removed again afterwards, so the archive stays as generated."""
@@ -102,7 +105,7 @@ def add_one(archive: Path, index: Path, paragraphs: list[str], serial: int) -> d
     ingested = time.perf_counter()
     cli.main(["index", "--archive", str(archive), "--index", str(index)], standalone_mode=False)
     indexed = time.perf_counter()
-    found = search(index, f'"{MARKER}"')
+    found = engine.search(f'"{MARKER}"')
     searched = time.perf_counter()
     if found.total != 1:
         raise SystemExit(f"the added reply was not found ({found.total} hits)")

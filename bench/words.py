@@ -23,7 +23,7 @@ from reply_archive.indexer.analysis import fold, segment
 from reply_archive.indexer.build import build_index, current_generation
 from reply_archive.indexer.query import synonyms
 from reply_archive.indexer.schema import build_schema
-from reply_archive.indexer.search import export
+from reply_archive.indexer.search import ReplyIndex
 
 from .corpus import load
 from .recall import index_size
@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> None:
             seconds = time.perf_counter() - started
             size = index_size(current_generation(Path(tmp)))
             recalls, found, correct = [], 0, 0
+            engine = ReplyIndex(tmp)
             for word in words:
-                got = {h.id for h in export(Path(tmp), word)}
+                got = {h.id for h in engine.export(word)}
                 found += len(got)
                 correct += len(got & truth[word])
                 recalls.append(len(got & truth[word]) / len(truth[word]) if truth[word] else 1.0)

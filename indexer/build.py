@@ -10,7 +10,6 @@ file keeps two builds from running at once.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import json
 import os
 import shutil
@@ -27,10 +26,12 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
+from reply_archive.archive.locking import exclusive
 from reply_archive.archive.model import Reply
 
 from .analysis import exact_text, fold, segmenter
-from .errors import IndexerError
+from .errors import IndexBusy, IndexerError, IndexMissing, IndexStale
+from .results import HIT_FIELDS
 from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
 
 CURRENT = "current"
@@ -79,20 +80,8 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
         "numbers": _keywords(reply.proposal_numbers),
         "commitments": "yes" if reply.commitments else "",
         "display": {
-            "id": reply.id,
-            "title": reply.title,
-            "department": reply.department,
-            "session_label": reply.session_label,
-            "year": reply.year,
-            "date": reply.date,
-            "sample": reply.sample,
-            "doc_kind": reply.doc_kind,
-            "department_role": reply.department_role,
-            "proposal_numbers": list(reply.proposal_numbers),
-            "proposal_title": reply.proposal_title,
-            "proposers": list(reply.proposers),
-            "topic": reply.topic,
-            "result_category": reply.result_category,
+            # What a hit shows, read back without the record (lists stored as lists).
+            **{name: _stored(getattr(reply, name)) for name in HIT_FIELDS},
             "sections": _section_starts(reply),
             "commitments": [[c.text, c.cue, c.target_year] for c in reply.commitments],
         },
@@ -100,6 +89,10 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
     for facet in FACETS:
         doc[facet.name] = _keywords(facet_values(reply, facet.attr))
     return doc
+
+
+def _stored(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _number_order(numbers: Sequence[str]) -> str:
@@ -110,28 +103,14 @@ def _number_order(numbers: Sequence[str]) -> str:
 
 def _section_starts(reply: Reply) -> list[tuple[int, str]]:
     """Return where each section's heading stands in the body, for snippet headings."""
-    starts, cursor = [], 0
-    for section in reply.sections:
-        at = reply.body.find(section.heading_line, cursor)
-        if at >= 0:
-            starts.append((at, section.heading_line))
-            cursor = at + len(section.heading_line)
-    return starts
+    return [(at, reply.sections[idx].heading_line) for at, idx in reply.section_starts()]
 
 
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index folder's build lock, or fail at once if another build holds it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexerError(f"another index build is running in {index_dir}; try again when it ends") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive(index_dir / ".lock", lambda: IndexBusy(index_dir)):
+        yield
 
 
 def build_index(
@@ -329,28 +308,25 @@ def open_generation(gen: Path) -> Index:
 def current_generation(index_dir: Path) -> Path:
     """Return the folder of the index generation in use.
 
-    :raise IndexerError: when the folder holds no built index.
+    :raise IndexMissing: when the folder holds no built index.
     """
     link = Path(index_dir) / CURRENT
     if not link.is_symlink() and not link.is_dir():
-        raise IndexerError(f"no index in {index_dir}: run `reply-archive index` to build it")
+        raise IndexMissing(index_dir)
     return link.resolve()
 
 
 def check_format(generation: Path) -> None:
     """Refuse a generation written by another index format version.
 
-    :raise IndexerError: telling the user to rebuild.
+    :raise IndexStale: telling the user to rebuild.
     """
     try:
         version = (generation / _FORMAT).read_text().strip()
     except OSError:
         version = "unknown"
     if version != str(INDEX_VERSION):
-        raise IndexerError(
-            f"the index in {generation.parent} was built by another version (format {version}, "
-            f"this one reads {INDEX_VERSION}): run `reply-archive index --rebuild`"
-        )
+        raise IndexStale(generation.parent, version, str(INDEX_VERSION))
 
 
 def index_info(index_dir: Path) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""The query language: what a user typed, as Whoosh queries plus how it was read.
+"""The query language: what a user typed, as an analysed plan plus how it was read.
 
 Syntax (documented for users on the web app's help page):
 
@@ -14,7 +14,9 @@ Syntax (documented for users on the web app's help page):
   paragraph, of the reply.
 
 Parsing never fails: broken syntax (a stray quote or parenthesis, a dangling operator,
-an unknown field) is read as plain words, and the notice says what was done.
+an unknown field) is read as plain words, and the notice says what was done. The result
+is engine-neutral (:mod:`indexer.plan`): segmentation, folding and synonyms happen here,
+once, whatever backend runs the plan.
 """
 
 from __future__ import annotations
@@ -23,14 +25,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from whoosh.query import And, Every, Not, Or, Query, Term
-from whoosh.query.spans import SpanNear2
-from whoosh.query.wrappers import WrappingQuery
-
 from reply_archive import data
+from reply_archive.archive.text import sentences
 
 from .analysis import SEPARATOR, fold, segment
-from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
+from .plan import AllOf, AnyOf, Everything, Nearby, Phrase, Plan, Term, Without
+from .schema import WORD_FIELDS
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 64
@@ -118,18 +118,18 @@ class ScopeFilter:
 class ParsedQuery:
     """A user's query as the index will run it, plus what the UI should tell them."""
 
-    query: Query
+    query: Plan
     phrases: tuple[str, ...]  # exact wordings, folded
     terms: tuple[str, ...]  # positive word terms, for highlighting
     segmented: tuple[str, ...]  # how the words were segmented
     notice: str | None
     scopes: tuple[ScopeFilter, ...] = ()
-    exact_query: Query | None = None  # the words taken as exact wording, for counting
+    exact_query: Plan | None = None  # the words taken as exact wording, for counting
 
     @property
     def is_empty(self) -> bool:
         """Return True when the user asked for nothing (browse everything)."""
-        return isinstance(self.query, Every)
+        return isinstance(self.query, Everything)
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def tokenize(text: str) -> list[tuple[str, str, re.Match]]:
     return tokens
 
 
-# --- building Whoosh queries ------------------------------------------------------------
+# --- building the plan ------------------------------------------------------------------
 
 
 @cache
@@ -306,7 +306,7 @@ def synonyms() -> dict[str, tuple[tuple[str, ...], ...]]:
 
 @dataclass
 class _Builder:
-    """Turns the parse tree into Whoosh queries and collects what the UI shows."""
+    """Turns the parse tree into a plan and collects what the UI shows."""
 
     terms: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
@@ -315,7 +315,7 @@ class _Builder:
     notices: list[str] = field(default_factory=list)
     count: int = 0
 
-    def build(self, node: Node, *, exact_words: bool = False, collect: bool = True) -> Query | None:
+    def build(self, node: Node, *, exact_words: bool = False, collect: bool = True) -> Plan | None:
         self.count += 1
         if self.count > MAX_TERMS:
             if self.count == MAX_TERMS + 1:
@@ -327,14 +327,14 @@ class _Builder:
             folded = fold(node.text)
             if collect:
                 self.phrases.append(folded)
-            return exact_query(folded)
+            return Phrase(folded) if folded else None
         if isinstance(node, Near):
             return self.near(node, collect)
         if isinstance(node, FieldTerm):
             return self.field_term(node, collect)
         if isinstance(node, Negate):
             child = self.build(node.child, exact_words=exact_words, collect=False)
-            return Not(child) if child is not None else None
+            return Without(child) if child is not None else None
         if isinstance(node, Group):
             child = self.build(node.child, exact_words=exact_words, collect=collect)
             if child is not None and collect:
@@ -343,25 +343,26 @@ class _Builder:
                     self.scopes.append(ScopeFilter(node.kind, needles))
             return child
         if isinstance(node, Bool):
-            children = [q for c in node.children if (q := self.build(c, exact_words=exact_words, collect=collect))]
+            children = tuple(q for c in node.children if (q := self.build(c, exact_words=exact_words, collect=collect)))
             if not children:
                 return None
             if len(children) == 1:
                 return children[0]
             if node.kind == "or":
-                return Or(children)
-            positives = [c for c in children if not isinstance(c, Not)]
+                return AnyOf(children)
+            positives = [c for c in children if not isinstance(c, Without)]
             # A query of exclusions only means "everything except".
-            return And(children if positives else [Every(), *children])
+            return AllOf(children if positives else (Everything(), *children))
         raise TypeError(node)
 
-    def word(self, node: Word, exact_words: bool, collect: bool) -> Query | None:
+    def word(self, node: Word, exact_words: bool, collect: bool) -> Plan | None:
         words = [w for w, _, _ in segment(node.text)]
         if collect:
             self.segmented.extend(words)
             self.terms.extend(w.lower() for w in words)
         if exact_words:
-            return exact_query(fold(node.text))
+            folded = fold(node.text)
+            return Phrase(folded) if folded else None
         if not words:
             return None
         query = _words_query(words, node.fields)
@@ -370,25 +371,26 @@ class _Builder:
             expanded = [_words_query([w for part in alt for w, _, _ in segment(part)], node.fields) for alt in alternatives]
             if collect:
                 self.terms.extend(w for alt in alternatives for w in alt)
-            query = Or([query, *[q for q in expanded if q is not None]])
+            query = AnyOf((query, *[q for q in expanded if q is not None]))
         return query
 
-    def near(self, node: Near, collect: bool) -> Query | None:
-        spans = []
+    def near(self, node: Near, collect: bool) -> Plan | None:
+        runs = []
         for part in node.parts:
-            words = [w.lower() for w, _, _ in segment(part)]
+            words = tuple(w.lower() for w, _, _ in segment(part))
             if not words:
                 continue
             if collect:
                 self.segmented.extend(words)
                 self.terms.extend(words)
-            terms = [Term("body", w) for w in words]
-            spans.append(terms[0] if len(terms) == 1 else SpanNear2(terms, slop=1, ordered=True))
-        if len(spans) < 2:
-            return spans[0] if spans else None
-        return SpanNear2(spans, slop=max(1, node.slop), ordered=False)
+            runs.append(words)
+        if not runs:
+            return None
+        if len(runs) == 1 and len(runs[0]) == 1:
+            return Term("body", runs[0][0])
+        return Nearby(tuple(runs), max(1, node.slop))
 
-    def field_term(self, node: FieldTerm, collect: bool) -> Query | None:
+    def field_term(self, node: FieldTerm, collect: bool) -> Plan | None:
         name, value = node.name, node.value
         if name in ("title", "department"):
             fields = TITLE_FIELDS if name == "title" else ("department_names",)
@@ -404,19 +406,22 @@ class _Builder:
             if last - first > MAX_YEAR_SPAN:
                 self.notices.append(f"年份范围过大，只检索 {first}-{first + MAX_YEAR_SPAN}")
                 last = first + MAX_YEAR_SPAN
-            return Or([Term("year", str(y)) for y in range(first, last + 1)])
+            return AnyOf(tuple(Term("year", str(y)) for y in range(first, last + 1)))
         if name == "topic":
-            return Or([Term("topic", value), Term("subtopic", value)])
+            return AnyOf((Term("topic", value), Term("subtopic", value)))
         field_name = {"proposer": "proposers", "number": "numbers", "session": "session"}[name]
         return Term(field_name, value)
 
 
-def _words_query(words: list[str], fields: tuple[str, ...]) -> Query | None:
+def _words_query(words: list[str], fields: tuple[str, ...]) -> Plan | None:
     """All words must occur, each in any of the fields (BM25F weights per field)."""
-    per_word = [Or([Term(f, w.lower()) for f in fields]) if len(fields) > 1 else Term(fields[0], w.lower()) for w in words]
+    per_word = [
+        AnyOf(tuple(Term(f, w.lower()) for f in fields)) if len(fields) > 1 else Term(fields[0], w.lower())
+        for w in words
+    ]
     if not per_word:
         return None
-    return per_word[0] if len(per_word) == 1 else And(per_word)
+    return per_word[0] if len(per_word) == 1 else AllOf(tuple(per_word))
 
 
 def _needles(node: Node) -> list[str]:
@@ -430,54 +435,6 @@ def _needles(node: Node) -> list[str]:
     if isinstance(node, Group):
         return _needles(node.child)
     return []  # alternatives and exclusions do not constrain the scope
-
-
-def exact_query(phrase: str) -> Query | None:
-    """Return the query matching texts that contain ``phrase`` (already folded).
-
-    Bigram tokens sit at their character's position, so the phrase is pinned down by
-    bigrams that cover each of its characters once, at fixed distances: those starting
-    at characters 0, 2, 4 … plus, for an odd length, the last one, one step after the
-    previous. That is half the terms of a phrase of every overlapping bigram, for the
-    same exact match.
-    """
-    if not phrase:
-        return None
-    if len(phrase) == 1:
-        return Term(CHAR_FIELD, phrase)
-    if len(phrase) == 2:
-        return Term(EXACT_FIELD, phrase)
-    last = len(phrase) - 2
-    cover = [Term(EXACT_FIELD, phrase[i : i + 2]) for i in range(0, last + 1, 2)]
-    query: Query = cover[0] if len(cover) == 1 else SpanNear2(cover, slop=2, mindist=2)
-    if last % 2:
-        query = SpanNear2([query, Term(EXACT_FIELD, phrase[last : last + 2])], slop=1, mindist=1)
-    return ExactPhrase(phrase, query)
-
-
-class ExactPhrase(WrappingQuery):
-    """A folded phrase of three characters or more, matched by the bigram spans it
-    wraps; :mod:`indexer.terms` matches it in the folded texts when it holds them."""
-
-    def __init__(self, phrase: str, child: Query) -> None:
-        super().__init__(child)
-        self.phrase = phrase
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.phrase!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.phrase == self.phrase
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.phrase))
-
-    def _rewrap(self, child: Query) -> ExactPhrase:
-        return type(self)(self.phrase, child)
-
-    def bigrams(self) -> list[str]:
-        """Return the bigram terms that every text containing the phrase holds."""
-        return [t.text for t in self.child.leaves() if isinstance(t, Term)]
 
 
 def _has_words(node: Node | None) -> bool:
@@ -507,7 +464,7 @@ def parse_query(text: str) -> ParsedQuery:
         exact = _Builder().build(tree, exact_words=True, collect=False)
     notices.extend(builder.notices)
     return ParsedQuery(
-        query=query if query is not None else Every(),
+        query=query if query is not None else Everything(),
         phrases=tuple(dict.fromkeys(builder.phrases)),
         terms=tuple(dict.fromkeys(builder.terms)),
         segmented=tuple(builder.segmented),
@@ -515,3 +472,9 @@ def parse_query(text: str) -> ParsedQuery:
         scopes=tuple(builder.scopes),
         exact_query=exact,
     )
+
+
+def in_one_scope(body: str, scope: ScopeFilter) -> bool:
+    """Return True if one sentence (or paragraph) of ``body`` holds every needle."""
+    pieces = body.split("\n\n") if scope.kind == "paragraph" else sentences(body)
+    return any(all(n in folded for n in scope.needles) for folded in map(fold, pieces))

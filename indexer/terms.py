@@ -32,12 +32,11 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from .build import read_texts
-from .query import ExactPhrase
+from .whoosh_query import ExactPhrase
 from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
 
 # Fields whose terms are scored with lengths: the only ones evaluated here.
 SCORED_FIELDS = frozenset((*WORD_FIELDS, EXACT_FIELD, CHAR_FIELD, "department_names"))
-CACHED_POSTINGS = 4_000_000  # postings kept across queries (16 bytes each: 64 MB)
 
 _EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 Matches = tuple[np.ndarray, np.ndarray]  # sorted unique document numbers, their scores
@@ -51,8 +50,10 @@ class Unsupported(Exception):
 class TermArrays:
     """The term postings of one index generation, as arrays, and queries over them."""
 
-    def __init__(self, searcher) -> None:
+    def __init__(self, searcher, cached_postings: int) -> None:
+        """:param cached_postings: how many postings to keep across queries."""
         self._lock = threading.Lock()
+        self._limit = cached_postings
         self._cache: OrderedDict[tuple[str, str], Matches] = OrderedDict()
         self._cached = 0
         self.size = searcher.doc_count_all()
@@ -149,7 +150,7 @@ class TermArrays:
             if key not in self._cache:
                 self._cache[key] = found
                 self._cached += len(found[0])
-                while self._cached > CACHED_POSTINGS and len(self._cache) > 1:
+                while self._cached > self._limit and len(self._cache) > 1:
                     _, (old, _) = self._cache.popitem(last=False)
                     self._cached -= len(old)
         return found

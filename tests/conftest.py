@@ -5,6 +5,7 @@ Tests that write build their own archive or index under ``tmp_path``.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,21 @@ from reply_archive.archive.model import Reply
 from reply_archive.archive.store import iter_replies
 from reply_archive.archive.tables import department_names
 from reply_archive.indexer.build import build_index
+from reply_archive.indexer.search import ReplyIndex
 from reply_archive.web import create_app
 
 SEED = data.path("seed", "seed_reply.txt")
+
+
+def open_index(folder: str | Path) -> ReplyIndex:
+    """Return the one ReplyIndex of a folder for the whole session, as a web app holds
+    one: it sees each new build of the folder, as the app does."""
+    return _open_index(Path(folder).resolve())
+
+
+@functools.cache
+def _open_index(folder: Path) -> ReplyIndex:
+    return ReplyIndex(folder)
 
 
 @pytest.fixture(scope="session")

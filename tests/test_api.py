@@ -68,8 +68,8 @@ def test_method_not_allowed_is_json(client):
     assert response.status_code == 405 and response.get_json()["ok"] is False
 
 
-def test_missing_index_is_503_not_500(app, tmp_path):
-    app.config["INDEX_DIR"] = str(tmp_path)
+def test_missing_index_is_503_not_500(archive_dir, tmp_path):
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(tmp_path)})
     response = app.test_client().get("/api/search?q=深港")
     assert response.status_code == 503 and response.get_json()["ok"] is False
 

@@ -14,18 +14,19 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+from reply_archive.web import create_app
+from tests.conftest import open_index
 from reply_archive.indexer.build import build_index, build_lock, current_generation, index_info, update_index
 from reply_archive.indexer.errors import IndexerError
-from reply_archive.indexer.search import search
 
 
 def test_rebuild_swaps_generations_and_the_searcher_follows(tmp_path, replies):
     build_index(replies[:3], tmp_path, info=lambda: {"built": "one"})
     first = current_generation(tmp_path)
-    assert search(tmp_path, "").total == 3 and index_info(tmp_path) == {"built": "one"}
+    assert open_index(tmp_path).search("").total == 3 and index_info(tmp_path) == {"built": "one"}
     build_index(replies, tmp_path)
     assert current_generation(tmp_path) != first
-    assert search(tmp_path, "").total == len(replies)  # no restart needed
+    assert open_index(tmp_path).search("").total == len(replies)  # no restart needed
     assert index_info(tmp_path) is None
 
 
@@ -40,7 +41,7 @@ def test_a_failing_build_leaves_the_current_index_serving(tmp_path, replies):
     with pytest.raises(RuntimeError):
         build_index(broken(), tmp_path)
     assert current_generation(tmp_path) == before
-    assert search(tmp_path, "").total == len(replies)
+    assert open_index(tmp_path).search("").total == len(replies)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("gen-")) == [before.name]
 
 
@@ -71,7 +72,7 @@ def test_sigkill_at_any_point_of_a_build_leaves_the_previous_index_serving(tmp_p
     index = tmp_path / "index"
     build_index(replies, index)
     serving = current_generation(index)
-    expected = search(index, "收悉").total
+    expected = open_index(index).search("收悉").total
     root = Path(__file__).resolve().parent.parent
     kills = 0
     for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
@@ -82,25 +83,25 @@ def test_sigkill_at_any_point_of_a_build_leaves_the_previous_index_serving(tmp_p
             kills += 1
         child.wait()
         finished = current_generation(index) != serving  # the build beat the kill
-        assert search(index, "收悉").total == (expected * 40 if finished else expected)
+        assert open_index(index).search("收悉").total == (expected * 40 if finished else expected)
         serving = current_generation(index)
     assert kills >= 3  # most runs were killed midway, not after they finished
     build_index(replies, index)
-    assert search(index, "收悉").total == expected
+    assert open_index(index).search("收悉").total == expected
     leftovers = [p.name for p in index.iterdir() if p.name.startswith((".current-", "gen-"))]
     assert len([n for n in leftovers if n.startswith("gen-")]) <= 2 and not [n for n in leftovers if n.startswith(".current-")]
 
 
 def test_searches_keep_answering_during_a_rebuild(tmp_path, replies):
     build_index(replies, tmp_path)
-    expected = search(tmp_path, "收悉").total
+    expected = open_index(tmp_path).search("收悉").total
     errors: list[Exception] = []
     done = threading.Event()
 
     def keep_searching():
         while not done.is_set():
             try:
-                assert search(tmp_path, "收悉").total == expected
+                assert open_index(tmp_path).search("收悉").total == expected
             except Exception as exc:  # collected and reported below
                 errors.append(exc)
 
@@ -119,17 +120,17 @@ def test_a_parallel_build_finds_what_a_single_process_build_finds(tmp_path, repl
     build_index(replies, tmp_path / "one")
     build_index(replies, tmp_path / "two", procs=2)
     for q in ("收悉", '"现答复如下"', "深港", "year:2023 养老", ""):
-        one, two = search(tmp_path / "one", q, per_page=100), search(tmp_path / "two", q, per_page=100)
+        one, two = open_index(tmp_path / "one").search(q, per_page=100), open_index(tmp_path / "two").search(q, per_page=100)
         assert {h.id for h in one.hits} == {h.id for h in two.hits}, q
         assert [(f.name, f.values) for f in one.facets] == [(f.name, f.values) for f in two.facets], q
 
 
-def test_an_index_of_another_format_version_is_a_clear_error_not_a_crash(tmp_path, replies, client):
+def test_an_index_of_another_format_version_is_a_clear_error_not_a_crash(tmp_path, replies, archive_dir):
     build_index(replies, tmp_path)
     (current_generation(tmp_path) / "index.format").write_text("1")
     with pytest.raises(IndexerError, match="reply-archive index --rebuild"):
-        search(tmp_path, "深港")
-    client.application.config["INDEX_DIR"] = str(tmp_path)
+        open_index(tmp_path).search("深港")
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(tmp_path)}).test_client()
     assert client.get("/api/search?q=深港").status_code == 503
     assert client.get("/search?q=深港").status_code == 503
 
@@ -142,9 +143,9 @@ def test_an_update_adds_replaces_and_deletes_in_a_new_generation(tmp_path, repli
     assert count == 1 + len(replies) - 10
     assert current_generation(tmp_path) != before and index_info(tmp_path) == {"n": 2}
     expected = {r.id for r in replies} - {replies[1].id}
-    assert {h.id for h in search(tmp_path, "", per_page=100).hits} == expected
-    assert search(tmp_path, '"（修订）"').hits[0].id == replies[0].id  # replaced, not duplicated
-    assert search(tmp_path, "").total == len(expected)
+    assert {h.id for h in open_index(tmp_path).search("", per_page=100).hits} == expected
+    assert open_index(tmp_path).search('"（修订）"').hits[0].id == replies[0].id  # replaced, not duplicated
+    assert open_index(tmp_path).search("").total == len(expected)
 
 
 def test_an_update_links_the_segments_it_keeps_and_leaves_the_previous_generation_intact(tmp_path, replies):

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from reply_archive import data
 from reply_archive.archive.store import iter_replies
 from tests.conftest import SEED
+from reply_archive.web import reply_index
 from reply_archive.web.cli import cli
 
 SAMPLES = len(list(data.path("samples").glob("*.txt")))
@@ -81,9 +82,9 @@ def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, mon
     run("ingest", SEED, "--archive", archive)
     run("index", "--archive", archive, "--index", index)
     assert "up to date" in run("index", "--archive", archive, "--index", index).output
-    monkeypatch.setattr("reply_archive.web.cli.index_signature", lambda: "other-dictionary")
+    monkeypatch.setattr("reply_archive.indexer.sync.index_signature", lambda: "other-dictionary")
     assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
-    monkeypatch.setattr("reply_archive.web.cli.department_names", lambda: {"X": ("X", "Y")})
+    monkeypatch.setattr("reply_archive.indexer.sync.department_names", lambda: {"X": ("X", "Y")})
     assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
 
 
@@ -102,6 +103,19 @@ def test_check_reports_agreement_and_every_kind_of_mismatch(tmp_path):
     assert result.exit_code == 1
     assert "1 malformed" in result.output and "in the index but not the archive" in result.output
     assert "not built from the archive as it is now" in result.output
+
+
+def test_index_errors_are_clear_messages_with_exit_status_1(tmp_path):
+    from reply_archive.indexer.build import build_lock
+
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    run("ingest", SEED, "--archive", archive)
+    result = CliRunner().invoke(cli, ["check", "--archive", str(archive), "--index", str(index)])
+    assert result.exit_code == 1 and f"no index in {index}: run `reply-archive index`" in result.output
+    with build_lock(index):
+        result = CliRunner().invoke(cli, ["index", "--archive", str(archive), "--index", str(index)])
+    assert result.exit_code == 1 and "another index build is running" in result.output
+    assert not (index / "current").exists()
 
 
 def test_a_second_ingest_into_the_same_archive_stops_with_a_clear_message(tmp_path):
@@ -166,7 +180,11 @@ def test_an_ingest_killed_midway_loses_nothing_and_a_rerun_completes(tmp_path):
 
 def test_serve_never_runs_the_debugger(tmp_path, monkeypatch):
     calls = {}
-    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *args, **kwargs: calls.update(kwargs))
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *args, **kwargs: calls.update(kwargs, args=args))
     run("ingest", SEED, "--archive", tmp_path / "a")
     assert run("serve", "--archive", tmp_path / "a", "--index", tmp_path / "i").exit_code == 0
     assert calls["use_debugger"] is False and calls["use_reloader"] is False
+    app = calls["args"][2]  # serves the folders given, not the configured ones
+    assert app.config["ARCHIVE_DIR"] == str(tmp_path / "a") and app.config["INDEX_DIR"] == str(tmp_path / "i")
+    with app.app_context():
+        assert reply_index().folder == tmp_path / "i"

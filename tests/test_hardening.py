@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import open_index
 from reply_archive.archive.clean import clean_text, mask_phones, normalise_line
 from reply_archive.archive.errors import RecordError, ReplyNotFound
 from reply_archive.archive.ingest import ingest
 from reply_archive.archive.store import find_reply, iter_replies, record_path, save_source, source_path, write_reply
 from reply_archive.indexer.analysis import longest_word, segmenter, word_analyzer
 from reply_archive.indexer.build import build_index
-from reply_archive.indexer.errors import QueryError
-from reply_archive.indexer.search import commitments, export, search, similar, statistics
+from reply_archive.indexer.errors import UnknownReply
 from reply_archive.web import create_app
 
 
@@ -80,12 +80,12 @@ def empty_index(tmp_path_factory):
 def test_an_empty_index_answers_every_query_with_nothing(empty_index, q):
     index = empty_index / "index"
     for sort in ("relevance", "newest", "number"):
-        assert search(index, q, sort=sort).total == 0
-    assert not list(export(index, q))
-    assert statistics(index, q).by_year == ()
-    assert commitments(index, q)[0] == 0
-    with pytest.raises(QueryError):
-        similar(index, "0123456789abcdef")
+        assert open_index(index).search(q, sort=sort).total == 0
+    assert not list(open_index(index).export(q))
+    assert open_index(index).statistics(q).by_year == ()
+    assert open_index(index).commitments(q).total == 0
+    with pytest.raises(UnknownReply):
+        open_index(index).similar("0123456789abcdef")
 
 
 @pytest.mark.parametrize("url", ["/", "/search?q=养老", "/search?q=养老&sort=newest", "/stats?q=养老", "/commitments",
@@ -186,7 +186,7 @@ def test_ingest_writes_only_what_the_archive_reads_back(tmp_path, monkeypatch, s
 
 @pytest.mark.parametrize("sort", ["newest", "number"])
 def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies, monkeypatch, sort):
-    import reply_archive.indexer.search as engine
+    from reply_archive.indexer import whoosh_backend as engine
 
     index = tmp_path / "index"
     build_index(replies, index)
@@ -199,7 +199,7 @@ def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies
         return found
 
     monkeypatch.setattr(engine, "_matches", slow)
-    assert search(index, "答复", sort=sort).total > 0  # was a 500: the generation's folder was gone
+    assert open_index(index).search("答复", sort=sort).total > 0  # was a 500: the generation's folder was gone
 
 
 PARALLEL_BUILD = """

@@ -13,13 +13,13 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import open_index
 from reply_archive.archive.ingest import ingest
 from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
 from reply_archive.archive.store import iter_replies, record_path
 from reply_archive.archive.tables import department_names
 from bench.real import PAGE_FIXTURES
 from reply_archive.indexer.build import build_index
-from reply_archive.indexer.search import search
 from reply_archive.web import create_app
 from reply_archive.web.cli import cli
 from reply_archive.web.render import labels
@@ -63,7 +63,7 @@ def test_review_flags_are_the_warnings_that_need_a_person():
 def test_the_review_facet_counts_each_kind(pages_archive):
     archive, index = pages_archive
     replies = list(iter_replies(archive))
-    counts = {v.value: v.count for f in search(index, "").facets if f.name == "review" for v in f.values}
+    counts = {v.value: v.count for f in open_index(index).search("").facets if f.name == "review" for v in f.values}
     for kind in REVIEW_KINDS:
         assert counts.get(kind, 0) == sum(kind in r.review_flags for r in replies)
     assert counts["missing:date"] >= 3 and counts["title_derived"] == 2 and counts["date_unmarked"] >= 2

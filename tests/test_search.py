@@ -7,10 +7,12 @@ import re
 
 import pytest
 
+from reply_archive.indexer.search import ReplyIndex
+from reply_archive.indexer.settings import Settings
+from tests.conftest import open_index
 from reply_archive.indexer.analysis import fold
 from reply_archive.indexer.errors import IndexerError, QueryError
 from reply_archive.indexer.build import build_index
-from reply_archive.indexer.search import export, search
 
 
 def ids(results):
@@ -19,7 +21,7 @@ def ids(results):
 
 @pytest.mark.parametrize("phrase", ["深港共融", "港人服务中心", "e站通", "e 站通", "ｅ站通", "华强上步片区", "品牌活动"])
 def test_quoted_phrases_from_the_seed_find_the_seed(index_dir, seed_reply, phrase):
-    results = search(index_dir, f'"{phrase}"')
+    results = open_index(index_dir).search(f'"{phrase}"')
     assert seed_reply.id in ids(results)
 
 
@@ -38,67 +40,67 @@ def test_exact_wording_matches_a_substring_scan(index_dir, replies):
         if "\x1f" in needle or '"' in needle or not needle.strip():
             continue
         expected = {rid for rid, t in texts.items() if needle in t}
-        got = {h.id for h in search(index_dir, f'"{needle}"', per_page=100).hits}
+        got = {h.id for h in open_index(index_dir).search(f'"{needle}"', per_page=100).hits}
         assert got == expected, needle
         checked += 1
 
 
 def test_traditional_queries_find_simplified_text(index_dir):
-    simplified = {h.id for h in search(index_dir, '"粤港澳大湾区"').hits}
-    assert simplified and {h.id for h in search(index_dir, '"粵港澳大灣區"').hits} == simplified
-    assert {h.id for h in search(index_dir, "粵港澳大灣區").hits} >= simplified
-    hit = search(index_dir, '"粵港澳大灣區"').hits[0]
+    simplified = {h.id for h in open_index(index_dir).search('"粤港澳大湾区"').hits}
+    assert simplified and {h.id for h in open_index(index_dir).search('"粵港澳大灣區"').hits} == simplified
+    assert {h.id for h in open_index(index_dir).search("粵港澳大灣區").hits} >= simplified
+    hit = open_index(index_dir).search('"粵港澳大灣區"').hits[0]
     assert any("<mark>粤港澳大湾区</mark>" in s.html for s in hit.snippets)
 
 
 def test_exact_wording_finds_what_word_search_misses(index_dir):
     # 老服 crosses the word boundary of 养老|服务: no word index can ever find it.
-    assert search(index_dir, "老服").total == 0
-    assert search(index_dir, '"老服"').total >= 1
+    assert open_index(index_dir).search("老服").total == 0
+    assert open_index(index_dir).search('"老服"').total >= 1
 
 
 def test_chinese_quotes_and_corner_brackets_are_exact_too(index_dir):
-    a = search(index_dir, "“现答复如下”")
-    b = search(index_dir, "「现答复如下」")
-    c = search(index_dir, '"现答复如下"')
+    a = open_index(index_dir).search("“现答复如下”")
+    b = open_index(index_dir).search("「现答复如下」")
+    c = open_index(index_dir).search('"现答复如下"')
     assert a.total == b.total == c.total > 1
 
 
 def test_words_are_anded_and_support_or_and_not(index_dir):
-    both = search(index_dir, "养老 托育").total
-    either = search(index_dir, "养老 OR 托育").total
-    without = search(index_dir, "养老 NOT 托育").total
-    assert either >= search(index_dir, "养老").total >= both
-    assert search(index_dir, "养老 -托育").total == without == search(index_dir, "养老").total - both
+    both = open_index(index_dir).search("养老 托育").total
+    either = open_index(index_dir).search("养老 OR 托育").total
+    without = open_index(index_dir).search("养老 NOT 托育").total
+    assert either >= open_index(index_dir).search("养老").total >= both
+    assert open_index(index_dir).search("养老 -托育").total == without == open_index(index_dir).search("养老").total - both
 
 
 def test_title_words_rank_first(index_dir, replies):
     by_id = {r.id: r for r in replies}
-    top = by_id[search(index_dir, "垃圾分类").hits[0].id]
+    top = by_id[open_index(index_dir).search("垃圾分类").hits[0].id]
     assert "垃圾分类" in top.proposal_title
 
 
 def test_snippets_mark_matches_and_escape_text(index_dir):
-    hit = search(index_dir, '"e站通"').hits[0]
+    hit = open_index(index_dir).search('"e站通"').hits[0]
     assert any("<mark>e站通</mark>" in s.html for s in hit.snippets)
     plain = re.sub(r"</?mark>", "", " ".join(s.html for s in hit.snippets))
     assert "<" not in plain
 
 
 def test_query_info_reports_segmentation_and_notices(index_dir):
-    results = search(index_dir, '港澳 青年 "港人服务中心"')
+    results = open_index(index_dir).search('港澳 青年 "港人服务中心"')
     assert results.query.segmented == ("港澳", "青年")
     assert results.query.phrases == ("港人服务中心",)
-    assert search(index_dir, '"深港').query.notice
+    assert open_index(index_dir).search('"深港').query.notice
 
 
 @pytest.mark.parametrize("q", ['"', "(((", ")", "AND", "OR OR", "NOT", "-", '"""', "“", "a" * 5000, "\x1f", "*", "深港~2", "title:深港"])
 def test_odd_queries_never_raise(index_dir, q):
-    search(index_dir, q)
+    open_index(index_dir).search(q)
 
 
 def test_facets_follow_the_query(index_dir, seed_reply):
-    results = search(index_dir, '"深港共融"')
+    results = open_index(index_dir).search('"深港共融"')
     facets = {f.name: {v.value: v.count for v in f.values} for f in results.facets}
     assert facets["session"] == {"六届二次": 1}
     assert facets["department"] == {"中共深圳市福田区委统一战线工作部": 1}
@@ -110,7 +112,7 @@ def test_facets_follow_the_query(index_dir, seed_reply):
 
 
 def test_facet_counts_are_disjunctive(index_dir, replies):
-    results = search(index_dir, "", filters={"year": ["2023"]})
+    results = open_index(index_dir).search("", filters={"year": ["2023"]})
     in_2023 = [r for r in replies if r.year == 2023]
     assert results.total == len(in_2023)
     year = next(f for f in results.facets if f.name == "year")
@@ -125,13 +127,12 @@ def test_facet_counts_are_disjunctive(index_dir, replies):
 def test_facet_counts_over_any_set_of_documents_are_exact(index_dir, replies):
     from collections import Counter
 
-    from reply_archive.indexer import search as engine
     from reply_archive.indexer.build import facet_values
     from reply_archive.indexer.schema import FACETS
 
-    entry = engine._cache.get(index_dir)
-    arrays = entry.arrays
-    with entry.searcher() as searcher:
+    generation = open_index(index_dir).backend.generation()
+    arrays = generation.arrays
+    with generation.searcher() as searcher:
         docnums = {d: searcher.stored_fields(d)["id"] for d in range(arrays.size)}
     by_id = {r.id: r for r in replies}
     for docs in (set(range(arrays.size)), {0, 3, 5}, set()):
@@ -143,29 +144,29 @@ def test_facet_counts_over_any_set_of_documents_are_exact(index_dir, replies):
 
 
 def test_values_of_one_facet_or_and_facets_and(index_dir, replies):
-    two_years = search(index_dir, "", filters={"year": ["2023", "2022"]})
+    two_years = open_index(index_dir).search("", filters={"year": ["2023", "2022"]})
     assert two_years.total == sum(1 for r in replies if r.year in (2022, 2023))
-    narrowed = search(index_dir, "", filters={"year": ["2023", "2022"], "topic": ["社会建设"]})
+    narrowed = open_index(index_dir).search("", filters={"year": ["2023", "2022"], "topic": ["社会建设"]})
     assert narrowed.total == sum(1 for r in replies if r.year in (2022, 2023) and r.topic == "社会建设")
     year = next(f for f in narrowed.facets if f.name == "year")
     assert {v.value for v in year.values if v.selected} == {"2022", "2023"}
 
 
 def test_a_selected_value_with_no_hits_stays_visible(index_dir):
-    results = search(index_dir, '"深港共融"', filters={"year": ["2019"]})
+    results = open_index(index_dir).search('"深港共融"', filters={"year": ["2019"]})
     assert results.total == 0
     year = next(f for f in results.facets if f.name == "year")
     assert ("2019", 0, True) in [(v.value, v.count, v.selected) for v in year.values]
 
 
 def test_paging_and_sorting(index_dir, replies):
-    everything = search(index_dir, "", per_page=100, sort="newest")
+    everything = open_index(index_dir).search("", per_page=100, sort="newest")
     dates = [h.date for h in everything.hits]
     assert dates == sorted(dates, reverse=True)
-    pages = [search(index_dir, "", page=p, per_page=4, sort="newest") for p in range(1, 5)]
+    pages = [open_index(index_dir).search("", page=p, per_page=4, sort="newest") for p in range(1, 5)]
     assert [h.id for p in pages for h in p.hits] == [h.id for h in everything.hits]
     assert pages[0].pages == -(-len(replies) // 4)
-    assert search(index_dir, "", page=99).hits == ()
+    assert open_index(index_dir).search("", page=99).hits == ()
 
 
 @pytest.mark.parametrize("kwargs, parameter", [
@@ -178,28 +179,28 @@ def test_paging_and_sorting(index_dir, replies):
 ])
 def test_bad_parameters_raise_query_error_naming_them(index_dir, kwargs, parameter):
     with pytest.raises(QueryError) as info:
-        search(index_dir, "深港", **kwargs)
+        open_index(index_dir).search("深港", **kwargs)
     assert info.value.parameter == parameter
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(IndexerError, match="reply-archive index"):
-        search(tmp_path, "深港")
+        open_index(tmp_path).search("深港")
 
 
 def test_snippets_name_their_section(index_dir, seed_reply):
-    hit = next(h for h in search(index_dir, '"港人服务中心"').hits if h.id == seed_reply.id)
+    hit = next(h for h in open_index(index_dir).search('"港人服务中心"').hits if h.id == seed_reply.id)
     assert [s.section for s in hit.snippets][0] == "一、关于“构筑深港合作共融空间”的建议"
-    opening = next(h for h in search(index_dir, '"回复办理意见如下"').hits if h.id == seed_reply.id)
+    opening = next(h for h in open_index(index_dir).search('"回复办理意见如下"').hits if h.id == seed_reply.id)
     assert opening.snippets[0].section is None  # the opening precedes every section
 
 
 def test_export_returns_every_hit_in_order(index_dir, replies):
-    everything = export(index_dir, "", sort="oldest")
+    everything = open_index(index_dir).export("", sort="oldest")
     assert len(everything) == len(replies)
     assert [h.date for h in everything] == sorted(h.date for h in everything)
-    assert {h.id for h in export(index_dir, "收悉", filters={"year": ["2023"]})} == {
-        h.id for h in search(index_dir, "收悉", filters={"year": ["2023"]}, per_page=100).hits
+    assert {h.id for h in open_index(index_dir).export("收悉", filters={"year": ["2023"]})} == {
+        h.id for h in open_index(index_dir).search("收悉", filters={"year": ["2023"]}, per_page=100).hits
     }
 
 
@@ -207,21 +208,21 @@ def test_concurrent_searches_from_the_searcher_pool_agree(index_dir):
     from concurrent.futures import ThreadPoolExecutor
 
     queries = ['"现答复如下"', "养老 托育", "深港", '"会办单位"', "", "收悉"] * 8
-    expected = {q: [h.id for h in search(index_dir, q).hits] for q in set(queries)}
+    expected = {q: [h.id for h in open_index(index_dir).search(q).hits] for q in set(queries)}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        got = list(pool.map(lambda q: (q, [h.id for h in search(index_dir, q).hits]), queries))
+        got = list(pool.map(lambda q: (q, [h.id for h in open_index(index_dir).search(q).hits]), queries))
     assert all(ids == expected[q] for q, ids in got)
 
 
 def test_a_year_range_selects_every_year_in_it(index_dir, replies):
-    results = search(index_dir, "", filters={"year": ["2020-2022"]}, per_page=100)
+    results = open_index(index_dir).search("", filters={"year": ["2020-2022"]}, per_page=100)
     assert results.total == sum(1 for r in replies if r.year and 2020 <= r.year <= 2022)
     year = next(f for f in results.facets if f.name == "year")
     assert {v.value for v in year.values if v.selected} == {"2020", "2021", "2022"}
 
 
 def test_sort_by_proposal_number(index_dir):
-    hits = search(index_dir, "", sort="number", per_page=100).hits
+    hits = open_index(index_dir).search("", sort="number", per_page=100).hits
     numbers = [int(h.proposal_numbers[0]) for h in hits if h.proposal_numbers]
     assert numbers == sorted(numbers)
 
@@ -229,7 +230,7 @@ def test_sort_by_proposal_number(index_dir):
 @pytest.fixture
 def expired(monkeypatch):
     """Make every query's time limit run out as soon as matching starts."""
-    import reply_archive.indexer.search as module
+    from reply_archive.indexer import whoosh_backend as module
 
     class Expired(module.TimeLimitCollector):
         def prepare(self, *args):
@@ -243,10 +244,10 @@ def expired(monkeypatch):
 def test_a_query_over_the_time_limit_returns_partial_results_with_a_notice(index_dir, expired):
     # Words near each other (matched by Whoosh, not on arrays), a query no other test has run.
     q = '"认真 研究"~3 OR "答复 如下"~3'
-    results = search(index_dir, q)
+    results = open_index(index_dir).search(q)
     assert "检索用时超过" in results.query.notice
     expired.undo()
-    complete = search(index_dir, q)  # partial matches were not cached
+    complete = open_index(index_dir).search(q)  # partial matches were not cached
     assert complete.query.notice is None and results.total < complete.total
 
 
@@ -254,8 +255,8 @@ def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
     with_contact = [r for r in replies if r.contact and r.contact.person]
     assert with_contact
     for reply in with_contact:
-        assert search(index_dir, reply.contact.person).total == 0
-        assert search(index_dir, f'"{reply.contact.person}"').total == 0
+        assert open_index(index_dir).search(reply.contact.person).total == 0
+        assert open_index(index_dir).search(f'"{reply.contact.person}"').total == 0
         page = client.get(f"/replies/{reply.id}").get_data(as_text=True)
         assert reply.contact.person in page  # shown on the record's own page…
         assert not re.search(r"\d{3,4}-\d{7,8}|1[3-9]\d{9}", page)  # …but never a phone number
@@ -263,39 +264,32 @@ def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
 
 def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, expired):
     with pytest.raises(QueryError, match="narrow it to export"):
-        export(index_dir, '"认真 研究"~6')  # matched by Whoosh; not run (so not cached) by any other test
+        open_index(index_dir).export('"认真 研究"~6')  # matched by Whoosh; not run (so not cached) by any other test
 
 
-def test_same_sentence_checks_stop_at_the_deadline(index_dir, monkeypatch):
-    import reply_archive.indexer.search as module
-
-    monkeypatch.setattr(module, "QUERY_SECONDS", -1.0)  # already past the deadline
-    results = search(index_dir, "同句(港澳 青年)")
+def test_same_sentence_checks_stop_at_the_deadline(index_dir):
+    no_time = ReplyIndex(index_dir, Settings(query_seconds=0))  # past the deadline once it starts
+    results = no_time.search("同句(港澳 青年)")
     assert results.total == 0 and "检索用时超过" in results.query.notice
 
 
-def test_matches_are_reused_within_a_generation_and_never_across(tmp_path, replies, monkeypatch):
-    import reply_archive.indexer.search as module
-
+def test_matches_are_reused_within_a_generation_and_never_across(tmp_path, replies):
     build_index(replies, tmp_path)
-    calls = []
-    real = module._matches
-    monkeypatch.setattr(module, "_matches", lambda *a, **k: calls.append(1) or real(*a, **k))
-    first = search(tmp_path, '"现答复如下"')
-    again = search(tmp_path, '"现答复如下"', filters={"year": ["2023"]}, page=1)
-    assert len(calls) == 1 and again.query.word_count == first.total  # paging and facets reuse it
+    index = ReplyIndex(tmp_path)
+    first = index.search('"现答复如下"')
+    again = index.search('"现答复如下"', filters={"year": ["2023"]}, page=2)
+    # Paging and facets reuse the matches: computed once (the exact count has none to do).
+    assert index.cache_info() == (1, 1) and again.query.word_count == first.total
     build_index(replies[:5], tmp_path)
-    assert search(tmp_path, '"现答复如下"').total <= 5 and len(calls) == 2  # a new generation recomputes
+    assert index.search('"现答复如下"').total <= 5 and index.cache_info() == (1, 2)  # a new generation recomputes
 
 
 def test_preceding_gives_the_newest_replies_before_a_date(index_dir, replies):
-    from reply_archive.indexer.search import preceding
-
     dated = sorted((r for r in replies if r.date), key=lambda r: r.date)
     cut = dated[len(dated) // 2].date
-    hits = preceding(index_dir, filters={}, before=cut, limit=3)
+    hits = open_index(index_dir).preceding(filters={}, before=cut, limit=3)
     expected = sorted((r.date for r in replies if r.date and r.date < cut), reverse=True)[:3]
     assert len(hits) == 3 and [h.date for h in hits] == expected
     department = dated[-1].department
-    hits = preceding(index_dir, filters={"department": [department]}, before="9999-12-31", limit=100)
+    hits = open_index(index_dir).preceding(filters={"department": [department]}, before="9999-12-31", limit=100)
     assert sorted(h.id for h in hits) == sorted(r.id for r in replies if r.department == department and r.date)

@@ -12,7 +12,9 @@ import pytest
 from reply_archive.indexer.analysis import fold, segment
 from reply_archive.indexer.build import build_index, current_generation, open_generation, update_index
 from reply_archive.indexer.query import parse_query
+from reply_archive.indexer.settings import Settings
 from reply_archive.indexer.terms import TermArrays
+from reply_archive.indexer.whoosh_query import to_whoosh
 
 FIXED = ["发展", "人民 群众", "教育 -培训", "(养老 OR 托育) 社区", '"推进" 教育', "title:养老", '"发"', '"发展"',
          "深港 合作", "department:教育局 学校", "-发展", "收悉 -养老 -教育", "收悉 OR -答复", "", "养老 养老"]
@@ -43,11 +45,11 @@ def assert_same(index_dir, qs):
     supported = 0
     ix = open_generation(current_generation(index_dir))
     with ix.searcher() as searcher:
-        arrays = TermArrays(searcher)
+        arrays = TermArrays(searcher, Settings().cached_postings)
         arrays.warm(ix, current_generation(index_dir))
         for q in qs:
             parsed = parse_query(q)
-            for query in filter(None, (parsed.query, parsed.exact_query)):
+            for query in map(to_whoosh, filter(None, (parsed.query, parsed.exact_query))):
                 for scored in (True, False):
                     found = arrays.evaluate(searcher, query, scored=scored)
                     if found is None:
@@ -81,16 +83,16 @@ def test_term_queries_match_whoosh_across_segments_with_deletions(tmp_path, repl
 def test_other_queries_are_left_to_whoosh(index_dir, q):
     ix = open_generation(current_generation(index_dir))
     with ix.searcher() as searcher:
-        arrays = TermArrays(searcher)
+        arrays = TermArrays(searcher, Settings().cached_postings)
         arrays.warm(ix, current_generation(index_dir))
-        assert arrays.evaluate(searcher, parse_query(q).query, scored=True) is None
+        assert arrays.evaluate(searcher, to_whoosh(parse_query(q).query), scored=True) is None
 
 
 def test_long_phrases_are_left_to_whoosh_until_the_texts_are_read(index_dir):
     ix = open_generation(current_generation(index_dir))
-    query = parse_query('"现答复如下"').query
+    query = to_whoosh(parse_query('"现答复如下"').query)
     with ix.searcher() as searcher:
-        arrays = TermArrays(searcher)
+        arrays = TermArrays(searcher, Settings().cached_postings)
         assert arrays.evaluate(searcher, query, scored=True) is None
         arrays.warm(ix, current_generation(index_dir))
         assert arrays.texts_loaded.is_set() and len(arrays.evaluate(searcher, query, scored=True)[0]) > 5
@@ -103,12 +105,12 @@ def test_phrases_see_the_texts_of_an_update(tmp_path, replies):
     gen = current_generation(tmp_path)
     ix = open_generation(gen)
     with ix.searcher() as searcher:
-        arrays = TermArrays(searcher)
+        arrays = TermArrays(searcher, Settings().cached_postings)
         arrays.warm(ix, gen)
-        docs, _ = arrays.evaluate(searcher, parse_query('"第二次修订稿"').query, scored=True)
+        docs, _ = arrays.evaluate(searcher, to_whoosh(parse_query('"第二次修订稿"').query), scored=True)
         assert [searcher.stored_fields(d)["id"] for d in docs.tolist()] == [replies[0].id]
         deleted_only = fold(replies[1].title)
-        found = arrays.evaluate(searcher, parse_query(f'"{deleted_only}"').query, scored=False)[0]
+        found = arrays.evaluate(searcher, to_whoosh(parse_query(f'"{deleted_only}"').query), scored=False)[0]
         assert replies[1].id not in {searcher.stored_fields(d)["id"] for d in found.tolist()}
 
 
@@ -119,7 +121,7 @@ def test_without_their_texts_phrases_are_left_to_whoosh(tmp_path, replies):
         texts.unlink()
     ix = open_generation(gen)
     with ix.searcher() as searcher:
-        arrays = TermArrays(searcher)
+        arrays = TermArrays(searcher, Settings().cached_postings)
         arrays.warm(ix, gen)
         assert arrays.texts_loaded.is_set()
-        assert arrays.evaluate(searcher, parse_query('"现答复如下"').query, scored=True) is None
+        assert arrays.evaluate(searcher, to_whoosh(parse_query('"现答复如下"').query), scored=True) is None

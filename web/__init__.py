@@ -1,6 +1,7 @@
 """The Flask front end: a thin layer over ``indexer.search`` and ``archive.store``.
 
-This package never imports Whoosh; every index access goes through ``indexer``.
+This package never imports Whoosh; every index access goes through the app's one
+:class:`~indexer.search.ReplyIndex` (:func:`reply_index`).
 """
 
 from __future__ import annotations
@@ -8,18 +9,24 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
+
+from reply_archive.indexer.search import ReplyIndex
+from reply_archive.indexer.settings import Settings
 
 from . import config
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app; settings come from the environment, instance config or tests."""
+def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> Flask:
+    """Create the app; settings come from the environment, instance config or tests.
+
+    :param overrides: config keys set last, over the instance config (the CLI's
+        ``serve --archive/--index``).
+    """
     app = Flask(__name__, instance_path=str(config.instance_dir()), instance_relative_config=True)
     app.config.from_mapping(
         ARCHIVE_DIR=str(config.archive_dir()),
         INDEX_DIR=str(config.index_dir()),
-        PER_PAGE=20,
         # Absolute links in exports and citations; unset, they follow the request's host.
         BASE_URL=os.environ.get(config.BASE_URL_ENV) or None,
     )
@@ -27,7 +34,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.update(test_config)
+    app.config.update(overrides)
     app.json.ensure_ascii = False
+    # The tunables (indexer/settings.py): from this config, else the environment.
+    app.extensions["reply_index"] = ReplyIndex(app.config["INDEX_DIR"], Settings.from_mapping(app.config))
 
     from . import api, errors, pages
 
@@ -48,3 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def reply_index() -> ReplyIndex:
+    """Return the current app's index."""
+    return current_app.extensions["reply_index"]

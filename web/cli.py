@@ -6,28 +6,22 @@ messages with a non-zero exit status.
 
 from __future__ import annotations
 
-import hashlib
 import html
-import itertools
 import json
-import os
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from reply_archive import data
-from reply_archive.archive.errors import ArchiveBusy, ArchiveError, RecordError
+from reply_archive.archive.errors import ArchiveError
 from reply_archive.archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
-from reply_archive.archive.model import REVIEW_KINDS, Reply
-from reply_archive.archive.store import iter_records, iter_replies, snapshot
-from reply_archive.archive.tables import department_names
-from reply_archive.indexer.build import build_index, index_info, update_index
+from reply_archive.archive.model import REVIEW_KINDS
 from reply_archive.indexer.errors import IndexerError
-from reply_archive.indexer.schema import index_signature
-from reply_archive.indexer.search import indexed_ids, search as run_search
+from reply_archive.indexer.search import ReplyIndex
+from reply_archive.indexer.sync import check_index, refresh_index
 
 from . import config
 from .render import labels
@@ -47,6 +41,15 @@ def cli() -> None:
     """Searchable archive of replies to CPPCC proposals and NPC suggestions."""
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn an archive or indexer error into its message and exit status 1."""
+    try:
+        yield
+    except (ArchiveError, IndexerError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
@@ -57,10 +60,8 @@ def parse(file: Path, as_json: bool) -> None:
     Example:
         reply-archive parse data/seed/seed_reply.txt --json
     """
-    try:
+    with _reported():
         reply = read_source(file)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -89,14 +90,12 @@ def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
     """
     archive = config.archive_dir(archive)
     sources = list(iter_sources(paths))
-    try:
+    with _reported():
         if sys.stderr.isatty():
             with click.progressbar(length=len(sources), label="ingesting", file=sys.stderr, show_pos=True) as bar:
                 report = ingest_sources(sources, archive, sample=sample, progress=lambda _: bar.update(1))
         else:
             report = ingest_sources(sources, archive, sample=sample)
-    except ArchiveBusy as exc:
-        raise click.ClickException(exc.message) from None
     try:
         report_file = write_report(report, archive)
     except OSError as exc:
@@ -141,95 +140,13 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
     archive, index = config.archive_dir(archive), config.index_dir(index)
     if not archive.is_dir():
         raise click.ClickException(f"no archive at {archive}: run `reply-archive ingest` first")
-    run = _refresh_index(archive, index, rebuild=rebuild)
+    with _reported():
+        run = refresh_index(archive, index, rebuild=rebuild)
     click.echo(run.describe(index))
     for exc in run.errors:
         click.echo(f"  skipped: {exc}", err=True)
     if run.errors:
         sys.exit(1)
-
-
-PARALLEL_BUILD_FROM = 200  # records; below this, starting worker processes costs more
-
-
-def _build_processes(archive: Path) -> int:
-    """Return how many processes should analyse the archive's records."""
-    many = sum(1 for _ in itertools.islice(archive.glob("*.md"), PARALLEL_BUILD_FROM)) >= PARALLEL_BUILD_FROM
-    return min(os.cpu_count() or 1, 4) if many else 1
-
-
-def _settings() -> str:
-    """Return a digest of what an index depends on besides the records.
-
-    The alias table is indexed with the records, and the words depend on the index
-    format and the dictionary: a change to any means a full rebuild.
-    """
-    state = f"{index_signature()}\n{sorted(department_names().items())}"
-    return hashlib.sha256(state.encode()).hexdigest()
-
-
-@dataclass
-class IndexRun:
-    """What one refresh of the index did."""
-
-    mode: str  # up to date | rebuilt | updated
-    indexed: int = 0  # records added or replaced
-    removed: int = 0
-    errors: list[RecordError] = field(default_factory=list)  # malformed records, skipped
-
-    def describe(self, index: Path) -> str:
-        if self.mode == "up to date":
-            return f"{index}: up to date"
-        if self.mode == "rebuilt":
-            return f"{index}: {self.indexed} replies indexed"
-        return f"{index}: updated, {self.indexed} added or changed, {self.removed} removed"
-
-
-def _refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
-    """Bring the index up to date with the archive.
-
-    The index keeps the snapshot of the archive it was built from (each record file's
-    size and modification time, and its id). Only records added, changed or removed
-    since then are touched; a changed dictionary, alias table or index format, or
-    ``rebuild``, builds everything anew. Malformed records are skipped and reported, and
-    tried again next time.
-    """
-    settings, stamps = _settings(), snapshot(archive)
-    run = IndexRun("rebuilt")
-    records: dict[str, list] = {}
-    info = None if rebuild else index_info(index)
-
-    def kept() -> dict:
-        return {"settings": settings, "records": records}
-
-    try:
-        if info is not None and info.get("settings") == settings:
-            old = info["records"]
-            changed = [name for name, stamp in stamps.items() if old.get(name, [None])[0] != stamp]
-            gone = [name for name in old if name not in stamps]
-            if not changed and not gone:
-                return IndexRun("up to date")
-            records.update((name, old[name]) for name in stamps if name not in changed)
-            replies = []
-            for name, reply in iter_records(archive, changed, run.errors):
-                replies.append(reply)
-                records[name] = [stamps[name], reply.id]
-            delete = {old[name][1] for name in (*gone, *changed) if name in old}
-            run = IndexRun("updated", removed=len(gone), errors=run.errors)
-            run.indexed = update_index(replies, index, delete=delete, aliases=department_names(), info=kept)
-            return run
-
-        def replies() -> Iterator[Reply]:
-            for name, reply in iter_records(archive, None, run.errors):
-                records[name] = [stamps.get(name), reply.id]
-                yield reply
-
-        run.indexed = build_index(
-            replies(), index, aliases=department_names(), info=kept, procs=_build_processes(archive)
-        )
-    except IndexerError as exc:
-        raise click.ClickException(str(exc)) from None
-    return run
 
 
 @cli.command()
@@ -247,29 +164,19 @@ def check(archive: Path | None, index: Path | None) -> None:
         reply-archive check --archive var/archive --index var/index
     """
     archive, index = config.archive_dir(archive), config.index_dir(index)
-    errors: list[RecordError] = []
-    records = {reply.id for reply in iter_replies(archive, errors)}
-    try:
-        indexed = indexed_ids(index)
-    except IndexerError as exc:
-        raise click.ClickException(str(exc)) from None
-    missing, extra = sorted(records - indexed), sorted(indexed - records)
-    click.echo(f"archive {archive}: {len(records)} records, {len(errors)} malformed")
-    click.echo(f"index {index}: {len(indexed)} replies")
-    for exc in errors:
+    with _reported():
+        report = check_index(archive, index)
+    click.echo(f"archive {archive}: {report.records} records, {len(report.errors)} malformed")
+    click.echo(f"index {index}: {report.indexed} replies")
+    for exc in report.errors:
         click.echo(f"  malformed: {exc}", err=True)
-    for reply_id in missing:
+    for reply_id in report.missing:
         click.echo(f"  not in the index: {reply_id}", err=True)
-    for reply_id in extra:
+    for reply_id in report.extra:
         click.echo(f"  in the index but not the archive: {reply_id}", err=True)
-    info = index_info(index) or {}
-    malformed = {Path(exc.path).relative_to(archive).as_posix() for exc in errors}
-    built_from = {name: stamp for name, (stamp, _) in info.get("records", {}).items()}
-    current = {name: stamp for name, stamp in snapshot(archive).items() if name not in malformed}
-    stale = info.get("settings") != _settings() or built_from != current
-    if stale:
+    if report.stale:
         click.echo("  the index was not built from the archive as it is now: run `reply-archive index`", err=True)
-    if errors or missing or extra or stale:
+    if not report.ok:
         sys.exit(1)
     click.echo("archive and index agree")
 
@@ -294,12 +201,10 @@ def search(query: str, index: Path | None, filters: tuple[str, ...], page: int, 
         if not sep:
             raise click.BadParameter(f"{item!r} is not FACET=VALUE", param_hint="--filter")
         chosen.setdefault(name, []).append(value)
-    try:
-        results = run_search(config.index_dir(index), query, filters=chosen, page=page, per_page=per_page)
-    except IndexerError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _reported():
+        results = ReplyIndex(config.index_dir(index)).search(query, filters=chosen, page=page, per_page=per_page)
     if as_json:
-        click.echo(json.dumps(asdict(results), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(f"{results.total} replies (page {results.page}/{results.pages})")
     for hit in results.hits:
@@ -325,18 +230,19 @@ def serve(host: str, port: int, archive: Path | None, index: Path | None) -> Non
 
     from reply_archive.indexer.analysis import segmenter
 
-    from . import create_app
+    from . import create_app, reply_index
 
     archive, index = config.archive_dir(archive), config.index_dir(index)
-    if not archive.is_dir():
-        click.echo(f"{archive}: no archive yet; ingesting the bundled sample replies")
-        _print_report(ingest_sources(iter_sources([data.path("seed")]), archive), archive)
-        _print_report(ingest_sources(iter_sources([data.path("samples")]), archive, sample=True), archive)
-    run = _refresh_index(archive, index)
-    click.echo(run.describe(index) + (f", {len(run.errors)} malformed records skipped" if run.errors else ""))
-    segmenter()  # load the dictionary now, not on the first user's request
-    app = create_app()
-    app.config.update(ARCHIVE_DIR=str(archive), INDEX_DIR=str(index))
-    run_search(index, "")  # open the index and read its facet arrays once
+    with _reported():
+        if not archive.is_dir():
+            click.echo(f"{archive}: no archive yet; ingesting the bundled sample replies")
+            _print_report(ingest_sources(iter_sources([data.path("seed")]), archive), archive)
+            _print_report(ingest_sources(iter_sources([data.path("samples")]), archive, sample=True), archive)
+        run = refresh_index(archive, index)
+        click.echo(run.describe(index) + (f", {len(run.errors)} malformed records skipped" if run.errors else ""))
+        segmenter()  # load the dictionary now, not on the first user's request
+        app = create_app(ARCHIVE_DIR=str(archive), INDEX_DIR=str(index))
+        with app.app_context():
+            reply_index().search("")  # open the app's index and read its facet arrays once
     click.echo(f"serving {archive} on http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_debugger=False, use_reloader=False)

@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from reply_archive.archive.errors import ArchiveError, ReplyNotFound
-from reply_archive.indexer.errors import IndexerError, QueryError
+from reply_archive.indexer.errors import IndexBusy, IndexerError, IndexMissing, IndexStale, QueryError, UnknownReply
 
 log = logging.getLogger(__name__)
 
@@ -16,17 +16,24 @@ _MESSAGES = {
     400: "请求参数有误",
     404: "页面不存在",
     405: "不支持该请求方法",
+    409: "请求冲突",
     500: "服务器内部错误",
     503: "检索服务暂不可用",
 }
 
+_BUSY_RETRY_SECONDS = 30  # a hint only: an update takes seconds, a full rebuild of a large archive minutes
 
-def error_response(status: int, message: str):
-    """Return ``{"ok": false, "error", "status"}`` under /api, the error page elsewhere."""
+
+def error_response(status: int, message: str, *, retry_after: int | None = None):
+    """Return ``{"ok": false, "error", "status"}`` under /api, the error page elsewhere.
+
+    :param retry_after: seconds after which a 503 or 409 may succeed, sent as ``Retry-After``.
+    """
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if request.path.startswith("/api/"):
-        return jsonify({"ok": False, "error": message, "status": status}), status
+        return jsonify({"ok": False, "error": message, "status": status}), status, headers
     title = _MESSAGES.get(status, "出错了")
-    return render_template("error.html", status=status, title=title, message=message), status
+    return render_template("error.html", status=status, title=title, message=message), status, headers
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -37,13 +44,28 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(400, f"参数 {exc.parameter} 无效：{exc.message}")
 
     @app.errorhandler(ReplyNotFound)
-    def missing_reply(exc: ReplyNotFound):
+    @app.errorhandler(UnknownReply)
+    def missing_reply(exc: ReplyNotFound | UnknownReply):
         return error_response(404, f"没有编号为 {exc.reply_id} 的答复")
 
-    @app.errorhandler(IndexerError)
-    def no_index(exc: IndexerError):
+    @app.errorhandler(IndexMissing)
+    def no_index(exc: IndexMissing):
         log.error("index unavailable: %s", exc)
         return error_response(503, "索引不可用，请先运行 reply-archive index 建立索引")
+
+    @app.errorhandler(IndexStale)
+    def stale_index(exc: IndexStale):
+        log.error("index of another format: %s", exc)
+        return error_response(503, "索引由其他版本建立，无法读取，请运行 reply-archive index --rebuild 重建索引")
+
+    @app.errorhandler(IndexBusy)
+    def busy_index(exc: IndexBusy):
+        return error_response(409, "索引正在重建，请稍后再试", retry_after=_BUSY_RETRY_SECONDS)
+
+    @app.errorhandler(IndexerError)
+    def index_error(exc: IndexerError):
+        log.error("index unavailable: %s", exc)
+        return error_response(503, _MESSAGES[503])
 
     @app.errorhandler(ArchiveError)
     def archive_error(exc: ArchiveError):

@@ -11,21 +11,12 @@ from reply_archive.archive.errors import ReplyNotFound
 from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
 from reply_archive.archive.store import find_reply, record_path, source_path
 from reply_archive.indexer.analysis import fold
-from reply_archive.indexer.errors import QueryError
+from reply_archive.indexer.errors import UnknownReply
+from reply_archive.indexer.results import Hit
 from reply_archive.indexer.schema import FACET_NAMES
-from reply_archive.indexer.search import (
-    SORTS,
-    Hit,
-    commitments as run_commitments,
-    export,
-    needles,
-    preceding,
-    search as run_search,
-    similar,
-    statistics,
-)
+from reply_archive.indexer.search import SORTS, needles
 
-from . import params
+from . import params, reply_index
 from .render import citation, labels, metadata_rows, reply_html, warning_text
 
 bp = Blueprint("pages", __name__)
@@ -68,7 +59,7 @@ def canonical_year_range():
 @bp.get("/")
 def index():
     """Show the search box and ways into the archive by facet."""
-    overview = run_search(current_app.config["INDEX_DIR"], "", per_page=1)
+    overview = reply_index().search("", per_page=1)
     return render_template("index.html", overview=overview)
 
 
@@ -94,25 +85,16 @@ def facet(name: str):
 def stats():
     """Chart the replies a search selects: by year, department, topic and result."""
     results = params.search_from_request(per_page=1, page=1)
-    data = statistics(current_app.config["INDEX_DIR"], request.args.get("q", ""), filters=params.filters_from_request())
-    return render_template("stats.html", results=results, stats=data)
+    return render_template("stats.html", results=results, stats=params.statistics_from_request())
 
 
 @bp.get("/commitments")
 def commitments():
     """List the commitments (下一步…) of the replies a search selects."""
     results = params.search_from_request(per_page=1, page=1)
-    page = request.args.get("page", 1)
-    total, entries = run_commitments(
-        current_app.config["INDEX_DIR"],
-        request.args.get("q", ""),
-        filters=params.filters_from_request(),
-        page=page,
-        per_page=current_app.config["PER_PAGE"],
-    )
-    pages = max(1, -(-total // current_app.config["PER_PAGE"]))
+    found = params.commitments_from_request()
     return render_template(
-        "commitments.html", results=results, total=total, entries=entries, page=int(page), pages=pages
+        "commitments.html", results=results, total=found.total, entries=found.entries, page=found.page, pages=found.pages
     )
 
 
@@ -161,28 +143,23 @@ def reply(reply_id: str):
     )
 
 
-def _same_proposal(record: Reply) -> list[Hit]:
+def _same_proposal(record: Reply) -> tuple[Hit, ...]:
     """Return the other replies to the same proposal numbers (主办 and 会办 together)."""
-    if not record.proposal_numbers:
-        return []
-    q = " OR ".join(f"number:{n}" for n in record.proposal_numbers)
-    filters = {"session": [record.session_label]} if record.session_label else {}
-    hits = export(current_app.config["INDEX_DIR"], q, filters=filters, sort="oldest")
-    return [h for h in hits if h.id != record.id]
+    return reply_index().same_proposal(record.proposal_numbers, session=record.session_label, exclude=record.id)
 
 
-def _earlier(record: Reply, limit: int = 5) -> list[Hit]:
+def _earlier(record: Reply, limit: int = 5) -> tuple[Hit, ...]:
     """Return the same department's earlier replies on the same topic, newest first."""
     if not (record.department and record.topic and record.date):
-        return []
+        return ()
     filters = {"department": [record.department], "topic": [record.topic]}
-    return list(preceding(current_app.config["INDEX_DIR"], filters=filters, before=record.date, limit=limit))
+    return reply_index().preceding(filters=filters, before=record.date, limit=limit)
 
 
 def _similar(record: Reply) -> tuple[Hit, ...]:
     try:
-        return similar(current_app.config["INDEX_DIR"], record.id)
-    except QueryError:
+        return reply_index().similar(record.id)
+    except UnknownReply:
         return ()  # a record newer than the index: nothing to compare with yet
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from reply_archive.indexer.results import CommitmentPage, SearchResults, Statistics
 from reply_archive.indexer.schema import FACET_NAMES
-from reply_archive.indexer.search import SearchResults, search
+
+from . import reply_index
 
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
 
@@ -41,11 +43,24 @@ def search_from_request(**overrides) -> SearchResults:
     options = {
         "filters": filters_from_request(),
         "page": args.get("page", 1),
-        "per_page": args.get("per_page", current_app.config["PER_PAGE"]),
+        "per_page": args.get("per_page"),
         "sort": args.get("sort", "relevance"),
         **overrides,
     }
-    return search(current_app.config["INDEX_DIR"], args.get("q", ""), **options)
+    return reply_index().search(args.get("q", ""), **options)
+
+
+def statistics_from_request() -> Statistics:
+    """Count the replies the current request's search selects (the stats page and API)."""
+    return reply_index().statistics(request.args.get("q", ""), filters=filters_from_request())
+
+
+def commitments_from_request() -> CommitmentPage:
+    """Return the page of commitments the current request asks for."""
+    args = request.args
+    return reply_index().commitments(
+        args.get("q", ""), filters=filters_from_request(), page=args.get("page", 1), per_page=args.get("per_page")
+    )
 
 
 def state() -> MultiDict:

@@ -1,0 +1,123 @@
+"""The seam between the search API and a search engine.
+
+:class:`~indexer.search.ReplyIndex` asks every question of the product through this
+small interface, and a search engine answers it: Whoosh on one machine today
+(:mod:`indexer.whoosh_backend`), a distributed engine next. What crosses the seam is
+already analysed (:mod:`indexer.plan`): queries are segmented, folded and expanded on
+our side, snippets are marked on our side, so every backend sees the same tokens and
+gives the same answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .plan import Plan
+from .query import ScopeFilter
+
+SORTS = ("relevance", "newest", "oldest", "number")
+
+
+class Deadline:
+    """The time one request may spend, shared by all the work it does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Return the seconds left (0 once past)."""
+        return max(self.at - time.monotonic(), 0.0)
+
+    @property
+    def passed(self) -> bool:
+        """Return True once the time is up."""
+        return time.monotonic() > self.at
+
+
+@dataclass(frozen=True)
+class Request:
+    """Which replies to select, and in which order."""
+
+    plan: Plan
+    scopes: tuple[ScopeFilter, ...] = ()  # same sentence / same paragraph conditions
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> values (ORed)
+    sort: str = "relevance"  # one of SORTS
+    before: str | None = None  # only replies dated before this ISO date
+    committing: bool = False  # only replies that make commitments
+
+
+@dataclass(frozen=True)
+class Document:
+    """A selected reply as the index stores it: what a hit shows, and its text."""
+
+    display: dict[str, Any]
+    body: str
+    score: float | None = None
+
+
+class Selection(Protocol):
+    """The replies a request selected, in order (a backend keeps what it needs)."""
+
+    total: int  # replies selected
+    word_count: int  # replies the query and its scopes select, before facet filters
+    timed_out: bool  # the deadline passed: the selection may be incomplete
+
+
+class Reader(Protocol):
+    """One unchanging state of the index, held for the span of one request."""
+
+    def select(self, request: Request, deadline: Deadline) -> Selection:
+        """Select the replies of a request; past the deadline, those found so far."""
+
+    def count(self, plan: Plan, scopes: tuple[ScopeFilter, ...], deadline: Deadline) -> int | None:
+        """Count the replies a plan matches (None when the deadline passed first)."""
+
+    def documents(self, selection: Selection, start: int = 0, stop: int | None = None) -> Iterator[Document]:
+        """Yield the selected replies from ``start`` to ``stop``, in order, scored when
+        ranked by relevance."""
+
+    def facets(self, selection: Selection) -> dict[str, Counter[str]]:
+        """Count each facet's values over the replies selected by the query and every
+        *other* facet's filter (a facet's own values combine with OR)."""
+
+    def counts(self, selection: Selection, facet: str) -> Counter[str]:
+        """Count one facet's values over the selected replies."""
+
+    def crosstab(self, selection: Selection, rows: str, columns: str, keep: set[str]) -> dict[str, Counter[str]]:
+        """Count, for each value of ``rows`` in ``keep``, the selected replies by their
+        values of ``columns`` ("" for a reply without one)."""
+
+    def document(self, reply_id: str) -> Document | None:
+        """Return one reply by id, or None when the index does not hold it."""
+
+    def key_terms(self, weights: Counter[str], count: int) -> list[tuple[str, float]]:
+        """Weigh a text's candidate words against the collection (by how much more
+        often the text uses them than replies do); return the ``count`` best."""
+
+    def ids(self) -> set[str]:
+        """Return the id of every reply in the index."""
+
+
+class Backend(Protocol):
+    """A search engine holding one archive's index."""
+
+    def reader(self) -> AbstractContextManager[Reader]:
+        """Hold the current state of the index for one request."""
+
+    def warmed(self, timeout: float | None = None) -> bool:
+        """Wait for the current state's background warm-up; return whether it ended."""
+
+    def forget_matches(self) -> None:
+        """Forget remembered matches: the next queries are matched anew."""
+
+    def cache_info(self) -> tuple[int, int]:
+        """Return how many matches were served from memory, and how many computed."""
+
+    def close(self) -> None:
+        """Let go of what the backend holds open (files, connections)."""

@@ -1,0 +1,176 @@
+"""Facets: listing their values for a view, and counting them on arrays.
+
+A facet's values are listed the same way whatever backend counted them
+(:func:`facet_list`): selected values stay visible at 0, ranges (``year=2019-2022``)
+mark the values they hold. :class:`FacetArrays` is how the Whoosh backend counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .results import Facet, FacetValue
+from .schema import FACET_NAMES, FACETS, FacetSpec
+from .terms import postings
+
+_RANGE = re.compile(r"^(\d{1,4})-(\d{1,4})$")
+
+
+def spec(name: str) -> FacetSpec:
+    """Return the facet of this name."""
+    return next(f for f in FACETS if f.name == name)
+
+
+def ranges(name: str, values: Iterable[str]) -> list[tuple[int, int]]:
+    """Return the ranges among a facet's selected values (for facets that have them)."""
+    return [_bounds(v) for v in values if _RANGE.match(v)] if spec(name).ranges else []
+
+
+def is_range(name: str, value: str) -> bool:
+    """Return True when a selected value of the facet is a range, not a value."""
+    return spec(name).ranges and bool(_RANGE.match(value))
+
+
+def _bounds(value: str) -> tuple[int, int]:
+    low, high = (int(x) for x in _RANGE.match(value).groups())
+    return min(low, high), max(low, high)
+
+
+def in_ranges(value: str, bounds: list[tuple[int, int]]) -> bool:
+    """Return True when a numeric value falls in one of the ranges."""
+    return value.isdigit() and any(low <= int(value) <= high for low, high in bounds)
+
+
+def ordered(counts: Counter[str], order: str) -> list[tuple[str, int]]:
+    """Return a facet's counts in its order: by value, or most replies first."""
+    if order in ("value_desc", "value_asc"):
+        return sorted(counts.items(), key=lambda kv: kv[0], reverse=order == "value_desc")
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def facet_list(counts: Mapping[str, Counter[str]], selected: Mapping[str, tuple[str, ...]]) -> tuple[Facet, ...]:
+    """Return every facet with its values, from each facet's counts under the other
+    facets' selections."""
+    found = []
+    for facet in FACETS:
+        values = Counter(counts.get(facet.name, {}))
+        chosen = selected.get(facet.name, ())
+        bounds = ranges(facet.name, chosen)
+        for value in chosen:
+            if not is_range(facet.name, value):
+                values.setdefault(value, 0)  # a selected value stays visible at 0
+        found.append(
+            Facet(
+                name=facet.name,
+                values=tuple(
+                    FacetValue(value, n, value in chosen or in_ranges(value, bounds))
+                    for value, n in ordered(values, facet.order)
+                ),
+            )
+        )
+    return tuple(found)
+
+
+class FacetArrays:
+    """Facet values of one index generation, read once from its postings.
+
+    Sets of documents are boolean masks over the generation's document numbers. Each
+    facet is held as the pairs (document, value) of its postings, so counting a facet
+    over any set of documents is one vectorised pass over its pairs (about 0.2 ms a
+    facet at 20,000 replies, however many match). Also the per-document values, the orders by
+    date and by proposal number, and the mask of replies with commitments: filtering,
+    counting and ordering never touch stored documents.
+    """
+
+    def __init__(self, searcher) -> None:
+        self._computed: dict[str, Any] = {}
+        self.size = searcher.doc_count_all()
+        self.facets: dict[str, _Facet] = {name: _Facet(searcher, name) for name in FACET_NAMES}
+        self.with_commitments = _Facet(searcher, "commitments").mask({"yes"}, self.size)
+
+    # The dates and the orders are read on first use: a column is read a value at a
+    # time, so reading them when a generation opens would delay the first answer. They
+    # are read through the searcher of the request that needs them, which holds the
+    # generation's files open: a fresh searcher would fail once a later build had
+    # removed the generation's folder.
+
+    def dates(self, searcher) -> list[str]:
+        """Return each document's date ("" for none)."""
+        return self._lazy("dates", lambda: [d or "" for d in self._column(searcher, "date")])
+
+    def by_date(self, searcher) -> np.ndarray:
+        """Return the documents by date, then number; a reply without a date first."""
+        dates = self.dates(searcher)
+        return self._lazy(
+            "by_date", lambda: np.array(sorted(range(self.size), key=lambda d: (dates[d], d)), dtype=np.int64)
+        )
+
+    def by_number(self, searcher) -> np.ndarray:
+        """Return the documents by smallest proposal number; replies without one last."""
+
+        def order() -> np.ndarray:
+            numbers = self._column(searcher, "number_order")
+            return np.array(sorted(range(self.size), key=lambda d: (numbers[d], d)), dtype=np.int64)
+
+        return self._lazy("by_number", order)
+
+    def _lazy(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return a value computed once per generation (two threads may both compute it)."""
+        if name not in self._computed:
+            self._computed[name] = compute()
+        return self._computed[name]
+
+    def _column(self, searcher, field: str) -> list:
+        if not self.size:  # an empty index has no segment, and so no columns
+            return []
+        return list(searcher.reader().column_reader(field))
+
+    def none(self) -> np.ndarray:
+        """Return an empty document mask."""
+        return np.zeros(self.size, dtype=bool)
+
+    def matching(self, name: str, selected: set[str], docs: np.ndarray) -> np.ndarray:
+        """Return the docs among ``docs`` having any of the selected values (or ranges)."""
+        bounds = ranges(name, selected)
+        facet = self.facets[name]
+        wanted = {v for v in facet.values if v in selected or in_ranges(v, bounds)}
+        return docs & facet.mask(wanted, self.size)
+
+    def count(self, name: str, docs: np.ndarray) -> Counter[str]:
+        """Count the values of a facet over the docs of a mask."""
+        facet = self.facets[name]
+        counts = np.bincount(facet.pair_values[docs[facet.pair_docs]], minlength=len(facet.values))
+        return Counter({facet.values[i]: int(counts[i]) for i in np.flatnonzero(counts).tolist()})
+
+
+class _Facet:
+    """One keyword field's values and its postings as (document, value) pairs."""
+
+    def __init__(self, searcher, field: str) -> None:
+        self.values: list[str] = [term.decode("utf-8") for term in searcher.reader().lexicon(field)]
+        docs = [postings(searcher, field, value)[0] for value in self.values]
+        self.pair_docs = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
+        self.pair_values = np.repeat(np.arange(len(self.values)), [len(d) for d in docs])
+        self._per_doc: list[tuple[str, ...]] | None = None
+
+    def mask(self, wanted: set[str], size: int) -> np.ndarray:
+        """Return the mask of the documents having any of the wanted values."""
+        found = np.zeros(size, dtype=bool)
+        codes = [i for i, value in enumerate(self.values) if value in wanted]
+        found[self.pair_docs[np.isin(self.pair_values, codes)]] = True
+        return found
+
+    def per_doc(self, size: int) -> list[tuple[str, ...]]:
+        """Return each document's values (built on first use: statistics need two facets)."""
+        if self._per_doc is not None:
+            return self._per_doc
+        per_doc: list[list[str]] = [[] for _ in range(size)]
+        for docnum, code in zip(self.pair_docs.tolist(), self.pair_values.tolist(), strict=True):
+            per_doc[docnum].append(self.values[code])
+        self._per_doc = [tuple(v) for v in per_doc]
+        return self._per_doc

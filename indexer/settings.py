@@ -1,0 +1,80 @@
+"""The tunables of searching, in one place: each with its default and its help.
+
+A deployment sets them in the instance ``config.py`` (``QUERY_SECONDS = 3``), in the
+environment (``REPLY_ARCHIVE_QUERY_SECONDS=3``) or, in tests, in the dict given to
+``create_app``. The README's settings table lists every one of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ENV_PREFIX = "REPLY_ARCHIVE_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much work one request may do and how much an open index keeps in memory."""
+
+    query_seconds: float = _setting(
+        5.0, "Seconds a query may match for; past them it stops and answers with what it found, saying so."
+    )
+    per_page: int = _setting(20, "Results on a page when the request does not say.")
+    max_per_page: int = _setting(100, "The largest page a request may ask for (per_page).")
+    max_selected: int = _setting(50, "Values of one facet a request may select at once.")
+    pool_size: int = _setting(8, "Idle searchers kept open per index generation.")
+    match_cache_size: int = _setting(64, "Queries whose matches each index generation remembers.")
+    cached_postings: int = _setting(
+        4_000_000, "Postings of read terms kept in memory across queries (16 bytes each)."
+    )
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise SettingError(spec.name, value)
+            if spec.type == "int" and not isinstance(value, int):
+                raise SettingError(spec.name, value)
+        if not 1 <= self.per_page <= self.max_per_page:
+            raise SettingError("per_page", self.per_page)
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``REPLY_ARCHIVE_<NAME>`` variables of ``environ``,
+        then from a config mapping's ``<NAME>`` keys (Flask's config), which win.
+
+        :raise SettingError: naming the setting whose value is not valid.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            name = spec.name.upper()
+            if name in config:
+                values[spec.name] = config[name]
+            elif ENV_PREFIX + name in environ:
+                text = environ[ENV_PREFIX + name]
+                try:
+                    values[spec.name] = float(text) if spec.type == "float" else int(text)
+                except ValueError:
+                    raise SettingError(spec.name, text, ENV_PREFIX + name) from None
+        return cls(**values)
+
+
+SETTINGS = tuple(dataclasses.fields(Settings))
+
+
+class SettingError(ValueError):
+    """A setting's value is not valid."""
+
+    def __init__(self, name: str, value: Any, source: str | None = None) -> None:
+        self.name = name
+        where = f" (from {source})" if source else ""
+        super().__init__(f"setting {name.upper()}{where}: {value!r} is not a valid value")

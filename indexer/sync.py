@@ -1,0 +1,146 @@
+"""Keep the index in step with the archive: bring it up to date, and check that they agree.
+
+This is where the archive meets the index: the one indexer module that reads the
+archive's record files and alias table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reply_archive.archive.errors import RecordError
+from reply_archive.archive.model import Reply
+from reply_archive.archive.store import iter_records, iter_replies, snapshot
+from reply_archive.archive.tables import department_names
+
+from .build import build_index, index_info, update_index
+from .schema import index_signature
+from .search import ReplyIndex
+
+PARALLEL_BUILD_FROM = 200  # records; below this, starting worker processes costs more
+
+
+def build_processes(archive: Path) -> int:
+    """Return how many processes should analyse the archive's records."""
+    many = sum(1 for _ in itertools.islice(archive.glob("*.md"), PARALLEL_BUILD_FROM)) >= PARALLEL_BUILD_FROM
+    return min(os.cpu_count() or 1, 4) if many else 1
+
+
+def settings_digest() -> str:
+    """Return a digest of what an index depends on besides the records.
+
+    The alias table is indexed with the records, and the words depend on the index
+    format and the dictionary: a change to any means a full rebuild.
+    """
+    state = f"{index_signature()}\n{sorted(department_names().items())}"
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+@dataclass
+class IndexRun:
+    """What one refresh of the index did."""
+
+    mode: str  # up to date | rebuilt | updated
+    indexed: int = 0  # records added or replaced
+    removed: int = 0
+    errors: list[RecordError] = field(default_factory=list)  # malformed records, skipped
+
+    def describe(self, index: Path) -> str:
+        """Return the one-line summary of the run for the index folder ``index``."""
+        if self.mode == "up to date":
+            return f"{index}: up to date"
+        if self.mode == "rebuilt":
+            return f"{index}: {self.indexed} replies indexed"
+        return f"{index}: updated, {self.indexed} added or changed, {self.removed} removed"
+
+
+def refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
+    """Bring the index up to date with the archive.
+
+    The index keeps the snapshot of the archive it was built from (each record file's
+    size and modification time, and its id). Only records added, changed or removed
+    since then are touched; a changed dictionary, alias table or index format, or
+    ``rebuild``, builds everything anew. Malformed records are skipped and reported, and
+    tried again next time.
+
+    :raise IndexBusy: when another build holds the index's lock.
+    """
+    settings, stamps = settings_digest(), snapshot(archive)
+    errors: list[RecordError] = []
+    records: dict[str, list] = {}
+    info = None if rebuild else index_info(index)
+
+    def kept() -> dict:
+        return {"settings": settings, "records": records}
+
+    if info is not None and info.get("settings") == settings:
+        old = info["records"]
+        changed = [name for name, stamp in stamps.items() if old.get(name, [None])[0] != stamp]
+        gone = [name for name in old if name not in stamps]
+        if not changed and not gone:
+            return IndexRun("up to date")
+        records.update((name, old[name]) for name in stamps if name not in changed)
+        replies = []
+        for name, reply in iter_records(archive, changed, errors):
+            replies.append(reply)
+            records[name] = [stamps[name], reply.id]
+        delete = {old[name][1] for name in (*gone, *changed) if name in old}
+        indexed = update_index(replies, index, delete=delete, aliases=department_names(), info=kept)
+        return IndexRun("updated", indexed=indexed, removed=len(gone), errors=errors)
+
+    def every_reply() -> Iterator[Reply]:
+        for name, reply in iter_records(archive, None, errors):
+            records[name] = [stamps.get(name), reply.id]
+            yield reply
+
+    indexed = build_index(every_reply(), index, aliases=department_names(), info=kept, procs=build_processes(archive))
+    return IndexRun("rebuilt", indexed=indexed, errors=errors)
+
+
+@dataclass
+class CheckReport:
+    """How the archive and the index differ, record for record."""
+
+    records: int  # well-formed records in the archive
+    indexed: int  # replies in the index
+    errors: list[RecordError] = field(default_factory=list)  # malformed records
+    missing: list[str] = field(default_factory=list)  # ids of records not in the index
+    extra: list[str] = field(default_factory=list)  # ids in the index with no record
+    stale: bool = False  # the index was not built from the archive as it is now
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the archive and the index agree."""
+        return not (self.errors or self.missing or self.extra or self.stale)
+
+
+def check_index(archive: Path, index: Path) -> CheckReport:
+    """Return how the archive and the index differ, record for record.
+
+    Lists malformed records, records missing from the index and index entries with no
+    record, and says whether the index was built from the archive as it is now (its
+    snapshot of the record files, and the settings).
+
+    :raise IndexMissing: when no index has been built in ``index``.
+    """
+    errors: list[RecordError] = []
+    records = {reply.id for reply in iter_replies(archive, errors)}
+    indexed = ReplyIndex(index).ids()
+    info = index_info(index) or {}
+    # A malformed record is reported as such, not as a difference from the snapshot.
+    malformed = {Path(exc.path).relative_to(archive).as_posix() for exc in errors}
+    built_from = {name: stamp for name, (stamp, _) in info.get("records", {}).items()}
+    current = {name: stamp for name, stamp in snapshot(archive).items() if name not in malformed}
+    return CheckReport(
+        records=len(records),
+        indexed=len(indexed),
+        errors=errors,
+        missing=sorted(records - indexed),
+        extra=sorted(indexed - records),
+        stale=info.get("settings") != settings_digest() or built_from != current,
+    )
