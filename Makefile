@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: serve serve-prod sample-archive test install chromium clean recall bench-words accuracy load bench
+.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium clean recall bench-words accuracy load bench
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -54,9 +54,29 @@ bench: $(VENV)/.bench-deps
 load: install
 	$(BIN)/python -m bench.load
 
-## test: the whole suite, browser tests included (Debian's chromium, driven by Playwright)
-test: $(VENV)/.test-deps chromium
+## test: lint, type checks, then the whole suite, browser tests and the benchmark smoke
+## run included (Debian's chromium, driven by Playwright)
+test: $(VENV)/.test-deps chromium lint typecheck
 	$(BIN)/python -m pytest
+
+## check: the quick loop while working: lint, type checks and every test but the browser
+## tests and the slow ones (the benchmark suite's smoke run)
+check: $(VENV)/.test-deps lint typecheck
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+LINTED := archive indexer web data bench tests
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check $(LINTED)
+
+# mypy checks the code under the module names it is installed with (reply_archive.*),
+# read through a farm of links to the repository's folders.
+TYPECHECK := build/typecheck
+typecheck: $(VENV)/.test-deps
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/reply_archive
+	@for d in archive indexer web data; do ln -s $(CURDIR)/$$d $(TYPECHECK)/reply_archive/$$d; done
+	cd $(TYPECHECK) && MYPYPATH=. $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml \
+	  --cache-dir $(CURDIR)/build/mypy-cache -p reply_archive
 
 ## recall: exact-wording recall and precision against a substring scan (real prose from
 ## ../shared/corpus when present, the bundled archive otherwise), with latency and size

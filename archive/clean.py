@@ -55,7 +55,10 @@ _SPACE_ASCII_CJK = re.compile(f"(?<=[0-9A-Za-z%])[ \u00a0\u3000]+(?=[{CJK}])")
 # Spaces next to full-width punctuation are always extraction noise.
 # A match starts only where a run of spaces starts: tried from inside a run too, the
 # first branch made a long run of spaces cost quadratic time.
-_SPACE_PUNCT = re.compile(r"(?<![ \u00a0])[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+")
+_SPACE_PUNCT = re.compile(
+    r"(?<![ \u00a0])[ \u00a0]+(?=[，。、；：！？”’）》」』〕】])"
+    r"|(?<=[，。、；：！？“‘（《「『〔【])[ \u00a0]+"
+)
 # A document title ends its own line, even when it runs to the margin. A sentence end
 # in between (…提案》收悉。现答复 / 如下：) means body text, not a title.
 # How a reply's title ends (spec §2; 覆 for 复 as traditional pages print it): the
@@ -275,7 +278,7 @@ def _is_wrapped(lines: list[str]) -> bool:
         return False
     margin = statistics.quantiles(widths, n=10)[-1]  # 90th percentile
     full = sum(1 for w in widths if w >= 0.85 * margin)
-    cut = sum(1 for line, after in zip(text, text[1:]) if _breaks_off(line, after, margin))
+    cut = sum(1 for line, after in zip(text, text[1:], strict=False) if _breaks_off(line, after, margin))
     return margin <= 120 and (full >= 0.4 * len(widths) or cut >= 2)
 
 
@@ -368,7 +371,7 @@ def to_paragraphs(lines: list[str]) -> list[str]:
     margin; otherwise the next line continues the same paragraph.
     """
     wrapped = _is_wrapped(lines)
-    margin = statistics.quantiles([display_width(l) for l in lines if l], n=10)[-1] if wrapped else 0
+    margin = statistics.quantiles([display_width(line) for line in lines if line], n=10)[-1] if wrapped else 0
     paragraphs: list[str] = []
     current = ""
     last_line = ""  # the physical line ``current`` ends with
@@ -446,10 +449,10 @@ def drop_running_lines(text: str) -> str:
         return text
     edges = [_edge_lines(lines) for lines in pages]
     counts = Counter(key for page_edges in edges for key in {_running_key(lines[i]) for lines, i in page_edges})
-    needed = max(2, math.ceil(sum(1 for lines in pages if any(l.strip() for l in lines)) / 2))
+    needed = max(2, math.ceil(sum(1 for lines in pages if any(line.strip() for line in lines)) / 2))
     running = {key for key, n in counts.items() if n >= needed}
     kept: list[str] = []
-    for lines, page_edges in zip(pages, edges):
+    for lines, page_edges in zip(pages, edges, strict=True):
         drop = {i for _, i in page_edges if _running_key(lines[i]) in running and display_width(lines[i].strip()) <= 60}
         kept.extend(line for i, line in enumerate(lines) if i not in drop)
     return "\n".join(kept)

@@ -224,10 +224,10 @@ def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, rep
     # correction a person made to it by hand.
     if previous is not None and previous.source == reply.source:
         report.unchanged.append(name)
-    elif _another_file(previous, reply):
+    elif (other := _other_source(previous, reply)) is not None:
         report.conflicts.append((
             name,
-            f"{target.name} already holds {previous.source.file}, with the same file name, proposal "
+            f"{target.name} already holds {other.file}, with the same file name, proposal "
             "number and department but other content; neither was overwritten: rename one of the files",
         ))
     elif existed and is_hand_edited(target):
@@ -240,15 +240,17 @@ def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, rep
         report.review.update(reply.review_flags)
 
 
-def _another_file(previous: Reply | None, reply: Reply) -> bool:
-    """Return True when the record in place came from a different file with other bytes.
+def _other_source(previous: Reply | None, reply: Reply) -> Source | None:
+    """Return the source of the record in place when it came from a different file with
+    other bytes, else None.
 
     Ids hash the file's base name, so the same file ingested from another folder keeps
     its record; two different files of one name would otherwise overwrite each other.
     """
     if previous is None or previous.source is None or reply.source is None:
-        return False
-    return previous.source.file != reply.source.file and previous.source.sha256 != reply.source.sha256
+        return None
+    other = previous.source
+    return other if other.file != reply.source.file and other.sha256 != reply.source.sha256 else None
 
 
 def _existing(path: Path) -> Reply | None:

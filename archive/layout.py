@@ -82,7 +82,10 @@ _TITLE_MAX = 160
 _TITLE_LINES = 3  # a title may be set over up to three lines
 _BARE_TITLE_MAX = 60  # a title that names neither proposal nor assembly is short
 # What opens a reply's body: the receipt of the proposal and the formula before the answer.
-OPENING = re.compile(r"收悉|答[复覆]如下|现答[复覆]|现将.{0,12}答[复覆]|现就.{0,20}答[复覆]|已交.{0,6}(?:研究)?办理|提出的")
+OPENING = re.compile(
+    r"收悉|答[复覆]如下|现答[复覆]|现将.{0,12}答[复覆]|现就.{0,20}答[复覆]"
+    r"|已交.{0,6}(?:研究)?办理|提出的"
+)
 # The opening's receipt of a proposal, which only a reply has (a resolution on a report
 # also says 报告提出的…).
 RECEIPT = re.compile(

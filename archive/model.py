@@ -291,7 +291,7 @@ class Reply:
         stale copy behind.
         """
         found: list[Commitment] = []
-        for paragraph, section_idx in zip(self.paragraphs, self._paragraph_sections):
+        for paragraph, section_idx in zip(self.paragraphs, self._paragraph_sections, strict=True):
             for sentence in sentences(paragraph):
                 # Cues are simplified; a traditional text is kept as printed.
                 read = to_simplified(sentence) if self.script == "traditional" else sentence
@@ -499,7 +499,7 @@ def _checked(expected: Any, value: Any, name: str) -> Any:
     belongs), or raise ValueError naming the field."""
     args = [a for a in typing.get_args(expected) if a is not type(None)]
     kind = args[0] if typing.get_origin(expected) is not tuple and args else expected
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):  # a nested part's class
         if not isinstance(value, dict):
             raise ValueError(f"{name}: {type(value).__name__} {value!r} is not what this field holds")
         _check_types(kind, value, name)

@@ -11,7 +11,11 @@ _CN_DIGITS = "〇一二三四五六七八九"
 CN_NUMBER = r"[〇○零一二两三四五六七八九十]+"
 _ARABIC_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 # Years in Chinese numerals are written digit by digit; ○ (U+25CB), O and 0 stand in for 〇.
-CN_DATE = re.compile(r"([〇○零O0一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+CN_DATE = re.compile(
+    r"([〇○零O0一二三四五六七八九]{4})年"
+    r"([一二三四五六七八九十]{1,3})月"
+    r"([一二三四五六七八九十]{1,3})日"
+)
 
 
 def cn_to_int(text: str) -> int | None:
@@ -48,6 +52,8 @@ def parse_date(text: str) -> tuple[str, str, str] | None:
     """
     match = _ARABIC_DATE.search(text)
     style = "arabic"
+    month: int | None
+    day: int | None
     if match:
         year, month, day = (int(g) for g in match.groups())
     else:

@@ -37,10 +37,10 @@ from .model import (
     Assembly,
     Contact,
     Reply,
+    Salutation,
     Section,
     Source,
     closing_kind,
-    Salutation,
     closing_start,
     date_line,
     is_salutation,
@@ -275,7 +275,9 @@ def parse_reply(
     signed_at = next((i for i in range(len(rest) - 1, max(-1, len(rest) - 13), -1) if date_line(rest[i])), len(rest))
     levels = {i: found for i, p in enumerate(rest[:signed_at]) if (found := heading_level(p))}
     closing_at = closing_start(rest, levels)
-    sections = outline(rest_printed, {i: (lvl, *split_heading(rest_printed[i])[1:]) for i, (lvl, _, _) in levels.items()})
+    sections = outline(
+        rest_printed, {i: (lvl, *split_heading(rest_printed[i])[1:]) for i, (lvl, _, _) in levels.items()}
+    )
     tail = rest[closing_at:]
     official = official_topic(proposal_class.group(1) if proposal_class else None) or official_topic(
         page.get("主题分类")
@@ -756,7 +758,13 @@ def _contact(tail: list[str], text: _Printed) -> Contact | None:
 
 def _cc(tail: list[str]) -> list[str]:
     """Return the units a copy goes to (抄送, 抄报)."""
-    return [name.strip() for p in tail if (m := _CC.match(p)) for name in re.split(r"[，、,；;]", m.group(1)) if name.strip()]
+    return [
+        name.strip()
+        for p in tail
+        if (m := _CC.match(p))
+        for name in re.split(r"[，、,；;]", m.group(1))
+        if name.strip()
+    ]
 
 
 def _attachments(tail: list[str]) -> list[str]:

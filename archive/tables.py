@@ -134,9 +134,12 @@ def taxonomy() -> Taxonomy:
         for label in area["label"]
     )
     official = tuple(
-        (entry["match"], OfficialClass(area=entry["area"], label=entry.get("label"))) for entry in raw.get("official", [])
+        (entry["match"], OfficialClass(area=entry["area"], label=entry.get("label")))
+        for entry in raw.get("official", [])
     )
-    return Taxonomy(labels=labels, priors=tuple(raw.get("priors", {}).items()), fallback=raw["fallback"], official=official)
+    return Taxonomy(
+        labels=labels, priors=tuple(raw.get("priors", {}).items()), fallback=raw["fallback"], official=official
+    )
 
 
 def official_topic(name: str | None) -> OfficialClass | None:

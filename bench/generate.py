@@ -33,7 +33,10 @@ SUBJECTS = ("老旧小区加装电梯", "义务教育课后服务", "社区嵌�
             "优化营商环境", "一网通办改革", "垃圾分类", "普惠托育服务", "公共文化服务", "乡村振兴",
             "基层医疗服务", "新能源汽车充电设施", "历史街区保护", "中小企业融资", "志愿服务", "公交线路优化",
             "湿地生态保护", "职业教育", "食品安全监管")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐韩冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐韩冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+    "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文"
+)
 GIVEN = "一帆嘉树若溪望舒晴川听澜砚青知秋晚晴北辰若霖一苇启航晓岚思远文澜承霖子墨雨桐清和明远书宁安然"
 CN_MONTHS = {m: int_to_cn(m) for m in range(1, 13)}
 
@@ -60,7 +63,10 @@ def reply_text(rng: random.Random, serial: int, paragraphs: list[str], size: tup
     term, session = divmod(year - 2013, 5)
     number = f"{year}{serial % 10000:04d}"
     subject = rng.choice(SUBJECTS)
-    people = [rng.choice(SURNAMES) + rng.choice(GIVEN[::2]) + rng.choice(GIVEN[1::2]) for _ in range(rng.choice((1, 1, 2, 3)))]
+    people = [
+        rng.choice(SURNAMES) + rng.choice(GIVEN[::2]) + rng.choice(GIVEN[1::2])
+        for _ in range(rng.choice((1, 1, 2, 3)))
+    ]
     place = department[:3]
     mark = rng.choice(("A类", "B类", "C类", ""))
     role = rng.choices(("主办", "会办"), weights=(4, 1))[0]
@@ -75,7 +81,8 @@ def reply_text(rng: random.Random, serial: int, paragraphs: list[str], size: tup
     section = 0
     while written < target:
         section += 1
-        lines.append(f"{int_to_cn(section)}、关于{subject}的{rng.choice(('工作情况', '主要做法', '存在问题', '下一步打算'))}")
+        aspect = rng.choice(("工作情况", "主要做法", "存在问题", "下一步打算"))
+        lines.append(f"{int_to_cn(section)}、关于{subject}的{aspect}")
         for text in rng.sample(paragraphs, k=2):
             lines.append(text)
             written += len(text)

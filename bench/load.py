@@ -66,13 +66,19 @@ def request_mix(rng: random.Random, ids: list[str]) -> tuple[str, str]:
     if kind == "exact":
         return kind, "/api/search?" + urlencode({"q": f'"{rng.choice(PHRASES + SUBJECTS)}"'})
     if kind == "facets":
-        params = [("q", rng.choice(WORDS)), ("year", str(rng.randint(2015, 2024))), ("sort", rng.choice(("newest", "relevance")))]
+        params = [
+            ("q", rng.choice(WORDS)),
+            ("year", str(rng.randint(2015, 2024))),
+            ("sort", rng.choice(("newest", "relevance"))),
+        ]
         return kind, "/search?" + urlencode(params)
     if kind == "reply":
         return kind, f"/replies/{rng.choice(ids)}?q={quote(rng.choice(WORDS))}"
     if kind == "stats":
         return kind, "/stats?" + urlencode({"q": rng.choice(WORDS)})
-    return kind, "/api/export?" + urlencode({"q": f'"{rng.choice(SUBJECTS)}"', "year": str(rng.randint(2015, 2024)), "format": "csv"})
+    return kind, "/api/export?" + urlencode(
+        {"q": f'"{rng.choice(SUBJECTS)}"', "year": str(rng.randint(2015, 2024)), "format": "csv"}
+    )
 
 
 def client(port: int, deadline: float, seed: int, ids: list[str], results: list) -> None:
@@ -115,7 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         ids = wait_ready(port)
         results: list = []
         deadline = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=client, args=(port, deadline, seed, ids, results)) for seed in range(args.clients)]
+        threads = [
+            threading.Thread(target=client, args=(port, deadline, seed, ids, results)) for seed in range(args.clients)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

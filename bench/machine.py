@@ -22,4 +22,7 @@ def describe_machine() -> str:
             memory = f", {kib / 2**20:.0f} GiB"
     except (OSError, StopIteration):
         pass
-    return f"machine: {date.today().isoformat()}, {cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+    return (
+        f"machine: {date.today().isoformat()}, {cpu}, {os.cpu_count()} cores{memory}, "
+        f"Python {platform.python_version()}"
+    )

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -215,8 +216,8 @@ def reference_engines(archive: Path, asked: dict[str, Any], runs: int) -> dict[s
         baselines[engine.name] = {
             "build_s": build_s,
             "size_mb": engine.size() / MB,
-            "words": timed_queries(parsed_words, lambda w: baseline_phases(engine.words, w), runs),
-            "exact": timed_queries(asked["phrases"], lambda p: baseline_phases(engine.exact, p), runs),
+            "words": timed_queries(parsed_words, partial(baseline_phases, engine.words), runs),
+            "exact": timed_queries(asked["phrases"], partial(baseline_phases, engine.exact), runs),
         }
         engine.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -248,7 +249,7 @@ def segment_all(records: list) -> tuple[float, Callable[[str], list[str]]]:
     started = time.perf_counter()
     with Pool(PROCESSES) as pool:
         # Kept joined by spaces: a list of words per text would take gigabytes.
-        joined = dict(zip(texts, pool.map(_segment_joined, texts, chunksize=64)))
+        joined = dict(zip(texts, pool.map(_segment_joined, texts, chunksize=64), strict=True))
     seconds = time.perf_counter() - started
 
     def words_of(text: str) -> list[str]:
@@ -327,7 +328,8 @@ def report(r: dict[str, Any]) -> None:
     add = r["add_one"]
     print(f"cold start (process start to first answer): {r['cold_start_s']:.2f} s; background warm-up "
           f"done {r['warm_s']:.2f} s after process start")
-    print(f"serving process: peak {r['serving']['peak_mb']:.0f} MB resident ({r['serving']['rss_mb']:.0f} MB after the queries)")
+    print(f"serving process: peak {r['serving']['peak_mb']:.0f} MB resident "
+          f"({r['serving']['rss_mb']:.0f} MB after the queries)")
     print(f"adding one reply until searchable: {add['total_s']:.2f} s (ingest {add['ingest_s']:.2f}, "
           f"index {add['index_s']:.2f}, first search {add['search_s']:.2f})")
     if size >= TARGETS_AT:
@@ -353,7 +355,9 @@ def print_targets(r: dict[str, Any], facet_us: float) -> None:
     ]
     if fts5:
         theirs = pct([t["total"] for t in fts5["words"]], 95)
-        checks.append(("words + facets + top 10 no slower than FTS5 (p95)", pct(full, 95) / theirs, pct(full, 95) <= theirs))
+        checks.append(
+            ("words + facets + top 10 no slower than FTS5 (p95)", pct(full, 95) / theirs, pct(full, 95) <= theirs)
+        )
     print("\n| target | measured | met |\n|---|---|---|")
     for label, value, met in checks:
         print(f"| {label} | {value:.2f} | {'yes' if met else '**no**'} |")

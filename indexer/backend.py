@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .plan import Plan
 from .query import ScopeFilter
@@ -64,32 +64,44 @@ class Document:
 class Selection(Protocol):
     """The replies a request selected, in order (a backend keeps what it needs)."""
 
-    total: int  # replies selected
-    word_count: int  # replies the query and its scopes select, before facet filters
-    timed_out: bool  # the deadline passed: the selection may be incomplete
+    @property
+    def total(self) -> int:
+        """Return how many replies were selected."""
+
+    @property
+    def word_count(self) -> int:
+        """Return how many replies the query and its scopes select, before facet filters."""
+
+    @property
+    def timed_out(self) -> bool:
+        """Return True when the deadline passed: the selection may be incomplete."""
 
 
-class Reader(Protocol):
+# The selection type of one backend: a reader only takes back the selections it made.
+SelectionT = TypeVar("SelectionT", bound=Selection)
+
+
+class Reader(Protocol[SelectionT]):
     """One unchanging state of the index, held for the span of one request."""
 
-    def select(self, request: Request, deadline: Deadline) -> Selection:
+    def select(self, request: Request, deadline: Deadline) -> SelectionT:
         """Select the replies of a request; past the deadline, those found so far."""
 
     def count(self, plan: Plan, scopes: tuple[ScopeFilter, ...], deadline: Deadline) -> int | None:
         """Count the replies a plan matches (None when the deadline passed first)."""
 
-    def documents(self, selection: Selection, start: int = 0, stop: int | None = None) -> Iterator[Document]:
+    def documents(self, selection: SelectionT, start: int = 0, stop: int | None = None) -> Iterator[Document]:
         """Yield the selected replies from ``start`` to ``stop``, in order, scored when
         ranked by relevance."""
 
-    def facets(self, selection: Selection) -> dict[str, Counter[str]]:
+    def facets(self, selection: SelectionT) -> dict[str, Counter[str]]:
         """Count each facet's values over the replies selected by the query and every
         *other* facet's filter (a facet's own values combine with OR)."""
 
-    def counts(self, selection: Selection, facet: str) -> Counter[str]:
+    def counts(self, selection: SelectionT, facet: str) -> Counter[str]:
         """Count one facet's values over the selected replies."""
 
-    def crosstab(self, selection: Selection, rows: str, columns: str, keep: set[str]) -> dict[str, Counter[str]]:
+    def crosstab(self, selection: SelectionT, rows: str, columns: str, keep: set[str]) -> dict[str, Counter[str]]:
         """Count, for each value of ``rows`` in ``keep``, the selected replies by their
         values of ``columns`` ("" for a reply without one)."""
 
@@ -107,7 +119,7 @@ class Reader(Protocol):
 class Backend(Protocol):
     """A search engine holding one archive's index."""
 
-    def reader(self) -> AbstractContextManager[Reader]:
+    def reader(self) -> AbstractContextManager[Reader[Any]]:
         """Hold the current state of the index for one request."""
 
     def warmed(self, timeout: float | None = None) -> bool:

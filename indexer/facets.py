@@ -37,7 +37,10 @@ def is_range(name: str, value: str) -> bool:
 
 
 def _bounds(value: str) -> tuple[int, int]:
-    low, high = (int(x) for x in _RANGE.match(value).groups())
+    match = _RANGE.match(value)
+    if match is None:
+        raise ValueError(f"not a range of years: {value!r}")
+    low, high = (int(x) for x in match.groups())
     return min(low, high), max(low, high)
 
 

@@ -156,7 +156,7 @@ class _Parser:
             node = self.or_expr()
             if node is not None:
                 nodes.append(node)
-            elif self.peek() is not None and self.peek()[0] == "close":
+            elif (token := self.peek()) is not None and token[0] == "close":
                 self.take()
                 self.notices.append("多余的右括号已忽略")
         return _and(nodes)
@@ -177,7 +177,9 @@ class _Parser:
 
     def and_expr(self) -> Node | None:
         nodes = []
-        while (tok := self.peek()) is not None and not (tok[0] == "close" or (tok[0] == "op" and tok[1] in ("OR", "|"))):
+        while (tok := self.peek()) is not None and not (
+            tok[0] == "close" or (tok[0] == "op" and tok[1] in ("OR", "|"))
+        ):
             if tok[0] == "op" and tok[1] == "AND":
                 self.take()
                 continue
@@ -269,6 +271,8 @@ def tokenize(text: str) -> list[tuple[str, str, re.Match]]:
     tokens = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
+        if kind is None:  # cannot happen: every alternative of _TOKEN is a named group
+            raise AssertionError(f"query token {match.group(0)!r} matched no named group")
         if kind in ("q1", "q2", "q3", "slop"):
             kind = "quote"
         if kind != "space":
@@ -363,12 +367,14 @@ class _Builder:
         if exact_words:
             folded = fold(node.text)
             return Phrase(folded) if folded else None
-        if not words:
-            return None
         query = _words_query(words, node.fields)
+        if query is None:  # no words
+            return None
         alternatives = synonyms().get(node.text, ())
         if alternatives:
-            expanded = [_words_query([w for part in alt for w, _, _ in segment(part)], node.fields) for alt in alternatives]
+            expanded = [
+                _words_query([w for part in alt for w, _, _ in segment(part)], node.fields) for alt in alternatives
+            ]
             if collect:
                 self.terms.extend(w for alt in alternatives for w in alt)
             query = AnyOf((query, *[q for q in expanded if q is not None]))

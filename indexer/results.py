@@ -75,9 +75,11 @@ class Hit:
     score: float | None = None
 
     @classmethod
-    def from_display(cls, display: dict[str, Any], snippets: tuple[Snippet, ...] = (), score: float | None = None) -> Hit:
+    def from_display(
+        cls, display: dict[str, Any], snippets: tuple[Snippet, ...] = (), score: float | None = None
+    ) -> Hit:
         """Build a hit from the ``display`` dict stored in the index."""
-        fields = {name: display.get(name) for name in HIT_FIELDS}
+        fields: dict[str, Any] = {name: display.get(name) for name in HIT_FIELDS}
         for name in _LISTS:
             fields[name] = tuple(fields[name] or ())
         fields["sample"] = bool(fields["sample"])

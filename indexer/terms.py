@@ -32,8 +32,8 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from .build import read_texts
-from .whoosh_query import ExactPhrase
 from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
+from .whoosh_query import ExactPhrase
 
 # Fields whose terms are scored with lengths: the only ones evaluated here.
 SCORED_FIELDS = frozenset((*WORD_FIELDS, EXACT_FIELD, CHAR_FIELD, "department_names"))
@@ -94,8 +94,8 @@ class TermArrays:
             excluded, _ = self._eval(searcher, node.query)
             docs = np.setdiff1d(np.arange(self.size, dtype=np.int64), excluded, assume_unique=True)
             scores = np.ones(len(docs))
-        elif isinstance(node, ExactPhrase) and self._texts is not None:
-            docs, scores = self._phrase(searcher, node)
+        elif isinstance(node, ExactPhrase) and (texts := self._texts) is not None:
+            docs, scores = self._phrase(searcher, node, texts)
         elif isinstance(node, Every) and node.fieldname in (None, "*"):
             docs, scores = np.arange(self.size, dtype=np.int64), np.ones(self.size)
         else:
@@ -105,12 +105,13 @@ class TermArrays:
             scores = scores * boost
         return docs, scores
 
-    def _phrase(self, searcher, node: ExactPhrase) -> Matches:
+    def _phrase(self, searcher, node: ExactPhrase, texts: list[str]) -> Matches:
         """Match a phrase of three characters or more: the documents holding all its
-        bigrams, kept where the folded text contains it; scored as those bigrams."""
+        bigrams, kept where the folded text (``texts``, by document) contains it; scored
+        as those bigrams."""
         docs, scores = _intersection([self._term(searcher, EXACT_FIELD, b) for b in node.bigrams()])
-        texts, phrase = self._texts, node.phrase
-        keep = np.fromiter((phrase in texts[d] for d in docs.tolist()), dtype=bool, count=len(docs))
+        phrase = node.phrase
+        keep = np.fromiter((phrase in texts[d] for d in docs.tolist()), dtype=np.bool_, count=len(docs))
         return docs[keep], scores[keep]
 
     def warm(self, ix: Index, gen: Path) -> None:

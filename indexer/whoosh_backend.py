@@ -315,7 +315,7 @@ class WhooshReader:
         """
         kept = set(docs)
         for scope in scopes:
-            checked = set()
+            checked: set[int] = set()
             for docnum in kept:
                 if deadline.passed:
                     return checked, True

@@ -33,7 +33,11 @@ from reply_archive.archive.clean import clean_text
 
 # Every format :func:`render` knows, and the file suffix each is written with.
 FORMATS = ("txt-utf8", "txt-utf8-bom", "txt-gb18030", "txt-utf16", "txt-big5", "pdf", "docx", "html")
-SUFFIXES = {name: ".txt" for name in FORMATS if name.startswith("txt")} | {"pdf": ".pdf", "docx": ".docx", "html": ".html"}
+SUFFIXES = {name: ".txt" for name in FORMATS if name.startswith("txt")} | {
+    "pdf": ".pdf",
+    "docx": ".docx",
+    "html": ".html",
+}
 _TEXT_ENCODINGS = {"txt-utf8": "utf-8", "txt-utf8-bom": "utf-8-sig", "txt-gb18030": "gb18030", "txt-utf16": "utf-16"}
 
 _PDF_FONT = "STSong-Light"  # a CID font every PDF reader knows; pypdf extracts it fully
@@ -52,7 +56,8 @@ def paragraphs(text: str) -> list[str]:
 def title_span(paras: list[str]) -> tuple[int, int]:
     """Return ``(start, end)`` of the title paragraphs: it may be wrapped over two."""
     end = next(i for i, p in enumerate(paras) if p.endswith(_TITLE_END)) + 1
-    start = end - 2 if end >= 2 and paras[end - 2].startswith("关于") and not paras[end - 1].startswith("关于") else end - 1
+    wrapped = end >= 2 and paras[end - 2].startswith("关于") and not paras[end - 1].startswith("关于")
+    start = end - 2 if wrapped else end - 1
     return start, end
 
 
@@ -100,7 +105,7 @@ def to_docx(text: str, *, page_header: str = "青溪市政协提案办理答复"
     for para in paras[:sign_start]:
         document.add_paragraph(para)
     table = document.add_table(rows=sign_end - sign_start, cols=1)
-    for row, para in zip(table.rows, paras[sign_start:sign_end]):
+    for row, para in zip(table.rows, paras[sign_start:sign_end], strict=True):
         row.cells[0].text = para
     for para in paras[sign_end:]:
         document.add_paragraph(para)
@@ -139,7 +144,8 @@ def to_html(
     meta = {**DEFAULT_METADATA, "标题": title} if metadata is None else dict(metadata)
     esc = html.escape
     meta_rows = "\n".join(
-        f"<tr><td class=\"label\"><b>{esc(' '.join(label) if len(label) == 3 else label)}：</b></td><td>{esc(value)}</td></tr>"
+        f"<tr><td class=\"label\"><b>{esc(' '.join(label) if len(label) == 3 else label)}：</b></td>"
+        f"<td>{esc(value)}</td></tr>"
         for label, value in meta.items()
     )
     body = "\n".join(f"<p style=\"text-indent:2em\">{esc(p)}</p>" for p in article)
@@ -158,7 +164,8 @@ def to_html(
 <li><a href="/">首页</a></li><li><a href="/zwgk">政务公开</a></li><li><a href="/zwfw">政务服务</a></li>
 <li><a href="/hdjl">互动交流</a></li><li><a href="/jyta">建议提案办理</a></li>
 </ul>
-<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk">政务公开</a> &gt; <a href="/jyta">建议提案办理</a></div>
+<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk">政务公开</a> &gt; \
+<a href="/jyta">建议提案办理</a></div>
 <div class="main">
 <table class="xxgk-info">
 {meta_rows}
@@ -170,7 +177,8 @@ def to_html(
 {body}
 </div>
 <div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a><span>扫一扫在手机打开当前页</span></div>
-<div class="tools"><a href="javascript:window.print()">[打印]</a> <a href="javascript:window.close()">[关闭窗口]</a></div>
+<div class="tools"><a href="javascript:window.print()">[打印]</a> \
+<a href="javascript:window.close()">[关闭窗口]</a></div>
 <!-- 统计代码：访问量统计 -->
 </div>
 <div class="footer">

@@ -96,7 +96,9 @@ def test_exact_matches_a_scan(engine, docs, haystacks):
         check(engine.exact(phrase), expected, docs)
 
 
-@pytest.mark.parametrize("query", [["养老"], ["服务"], ["提案", "答复"], ["养老", "服务"], ["养老服务"], ["委员", "2023"]])
+@pytest.mark.parametrize(
+    "query", [["养老"], ["服务"], ["提案", "答复"], ["养老", "服务"], ["养老服务"], ["委员", "2023"]]
+)
 def test_words_match_every_word(engine, docs, vocabulary, query):
     expected = {id_ for id_, words in vocabulary.items() if set(query) <= words}
     check(engine.words(query), expected, docs)

@@ -35,8 +35,8 @@ def test_quoting_picks_a_quote_pair_the_needle_lacks():
 def test_generated_replies_parse_with_their_metadata(tmp_path):
     from collections import Counter
 
-    from reply_archive.archive.store import iter_replies
     from bench import generate
+    from reply_archive.archive.store import iter_replies
 
     assert generate.generate(40, tmp_path, seed=3, size=(300, 600)) == 40
     replies = list(iter_replies(tmp_path))
@@ -47,6 +47,7 @@ def test_generated_replies_parse_with_their_metadata(tmp_path):
     assert departments[0][1] > departments[-1][1]  # skewed: a few departments answer most
 
 
+@pytest.mark.slow
 def test_the_benchmark_suite_runs_at_a_thousand_replies(tmp_path, capsys):
     import json
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from reply_archive.web import create_app
-from tests.conftest import open_index
 from reply_archive.indexer.build import build_index, build_lock, current_generation, index_info, update_index
 from reply_archive.indexer.errors import IndexerError
+from reply_archive.web import create_app
+from tests.conftest import open_index
 
 
 def test_rebuild_swaps_generations_and_the_searcher_follows(tmp_path, replies):
@@ -89,7 +89,8 @@ def test_sigkill_at_any_point_of_a_build_leaves_the_previous_index_serving(tmp_p
     build_index(replies, index)
     assert open_index(index).search("收悉").total == expected
     leftovers = [p.name for p in index.iterdir() if p.name.startswith((".current-", "gen-"))]
-    assert len([n for n in leftovers if n.startswith("gen-")]) <= 2 and not [n for n in leftovers if n.startswith(".current-")]
+    assert len([n for n in leftovers if n.startswith("gen-")]) <= 2
+    assert not [n for n in leftovers if n.startswith(".current-")]
 
 
 def test_searches_keep_answering_during_a_rebuild(tmp_path, replies):
@@ -120,7 +121,8 @@ def test_a_parallel_build_finds_what_a_single_process_build_finds(tmp_path, repl
     build_index(replies, tmp_path / "one")
     build_index(replies, tmp_path / "two", procs=2)
     for q in ("收悉", '"现答复如下"', "深港", "year:2023 养老", ""):
-        one, two = open_index(tmp_path / "one").search(q, per_page=100), open_index(tmp_path / "two").search(q, per_page=100)
+        one = open_index(tmp_path / "one").search(q, per_page=100)
+        two = open_index(tmp_path / "two").search(q, per_page=100)
         assert {h.id for h in one.hits} == {h.id for h in two.hits}, q
         assert [(f.name, f.values) for f in one.facets] == [(f.name, f.values) for f in two.facets], q
 

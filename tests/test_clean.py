@@ -292,7 +292,10 @@ def test_pinyin_glosses_are_removed(raw, clean):
     assert normalise_line(raw) == clean
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("开发APP（app）", "开发APP（app）"), ("会(hui)议", "会（hui）议"), ("服务(e站通)", "服务（e站通）")])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("开发APP（app）", "开发APP（app）"), ("会(hui)议", "会（hui）议"), ("服务(e站通)", "服务（e站通）")],
+)
 def test_latin_words_in_brackets_are_not_pinyin_glosses(raw, clean):
     # Without a tone mark or number, letters in brackets may be a word: they stay.
     assert normalise_line(raw) == clean
@@ -326,7 +329,10 @@ def test_running_header_on_two_pages_next_to_page_numbers_is_dropped():
 
 
 def test_line_repeated_twice_away_from_page_numbers_is_kept():
-    lines = ["一、关于养老服务", "（一）基本情况", "已建成服务中心7个。", "二、关于托育服务", "（一）基本情况", "已提供托位2,960个。"]
+    lines = [
+        "一、关于养老服务", "（一）基本情况", "已建成服务中心7个。",
+        "二、关于托育服务", "（一）基本情况", "已提供托位2,960个。",
+    ]
     assert clean_text("\n".join(lines)) == lines
 
 
@@ -335,7 +341,9 @@ def test_line_repeated_twice_away_from_page_numbers_is_kept():
 
 def test_seed_words_broken_by_page_joins_are_whole():
     text = "\n".join(seed_paragraphs())
-    for phrase in ("华强上步片区", "品牌活动", "e站通", "2022年6月9日", "“Fun梦湾区”", "粤港澳专业人士（深圳）交流服务中心"):
+    for phrase in (
+        "华强上步片区", "品牌活动", "e站通", "2022年6月9日", "“Fun梦湾区”", "粤港澳专业人士（深圳）交流服务中心"
+    ):
         assert phrase in text
     for broken in ("华 强", "品 牌", "e 站通", "2022 年"):
         assert broken not in text
@@ -375,7 +383,9 @@ def paged(*pages: list[str]) -> str:
 def test_running_header_and_numbered_footer_on_every_page_are_dropped():
     lines = wrap(BODY)
     pages = [lines[0:4], lines[4:8], lines[8:]]
-    text = paged(*(["青溪市生态环境局提案办理材料", *page, f"青溪市生态环境局（第{n}页）"] for n, page in enumerate(pages, 1)))
+    text = paged(
+        *(["青溪市生态环境局提案办理材料", *page, f"青溪市生态环境局（第{n}页）"] for n, page in enumerate(pages, 1))
+    )
     paragraphs = clean_text(text)
     assert paragraphs == [BODY]
 
@@ -405,7 +415,11 @@ def test_text_without_form_feeds_is_unchanged_by_page_rules():
 
 
 def test_web_page_furniture_is_dropped():
-    raw = "字体：[大 中 小]\n发布时间：2023-06-30 浏览次数：1024\n" + BODY + "如有意见请联系[email protected]。\n扫一扫在手机打开当前页"
+    raw = (
+        "字体：[大 中 小]\n发布时间：2023-06-30 浏览次数：1024\n"
+        + BODY
+        + "如有意见请联系[email protected]。\n扫一扫在手机打开当前页"
+    )
     assert clean_text(raw) == [BODY + "如有意见请联系。"]
 
 
@@ -422,7 +436,7 @@ def test_latin1_mojibake_is_repaired_and_reported():
 
 def test_cp1252_mojibake_is_repaired():
     warnings: list[str] = []
-    garbled = "国家".encode("utf-8").decode("cp1252")
+    garbled = "国家".encode().decode("cp1252")
     assert garbled == "å›½å®¶"
     assert repair_mojibake(garbled, warnings) == "国家"
     assert warnings == ["mojibake_repaired:latin-1"]
@@ -430,7 +444,7 @@ def test_cp1252_mojibake_is_repaired():
 
 def test_gbk_mojibake_that_decodes_exactly_is_repaired():
     warnings: list[str] = []
-    garbled = "认真研究".encode("utf-8").decode("gbk")
+    garbled = "认真研究".encode().decode("gbk")
     assert garbled == "璁ょ湡鐮旂┒"
     assert repair_mojibake(garbled, warnings) == "认真研究"
     assert warnings == ["mojibake_repaired:gbk"]
@@ -522,7 +536,11 @@ def test_phone_numbers_are_masked_in_clean_text():
 
 @pytest.mark.parametrize(
     ("text", "script"),
-    [("關於市政協八屆三次會議第212號提案的答復", "traditional"), ("关于市政协八届三次会议第212号提案的答复", "simplified"), (BODY, "simplified")],
+    [
+        ("關於市政協八屆三次會議第212號提案的答復", "traditional"),
+        ("关于市政协八届三次会议第212号提案的答复", "simplified"),
+        (BODY, "simplified"),
+    ],
 )
 def test_script_is_detected(text, script):
     assert detect_script(text) == script
@@ -553,7 +571,9 @@ def test_short_wrapped_reply_is_joined():
         "2023年6月28日",
     ]
     paragraphs = clean_text("\n".join(lines))
-    assert "您提出的《关于提高课后服务财政补助标准的提案》收悉。我局作为主办单位，经认真研究，现答复如下：" in paragraphs
+    assert (
+        "您提出的《关于提高课后服务财政补助标准的提案》收悉。我局作为主办单位，经认真研究，现答复如下：" in paragraphs
+    )
     assert "2021年我市已将生均补助标准由每学期200元提高至300元，目前在全省处于中上水平。" in paragraphs
     assert paragraphs[-3:] == ["此复。", "青溪市教育局", "2023年6月28日"]
 

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from reply_archive import data
 from reply_archive.archive.store import iter_replies
-from tests.conftest import SEED
 from reply_archive.web import reply_index
 from reply_archive.web.cli import cli
+from tests.conftest import SEED
 
 SAMPLES = len(list(data.path("samples").glob("*.txt")))
 

@@ -292,7 +292,9 @@ def test_doc_falls_back_to_libreoffice(tmp_path, bin_dir):
 
 
 def test_doc_without_a_converter_says_how_to_get_one(tmp_path, bin_dir):
-    with pytest.raises(ParseError, match=r"-reply\.doc: legacy Word \.doc needs a converter: install antiword.*save it as \.docx"):
+    with pytest.raises(
+        ParseError, match=r"-reply\.doc: legacy Word \.doc needs a converter: install antiword.*save it as \.docx"
+    ):
         extract(_word97(tmp_path))
 
 
@@ -327,7 +329,10 @@ def test_government_page_yields_the_article_without_page_furniture(tmp_path):
 
 
 def test_page_metadata_table_is_read_and_passed_to_the_parser(tmp_path):
-    text = "关于市政协十二届二次会议第0045号提案的答复\n王一帆委员：\n您提出的提案收悉。现答复如下：\n此复。\n青溪市教育局\n2023年6月28日"
+    text = (
+        "关于市政协十二届二次会议第0045号提案的答复\n王一帆委员：\n您提出的提案收悉。现答复如下：\n"
+        "此复。\n青溪市教育局\n2023年6月28日"
+    )
     page = formats.to_html(text, metadata={
         "索引号": "QX-0045/2023-00028", "主题分类": "教育", "发文机关": "青溪市教育局",
         "发文字号": "青教提函[2023]28号", "成文日期": "2023年6月28日", "发布日期": "2023-07-03",
@@ -351,8 +356,8 @@ def test_widgets_and_metadata_inside_the_article_container_are_left_out(tmp_path
     </div></body></html>"""
     extracted = extract(_page(tmp_path, page.encode()))
     assert extracted.text.split("\n") == [
-        "关于市政协十二届二次会议第0045号提案的答复", "王一帆委员：", "您提出的提案收悉。现答复如下：我局将于年底前完成评估。",
-        "此复。", "青溪市教育局", "2023年6月28日",
+        "关于市政协十二届二次会议第0045号提案的答复", "王一帆委员：",
+        "您提出的提案收悉。现答复如下：我局将于年底前完成评估。", "此复。", "青溪市教育局", "2023年6月28日",
     ]
     assert extracted.metadata == {"索引号": "QX-0045", "发布日期": "2023-07-03"}
 
@@ -383,8 +388,14 @@ def test_page_title_goes_after_header_lines_and_before_the_salutation(tmp_path):
 @pytest.mark.parametrize("page, encoding", [
     ('<html><head><meta charset="utf-8"></head><body><p>关于朱镕基——提案的答复</p></body></html>'.encode(), "utf-8"),
     (b"\xef\xbb\xbf" + '<html><meta charset="gb2312"><p>关于朱镕基——提案的答复</p></html>'.encode(), "utf-8-sig"),
-    ('<?xml version="1.0" encoding="gb2312"?><html><body><p>关于朱镕基——提案的答复</p></body></html>'.encode("gbk"), "gb18030"),
-    ('<html><body><p>关于朱镕基——提案的答复</p><p>您提出的提案收悉，现答复如下。</p></body></html>'.encode("gbk"), "gb18030"),
+    (
+        '<?xml version="1.0" encoding="gb2312"?><html><body><p>关于朱镕基——提案的答复</p></body></html>'.encode("gbk"),
+        "gb18030",
+    ),
+    (
+        '<html><body><p>关于朱镕基——提案的答复</p><p>您提出的提案收悉，现答复如下。</p></body></html>'.encode("gbk"),
+        "gb18030",
+    ),
 ])
 def test_page_encoding_comes_from_bom_label_or_detection(tmp_path, page, encoding):
     extracted = extract(_page(tmp_path, page))
@@ -408,7 +419,8 @@ def test_page_layout_follows_the_browser(tmp_path):
     <div class="footer">版权所有</div></body></html>"""
     text = extract(_page(tmp_path, page.encode())).text
     assert text.split("\n") == [
-        "关于市政协提案的答复", "王一帆委员：", "您提出的提案收悉。经认真研究，现将构建托育体系的情况答复如下。", "此复。",
+        "关于市政协提案的答复", "王一帆委员：", "您提出的提案收悉。经认真研究，现将构建托育体系的情况答复如下。",
+        "此复。",
     ]
 
 

@@ -12,8 +12,8 @@ from reply_archive.archive.errors import RecordError
 from reply_archive.archive.model import Reply
 from reply_archive.archive.store import from_markdown, to_markdown
 from reply_archive.indexer.schema import FACET_NAMES
-from tests.payloads import PAYLOADS
 from reply_archive.web.render import metadata_rows
+from tests.payloads import PAYLOADS
 
 # Text a user might send: Chinese, ASCII operators and punctuation, control characters.
 QUERY_TEXT = st.text(
@@ -29,7 +29,9 @@ VALUES = st.one_of(
     st.sampled_from(["", "0", "-1", "1e9", "NaN", "2019-2022", "9999-0", "20x", "%00", "../..", *PAYLOADS[:5]]),
 )
 PARAMS = st.dictionaries(
-    st.sampled_from(["q", "page", "per_page", "sort", "format", "chart", "limit", "fq", "year_from", "year_to", *FACET_NAMES]),
+    st.sampled_from(
+        ["q", "page", "per_page", "sort", "format", "chart", "limit", "fq", "year_from", "year_to", *FACET_NAMES]
+    ),
     VALUES,
     max_size=6,
 )

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import open_index
 from reply_archive.archive.clean import clean_text, mask_phones, normalise_line
 from reply_archive.archive.errors import RecordError, ReplyNotFound
 from reply_archive.archive.ingest import ingest
@@ -28,6 +27,7 @@ from reply_archive.indexer.analysis import longest_word, segmenter, word_analyze
 from reply_archive.indexer.build import build_index
 from reply_archive.indexer.errors import UnknownReply
 from reply_archive.web import create_app
+from tests.conftest import open_index
 
 
 def seconds(work, argument) -> float:

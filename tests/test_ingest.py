@@ -24,9 +24,9 @@ from reply_archive.archive.store import (
     to_markdown,
     write_reply,
 )
+from reply_archive.web.cli import cli
 from tests import formats
 from tests.conftest import SEED
-from reply_archive.web.cli import cli
 
 SAMPLE = data.path("samples", "01-edu-after-school-2019.txt")
 
@@ -203,7 +203,9 @@ def test_conflict_is_settled_for_your_version_by_taking_the_new_source_block(tmp
     source.write_bytes(SEED.read_bytes() + b"\n")
     assert ingest([source], archive).conflicts
     fresh = pending_path(archive, read_reply(path).id)
-    path.write_text(path.read_text(encoding="utf-8").replace(old_sha, read_reply(fresh).source.sha256), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(old_sha, read_reply(fresh).source.sha256), encoding="utf-8"
+    )
     fresh.unlink()
     assert ingest([source], archive).unchanged == ["reply.txt"]
     assert "黄健成" in read_reply(path).proposers and not fresh.exists()
@@ -297,7 +299,9 @@ def test_a_reimported_record_has_its_phone_numbers_masked(tmp_path, seed_reply):
 def test_two_different_files_of_one_name_never_overwrite_each_other(tmp_path):
     for folder, closing in (("a", "此复。"), ("b", "特此函复。")):
         (tmp_path / "src" / folder).mkdir(parents=True)
-        (tmp_path / "src" / folder / "reply.txt").write_text(SEED.read_text(encoding="utf-8").replace("此复。", closing), encoding="utf-8")
+        (tmp_path / "src" / folder / "reply.txt").write_text(
+            SEED.read_text(encoding="utf-8").replace("此复。", closing), encoding="utf-8"
+        )
     report = ingest([tmp_path / "src"], tmp_path / "archive")
     assert report.added == ["src/a/reply.txt"]
     assert [name for name, _ in report.conflicts] == ["src/b/reply.txt"]

@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from bench.real import PAGE_FIXTURES, VARIANTS, RealScore, grade, refusal_report, score_folder
 from reply_archive.archive.clean import clean_text, fold_radicals, split_cells, to_simplified
 from reply_archive.archive.errors import ParseError
 from reply_archive.archive.ingest import read_source
@@ -20,7 +21,6 @@ from reply_archive.archive.layout import choose_title, read_layout, read_metadat
 from reply_archive.archive.model import Reply, Source, salutation_parts
 from reply_archive.archive.numerals import unmarked_date_readings
 from reply_archive.archive.parse import parse_reply
-from bench.real import PAGE_FIXTURES, VARIANTS, RealScore, grade, refusal_report, score_folder
 from reply_archive.indexer.analysis import fold
 
 MANIFEST = json.loads((PAGE_FIXTURES / "manifest.json").read_text(encoding="utf-8"))

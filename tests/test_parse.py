@@ -11,6 +11,7 @@ import dataclasses
 
 import pytest
 
+from bench.accuracy import FIXTURES, load_expected, mismatches, parse_fixture
 from reply_archive import data
 from reply_archive.archive.clean import is_page_furniture
 from reply_archive.archive.errors import ParseError
@@ -19,7 +20,6 @@ from reply_archive.archive.model import Contact, Source
 from reply_archive.archive.parse import parse_reply, reply_id
 from reply_archive.archive.store import from_markdown, to_markdown
 from reply_archive.archive.tables import scheme_names
-from bench.accuracy import FIXTURES, load_expected, mismatches, parse_fixture
 from reply_archive.web.render import labels, metadata_rows, warning_text
 
 SAMPLES = sorted(data.path("samples").glob("*.txt"))
@@ -400,9 +400,13 @@ def test_spec_case_12_opening_with_half_width_comma_and_role():
 # --- cases of our own ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("numbers", ["第0215、0233号", "第0215号、第0233号", "第0215号和第0233号", "第 0215 号、第 0233 号"])
+@pytest.mark.parametrize(
+    "numbers", ["第0215、0233号", "第0215号、第0233号", "第0215号和第0233号", "第 0215 号、第 0233 号"]
+)
 def test_merged_numbers_are_all_kept(numbers):
-    reply = parse(f"关于市政协十二届三次会议{numbers}提案的答复", "孙若溪委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        f"关于市政协十二届三次会议{numbers}提案的答复", "孙若溪委员：", "您提出的提案收悉。", *SECTION, *SIGNED
+    )
     assert reply.proposal_numbers == ("0215", "0233")
 
 
@@ -418,7 +422,9 @@ def test_national_class_serial_is_not_a_proposal_number():
     assert reply.proposal_numbers == ("01234",)
 
 
-@pytest.mark.parametrize(("salutation", "count"), [("贺晓岚等4位委员：", 4), ("贺晓岚等四位委员：", 4), ("贺晓岚等 12 名委员：", 12)])
+@pytest.mark.parametrize(
+    ("salutation", "count"), [("贺晓岚等4位委员：", 4), ("贺晓岚等四位委员：", 4), ("贺晓岚等 12 名委员：", 12)]
+)
 def test_proposer_count_from_deng_n(salutation, count):
     reply = parse("关于市政协十二届一次会议第0078号提案的答复", salutation, "你们提出的提案收悉。", *SECTION, *SIGNED)
     assert reply.proposers == ("贺晓岚",)
@@ -486,7 +492,10 @@ def test_reply_without_date_leaves_date_empty():
     ],
 )
 def test_chinese_numeral_signature_dates(signed, iso):
-    reply = parse("关于市政协十一届三次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局", signed)
+    reply = parse(
+        "关于市政协十一届三次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "青溪市教育局", signed,
+    )
     assert reply.date == iso
     # Cleaning writes the zero of a Chinese-numeral year as 〇; date_raw is as in the body.
     assert reply.date_raw == signed.replace("○", "〇").replace("O", "〇").replace("0", "〇")
@@ -508,12 +517,17 @@ def test_chinese_numeral_signature_dates(signed, iso):
     ],
 )
 def test_document_number_is_normalised(printed, normalised):
-    reply = parse(printed, "关于市政协十二届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        printed, "关于市政协十二届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, *SIGNED
+    )
     assert reply.doc_number == normalised
 
 
 def test_result_mark_and_disclosure():
-    reply = parse("乙类", "同意对外公开", "关于市政协十二届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        "乙类", "同意对外公开", "关于市政协十二届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。",
+        *SECTION, *SIGNED,
+    )
     assert reply.result_raw == "乙类"
     assert reply.result_category == "B"
     assert reply.disclosure == "同意对外公开"
@@ -535,7 +549,8 @@ def test_text_that_is_no_reply_raises_parse_error_naming_the_source():
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   \n\n  ", "\x00\x01\x02\x7f\x00PK\x03\x04", "%PDF-1.7\n1 0 obj\nstream\nendobj", "reply text in English"]
+    "text",
+    ["", "   \n\n  ", "\x00\x01\x02\x7f\x00PK\x03\x04", "%PDF-1.7\n1 0 obj\nstream\nendobj", "reply text in English"],
 )
 def test_empty_or_binary_text_raises_parse_error(text):
     with pytest.raises(ParseError) as caught:
@@ -608,7 +623,10 @@ def test_formal_session_style_names_the_place_after_zhengxie():
 
 
 def test_unstated_role_and_proposal_title_stay_empty():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。现答复如下：", *SECTION, *SIGNED)
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。现答复如下：",
+        *SECTION, *SIGNED,
+    )
     assert reply.department_role is None
     assert reply.proposal_title is None
     assert "missing:department_role" in reply.warnings
@@ -626,20 +644,29 @@ def test_reply_without_session_or_number_warns():
 @pytest.mark.parametrize(("signed", "year"), [("2022年6月30日", 2022), ("2022年1月20日", 2021)])
 def test_year_estimated_from_reply_date_is_flagged(signed, year):
     # 十一届一次 of 青溪市 is not in the session table and 0487 carries no year.
-    reply = parse("关于市政协十一届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局", signed)
+    reply = parse(
+        "关于市政协十一届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "青溪市教育局", signed,
+    )
     assert (reply.year, reply.year_source) == (year, "reply_date_heuristic")
     assert "year_estimated" in reply.warnings
 
 
 def test_unknown_department_is_kept_raw_and_flagged():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市水务局", "2023年6月1日")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "青溪市水务局", "2023年6月1日",
+    )
     assert reply.department_raw == "青溪市水务局"
     assert reply.department == "青溪市水务局"
     assert "unknown_department:青溪市水务局" in reply.warnings
 
 
 def test_department_alias_maps_to_full_name():
-    reply = parse("关于市政协十二届一次会议第0126号提案的办理意见", "致公党青溪市委：", "你们提出的提案收悉。", *SECTION, "此复。", "市委统战部", "2022年7月8日")
+    reply = parse(
+        "关于市政协十二届一次会议第0126号提案的办理意见", "致公党青溪市委：", "你们提出的提案收悉。",
+        *SECTION, "此复。", "市委统战部", "2022年7月8日",
+    )
     assert reply.department_raw == "市委统战部"
     assert reply.department == "中共青溪市委统一战线工作部"
 
@@ -770,7 +797,10 @@ def test_sample_npc_reply_last_section_stops_at_closing():
 
 
 def test_page_metadata_fills_what_the_text_does_not_state():
-    text = "关于市政协十二届二次会议第0045号提案的答复\n\n王一帆委员：\n\n您提出的提案收悉。现答复如下：\n\n此复。\n\n青溪市教育局"
+    text = (
+        "关于市政协十二届二次会议第0045号提案的答复\n\n王一帆委员：\n\n"
+        "您提出的提案收悉。现答复如下：\n\n此复。\n\n青溪市教育局"
+    )
     source = Source(file="page.html", format="html", sha256="0" * 64, parser_version="test")
     reply = parse_reply(text, source=source, metadata={"文号": "青教提函[2023]28号", "成文日期": "2023年6月28日"})
     assert reply.doc_number == "青教提函〔2023〕28号" and reply.date == "2023-06-28"
@@ -824,7 +854,8 @@ def test_role_and_the_words_that_state_it(opening, role, evidence):
 
 def test_role_of_another_unit_is_not_ours():
     reply = parse(
-        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "该提案由市水务局主办。经认真研究，现答复如下：", *SECTION, *SIGNED
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "该提案由市水务局主办。经认真研究，现答复如下：",
+        *SECTION, *SIGNED,
     )
     assert reply.department_role is None and reply.role_evidence is None
 
@@ -841,7 +872,9 @@ def test_role_of_another_unit_is_not_ours():
     ],
 )
 def test_co_departments_are_the_units_named(opening, units):
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。" + opening, *SECTION, *SIGNED)
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。" + opening, *SECTION, *SIGNED
+    )
     assert reply.co_departments == units
 
 
@@ -858,7 +891,9 @@ def test_units_named_in_the_body_are_not_co_departments():
 
 
 def test_interim_proposal_has_a_term_and_no_session():
-    reply = parse("关于临江区政协五届委员会平时提案第12号的答复", "许听雨委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        "关于临江区政协五届委员会平时提案第12号的答复", "许听雨委员：", "您提出的提案收悉。", *SECTION, *SIGNED
+    )
     assert reply.is_interim is True
     assert (reply.term, reply.session_number, reply.session_label) == (5, None, None)
     assert reply.assembly.region == "临江区"
@@ -866,7 +901,9 @@ def test_interim_proposal_has_a_term_and_no_session():
 
 
 def test_session_proposal_is_not_interim():
-    reply = parse("关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        "关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED
+    )
     assert reply.is_interim is False
 
 
@@ -885,7 +922,9 @@ def test_national_class_gives_the_topic():
 
 def test_without_a_class_the_keywords_give_the_topic():
     reply = parse(
-        "关于政协第十四届全国委员会第二次会议第01234号提案答复的函", "秦望川委员：", "您提出的《关于发展冷链物流的提案》收悉。", *SECTION, *SIGNED
+        "关于政协第十四届全国委员会第二次会议第01234号提案答复的函",
+        "秦望川委员：", "您提出的《关于发展冷链物流的提案》收悉。",
+        *SECTION, *SIGNED,
     )
     assert (reply.proposal_class, reply.class_seq) == (None, None)
     assert (reply.topic, reply.topic_source) == ("经济建设", "keywords")
@@ -895,20 +934,29 @@ def test_without_a_class_the_keywords_give_the_topic():
 
 
 def test_result_with_its_meaning_printed_states_the_scheme():
-    reply = parse("B类（正在解决或列入计划解决）", "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        "B类（正在解决或列入计划解决）", "关于市政协十二届二次会议第0045号提案的答复",
+        "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, *SIGNED,
+    )
     assert (reply.result_category, reply.result_scheme, reply.resolution_level) == ("B", "stated", "in_progress")
     assert reply.result_raw == "B类（正在解决或列入计划解决）"
 
 
 def test_result_scheme_from_the_assembly_table():
-    reply = parse("C类", "关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        "C类", "关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。",
+        *SECTION, *SIGNED,
+    )
     assert (reply.result_scheme, reply.resolution_level) == ("shenzhen_4", "not_now")
 
 
 @pytest.mark.parametrize("mark", ["C类", "丙类", "A类"])
 def test_result_without_a_known_scheme_has_no_resolution_level(mark):
     # 青溪市's rule set is unknown: C may mean "not now" or "for reference" (spec §5).
-    reply = parse(mark, "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED)
+    reply = parse(
+        mark, "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED
+    )
     assert reply.result_category in "AC"
     assert (reply.result_scheme, reply.resolution_level) == (None, None)
 
@@ -931,7 +979,10 @@ def test_every_result_scheme_has_a_label():
     ],
 )
 def test_closing_and_its_type(closing, kind):
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *closing, "青溪市教育局", "2023年6月28日")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, *closing, "青溪市教育局", "2023年6月28日",
+    )
     assert reply.closing == "\n\n".join(closing)
     assert reply.closing_type == kind
     assert reply.salutation == "叶晚晴委员："
@@ -939,13 +990,19 @@ def test_closing_and_its_type(closing, kind):
 
 
 def test_closing_follows_a_hand_correction_of_the_body():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局", "2023年6月28日")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "青溪市教育局", "2023年6月28日",
+    )
     corrected = dataclasses.replace(reply, body=reply.body.replace("此复。", "特此函复。"))
     assert corrected.closing == "特此函复。"
 
 
 def test_reply_without_closing_formula_has_no_closing():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "青溪市教育局", "2023年6月28日")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, "青溪市教育局", "2023年6月28日",
+    )
     assert (reply.closing, reply.closing_type) == (None, None)
 
 
@@ -973,14 +1030,20 @@ def test_trailer_contact_copies_and_attachments():
 
 
 def test_contact_without_phone_is_not_marked_redacted():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, *SIGNED, "联系人：马晴川")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, *SIGNED, "联系人：马晴川",
+    )
     assert reply.contact == Contact(person="马晴川", phone_redacted=False)
 
 
 def test_contact_shows_person_and_unit_never_a_phone():
-    assert str(Contact(unit="临江区交通运输局综合科", person="马晴川", phone_redacted=True)) == "马晴川（临江区交通运输局综合科）"
-    reply = parse("关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。", *SECTION, *SIGNED,
-                  "（联系人：马晴川；联系电话：0000-1234567）")
+    contact = Contact(unit="临江区交通运输局综合科", person="马晴川", phone_redacted=True)
+    assert str(contact) == "马晴川（临江区交通运输局综合科）"
+    reply = parse(
+        "关于临江区政协五届三次会议第20230112号提案的答复", "王一帆委员：", "您提出的提案收悉。",
+        *SECTION, *SIGNED, "（联系人：马晴川；联系电话：0000-1234567）",
+    )
     rows = dict(metadata_rows(reply))
     assert rows["联系人"] == "马晴川"
     assert not any("1234567" in text for text in rows.values())
@@ -994,24 +1057,35 @@ def test_no_trailer_leaves_trailer_fields_empty(seed_reply):
 
 
 def test_department_from_the_issuer_before_the_title():
-    reply = parse("青溪市教育局关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "2023年6月28日")
+    reply = parse(
+        "青溪市教育局关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "2023年6月28日",
+    )
     assert reply.department == "青溪市教育局"
     assert "missing:department" not in reply.warnings
 
 
 def test_department_from_the_header_issuer_line():
-    reply = parse("青溪市教育局", "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "2023年6月28日")
+    reply = parse(
+        "青溪市教育局", "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "2023年6月28日",
+    )
     assert reply.department == "青溪市教育局"
 
 
 def test_undated_signature_after_the_closing_formula_signs():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "青溪市教育局",
+    )
     assert reply.department_raw == "青溪市教育局"
     assert reply.date is None and "missing:date" in reply.warnings
 
 
 def test_department_is_never_guessed():
-    reply = parse("关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。")
+    reply = parse(
+        "关于市政协十二届二次会议第0045号提案的答复", "叶晚晴委员：", "您提出的提案收悉。", *SECTION, "此复。"
+    )
     assert (reply.department, reply.department_raw) == (None, None)
     assert "missing:department" in reply.warnings
 
@@ -1041,7 +1115,11 @@ def test_generic_salutation_names_no_proposer(salutation):
 
 @pytest.mark.parametrize(
     ("salutation", "kind"),
-    [("市政协经济界别：", "sector"), ("市政协社会和法制委员会：", "committee"), ("青溪市人大临江代表团：", "delegation")],
+    [
+        ("市政协经济界别：", "sector"),
+        ("市政协社会和法制委员会：", "committee"),
+        ("青溪市人大临江代表团：", "delegation"),
+    ],
 )
 def test_more_collective_proposers(salutation, kind):
     reply = parse("关于市政协十二届二次会议第0045号提案的答复", salutation, "你们提出的提案收悉。", *SECTION, *SIGNED)
@@ -1065,7 +1143,9 @@ def test_traditional_text_is_read_and_kept_as_printed():
     )
     assert reply.script == "traditional"
     assert reply.title == "關於市政協八屆三次會議第212號提案的答復"
-    assert (reply.term, reply.session_number, reply.session_label, reply.proposal_numbers) == (8, 3, "八届三次", ("212",))
+    assert (reply.term, reply.session_number, reply.session_label, reply.proposal_numbers) == (
+        8, 3, "八届三次", ("212",)
+    )
     assert reply.proposers == ("林書言",)
     assert reply.proposal_title == "關於推進社區養老服務的提案"
     assert (reply.department_role, reply.role_evidence) == ("主办", "我局作為主辦單位")
@@ -1090,7 +1170,9 @@ def test_page_metadata_names_the_department_the_text_does_not_sign():
     text = "关于市政协十二届二次会议第0045号提案的答复\n\n叶晚晴委员：\n\n您提出的提案收悉。\n\n此复。\n\n2023年6月28日"
     reply = parse_reply(text, source=PAGE, metadata={"发文机关": "青溪市教育局"})
     assert reply.department == "青溪市教育局"
-    signed = parse_reply(text.replace("此复。", "此复。\n\n市教育局"), source=PAGE, metadata={"发文机关": "青溪市人民政府"})
+    signed = parse_reply(
+        text.replace("此复。", "此复。\n\n市教育局"), source=PAGE, metadata={"发文机关": "青溪市人民政府"}
+    )
     assert signed.department_raw == "市教育局"  # the text wins
 
 
@@ -1099,7 +1181,10 @@ def test_page_metadata_names_the_department_the_text_does_not_sign():
     [("教育", "社会建设", "official_class"), ("城乡建设、环境保护", "其他", "keywords"), ("其他", "其他", "keywords")],
 )
 def test_page_subject_class_gives_the_topic_when_it_maps(subject, topic, source):
-    text = "关于市政协十二届二次会议第0045号提案的答复\n\n叶晚晴委员：\n\n您提出的提案收悉。\n\n此复。\n\n青溪市教育局\n\n2023年6月28日"
+    text = (
+        "关于市政协十二届二次会议第0045号提案的答复\n\n叶晚晴委员：\n\n"
+        "您提出的提案收悉。\n\n此复。\n\n青溪市教育局\n\n2023年6月28日"
+    )
     reply = parse_reply(text, source=PAGE, metadata={"主题分类": subject})
     assert (reply.topic, reply.topic_source) == (topic, source)
 
@@ -1138,7 +1223,10 @@ def test_level_four_sections():
 
 
 def test_year_never_invented():
-    reply = parse("关于市政协十一届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。", *SECTION, "此复。", "青溪市教育局")
+    reply = parse(
+        "关于市政协十一届一次会议第0487号提案的答复", "沈知秋委员：", "您提出的提案收悉。",
+        *SECTION, "此复。", "青溪市教育局",
+    )
     assert (reply.year, reply.year_source) == (None, None)
     assert "missing:year" in reply.warnings
 
@@ -1173,8 +1261,10 @@ def test_document_number_in_the_opening_is_no_proposal_number():
 
 def test_every_warning_of_the_fixtures_is_worded_for_readers():
     codes = {code for name in EXPECTED for code in parse_fixture(name, EXPECTED[name]).warnings}
-    assert {code.partition(":")[0] for code in codes} >= {"missing", "unknown_department", "year_estimated",
-                                                          "lost_characters", "unreadable", "mojibake", "mojibake_repaired"}
+    assert {code.partition(":")[0] for code in codes} >= {
+        "missing", "unknown_department", "year_estimated", "lost_characters", "unreadable", "mojibake",
+        "mojibake_repaired",
+    }
     assert all(warning_text(code) != code for code in codes)
 
 

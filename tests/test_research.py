@@ -20,7 +20,9 @@ def html(client, url, **params):
 
 def test_every_facet_is_in_the_sidebar_with_its_label(client):
     page = html(client, "/search")
-    for label in ("届次", "承办单位", "主题", "细分主题", "年度", "办理结果", "办理角色", "提案方式", "类型", "会议级别"):
+    for label in (
+        "届次", "承办单位", "主题", "细分主题", "年度", "办理结果", "办理角色", "提案方式", "类型", "会议级别"
+    ):
         assert f">{label}</h2>" in page
     assert ">政协提案<" in page and ">人大建议<" in page  # codes shown as words
 

@@ -13,16 +13,16 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import open_index
+from bench.real import PAGE_FIXTURES
 from reply_archive.archive.ingest import ingest
 from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
 from reply_archive.archive.store import iter_replies, record_path
 from reply_archive.archive.tables import department_names
-from bench.real import PAGE_FIXTURES
 from reply_archive.indexer.build import build_index
 from reply_archive.web import create_app
 from reply_archive.web.cli import cli
 from reply_archive.web.render import labels
+from tests.conftest import open_index
 
 
 @pytest.fixture(scope="module")

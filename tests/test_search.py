@@ -7,19 +7,21 @@ import re
 
 import pytest
 
+from reply_archive.indexer.analysis import fold
+from reply_archive.indexer.build import build_index
+from reply_archive.indexer.errors import IndexerError, QueryError
 from reply_archive.indexer.search import ReplyIndex
 from reply_archive.indexer.settings import Settings
 from tests.conftest import open_index
-from reply_archive.indexer.analysis import fold
-from reply_archive.indexer.errors import IndexerError, QueryError
-from reply_archive.indexer.build import build_index
 
 
 def ids(results):
     return {hit.id for hit in results.hits}
 
 
-@pytest.mark.parametrize("phrase", ["深港共融", "港人服务中心", "e站通", "e 站通", "ｅ站通", "华强上步片区", "品牌活动"])
+@pytest.mark.parametrize(
+    "phrase", ["深港共融", "港人服务中心", "e站通", "e 站通", "ｅ站通", "华强上步片区", "品牌活动"]
+)
 def test_quoted_phrases_from_the_seed_find_the_seed(index_dir, seed_reply, phrase):
     results = open_index(index_dir).search(f'"{phrase}"')
     assert seed_reply.id in ids(results)
@@ -71,7 +73,8 @@ def test_words_are_anded_and_support_or_and_not(index_dir):
     either = open_index(index_dir).search("养老 OR 托育").total
     without = open_index(index_dir).search("养老 NOT 托育").total
     assert either >= open_index(index_dir).search("养老").total >= both
-    assert open_index(index_dir).search("养老 -托育").total == without == open_index(index_dir).search("养老").total - both
+    total = open_index(index_dir).search("养老").total
+    assert open_index(index_dir).search("养老 -托育").total == without == total - both
 
 
 def test_title_words_rank_first(index_dir, replies):
@@ -94,7 +97,9 @@ def test_query_info_reports_segmentation_and_notices(index_dir):
     assert open_index(index_dir).search('"深港').query.notice
 
 
-@pytest.mark.parametrize("q", ['"', "(((", ")", "AND", "OR OR", "NOT", "-", '"""', "“", "a" * 5000, "\x1f", "*", "深港~2", "title:深港"])
+@pytest.mark.parametrize(
+    "q", ['"', "(((", ")", "AND", "OR OR", "NOT", "-", '"""', "“", "a" * 5000, "\x1f", "*", "深港~2", "title:深港"]
+)
 def test_odd_queries_never_raise(index_dir, q):
     open_index(index_dir).search(q)
 

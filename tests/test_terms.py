@@ -36,8 +36,8 @@ def queries(replies, count=60, seed=5):
         start = rng.randrange(len(text) - length)
         if '"' not in text[start : start + length]:
             built.append(f'"{text[start : start + length]}"')
-    built += [f"{a} OR {b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10))]
-    built += [f"{a} -{b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10))]
+    built += [f"{a} OR {b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10), strict=True)]
+    built += [f"{a} -{b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10), strict=True)]
     return FIXED + built
 
 
@@ -55,12 +55,14 @@ def assert_same(index_dir, qs):
                     if found is None:
                         continue
                     docs, scores = found
-                    fast = list(zip(docs.tolist(), scores.tolist() if scored else [None] * len(docs)))
+                    fast = list(zip(docs.tolist(), scores.tolist() if scored else [None] * len(docs), strict=True))
                     supported += 1
                     slow = whoosh_matches(searcher, query, scored)
                     assert [d for d, _ in fast] == [d for d, _ in slow], (q, scored)
                     if scored:
-                        assert all(math.isclose(a, b, rel_tol=1e-9) for (_, a), (_, b) in zip(fast, slow)), q
+                        assert all(
+                            math.isclose(a, b, rel_tol=1e-9) for (_, a), (_, b) in zip(fast, slow, strict=True)
+                        ), q
     return supported
 
 

@@ -7,9 +7,10 @@ This package never imports Whoosh; every index access goes through the app's one
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
+from flask.json.provider import DefaultJSONProvider
 
 from reply_archive.indexer.search import ReplyIndex
 from reply_archive.indexer.settings import Settings
@@ -35,7 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> F
     else:
         app.config.update(test_config)
     app.config.update(overrides)
-    app.json.ensure_ascii = False
+    app.config["ARCHIVE_DIR"] = str(config.archive_dir(app.config["ARCHIVE_DIR"]))
+    app.config["INDEX_DIR"] = str(config.index_dir(app.config["INDEX_DIR"]))
+    # app.json is typed as the JSONProvider base; this app keeps Flask's default class.
+    cast(DefaultJSONProvider, app.json).ensure_ascii = False
     # The tunables (indexer/settings.py): from this config, else the environment.
     app.extensions["reply_index"] = ReplyIndex(app.config["INDEX_DIR"], Settings.from_mapping(app.config))
 

@@ -10,7 +10,13 @@ from reply_archive.indexer.results import Hit
 
 from . import reply_index
 from .formats import EXPORT_COLUMNS, FORMATS, csv_rows, download
-from .params import commitments_from_request, external_url, filters_from_request, search_from_request, statistics_from_request
+from .params import (
+    commitments_from_request,
+    external_url,
+    filters_from_request,
+    search_from_request,
+    statistics_from_request,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -82,4 +88,6 @@ def stats():
     if fmt != "csv":
         raise QueryError("format", "must be json (all charts) or csv (one chart)")
     header, rows = tables[chart]
-    return download(csv_rows([dict(zip(header, r, strict=True)) for r in rows], header), "text/csv", f"stats-{chart}.csv")
+    return download(
+        csv_rows([dict(zip(header, r, strict=True)) for r in rows], header), "text/csv", f"stats-{chart}.csv"
+    )

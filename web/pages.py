@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
 
@@ -94,7 +94,12 @@ def commitments():
     results = params.search_from_request(per_page=1, page=1)
     found = params.commitments_from_request()
     return render_template(
-        "commitments.html", results=results, total=found.total, entries=found.entries, page=found.page, pages=found.pages
+        "commitments.html",
+        results=results,
+        total=found.total,
+        entries=found.entries,
+        page=found.page,
+        pages=found.pages,
     )
 
 
@@ -116,7 +121,7 @@ def review():
 def _record(archive: str, reply_id: str) -> Reply | None:
     """Return the archive's record, or None when the index still lists a removed one."""
     try:
-        return find_reply(archive, reply_id)
+        return find_reply(Path(archive), reply_id)
     except ReplyNotFound:
         return None
 
@@ -168,7 +173,7 @@ def source(reply_id: str):
     """Send the original source file of a reply, as a download (never rendered)."""
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
     path = source_path(current_app.config["ARCHIVE_DIR"], record)
-    if path is None:
+    if path is None or record.source is None:  # a record without a source has no path
         abort(404, "这件答复没有保存原始文件")
     # A hand-edited source name may hold a line break, which no header can carry.
     name = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", "_", PurePosixPath(record.source.file).name) or "source"

@@ -8,6 +8,8 @@ they are on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -70,7 +72,11 @@ def state() -> MultiDict:
 
 def state_url(args: MultiDict, endpoint: str | None = None, **values) -> str:
     """Return the URL of ``endpoint`` (default: the current page) with ``args``."""
-    return url_for(endpoint or request.endpoint, **values, **args.to_dict(flat=False))
+    target = endpoint or request.endpoint
+    if target is None:  # a request no route matched has no current page to link to
+        raise RuntimeError(f"no endpoint to link to from {request.path}")
+    query: dict[str, Any] = args.to_dict(flat=False)
+    return url_for(target, **values, **query)
 
 
 def toggle_url(facet: str, value: str, endpoint: str | None = None) -> str:

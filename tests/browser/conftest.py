@@ -54,7 +54,9 @@ def large_server(tmp_path_factory, seed_reply):
     """Serve 500 replies from 500 fictional departments: a facet too long for a sidebar."""
     root = tmp_path_factory.mktemp("large")
     replies = [
-        dataclasses.replace(seed_reply, id=f"{i:016x}", department=place + bureau, department_raw=place + bureau, sample=True)
+        dataclasses.replace(
+            seed_reply, id=f"{i:016x}", department=place + bureau, department_raw=place + bureau, sample=True
+        )
         for i, (place, bureau) in enumerate(itertools.product(PLACES, BUREAUS))
     ]
     for reply in replies:
