@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
 import functools
 import re
@@ -34,10 +35,17 @@ def test_web_never_touches_whoosh_and_archive_imports_neither_layer():
     for path in (ROOT / "web").rglob("*.py"):
         assert not re.search(r"^\s*(from|import)\s+whoosh", path.read_text(), re.M), path
     for path in (ROOT / "archive").rglob("*.py"):
-        assert not re.search(r"^\s*(from|import)\s+(reply_archive\.)?(indexer|web)\b|^\s*from\s+reply_archive\s+import\s+(indexer|web)\b", path.read_text(), re.M), path
+        assert not re.search(
+            r"^\s*(from|import)\s+(reply_archive\.)?(indexer|web)\b"
+            r"|^\s*from\s+reply_archive\s+import\s+(indexer|web)\b",
+            path.read_text(),
+            re.M,
+        ), path
     for path in (ROOT / "indexer").rglob("*.py"):
         text = path.read_text()
-        assert not re.search(r"^\s*(from|import)\s+(reply_archive\.)?web\b|^\s*from\s+reply_archive\s+import\s+web\b", text, re.M), path
+        assert not re.search(
+            r"^\s*(from|import)\s+(reply_archive\.)?web\b|^\s*from\s+reply_archive\s+import\s+web\b", text, re.M
+        ), path
         # The record model, and the text normalisation parsing and indexing share. Sync is
         # where the archive meets the index: it alone also reads the record files, the
         # alias table and the archive's record errors. What a sentence is (text) and the
@@ -45,4 +53,29 @@ def test_web_never_touches_whoosh_and_archive_imports_neither_layer():
         shared = "model|clean|text|locking"
         allowed = f"{shared}|store|tables|errors" if path.name == "sync.py" else shared
         assert not re.search(rf"^\s*from\s+reply_archive\.archive\.(?!(?:{allowed})\b)", text, re.M), path
-        assert not re.search(r"^\s*(import\s+reply_archive\.archive\b|from\s+reply_archive\.archive\s+import|from\s+reply_archive\s+import\s+archive\b)", text, re.M), path
+        assert not re.search(
+            r"^\s*(import\s+reply_archive\.archive\b"
+            r"|from\s+reply_archive\.archive\s+import"
+            r"|from\s+reply_archive\s+import\s+archive\b)",
+            text,
+            re.M,
+        ), path
+
+
+def test_every_installed_folder_is_a_declared_package_of_the_namespace():
+    # An undeclared folder of files is installed as data with a setuptools warning on
+    # every install, or not at all; the namespace keeps generic names (data, web) out
+    # of site-packages.
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    options = config["options"]
+    mapped = dict(
+        (part.strip() for part in line.split("=")) for line in options["package_dir"].strip().splitlines()
+    )
+    declared = set(options["packages"].split())
+    assert set(mapped) == {f"reply_archive.{name}" for name in ("archive", "indexer", "web", "data")}
+    for package, folder in mapped.items():
+        for path in [ROOT / folder, *(ROOT / folder).rglob("*")]:
+            if path.is_dir() and path.name != "__pycache__" and any(p.is_file() for p in path.iterdir()):
+                relative = path.relative_to(ROOT / folder).parts
+                assert ".".join((package, *relative)) in declared, path

@@ -8,10 +8,11 @@ from html import unescape
 
 import pytest
 
+from reply_archive.archive.ingest import ingest
 from reply_archive.archive.store import write_reply
 from reply_archive.indexer.build import build_index
-from tests.conftest import SEED
 from reply_archive.web import create_app
+from tests.conftest import SEED
 
 
 def test_home_shows_search_box_and_facets(client):
@@ -123,6 +124,16 @@ def test_the_original_source_file_downloads_as_it_came(client, seed_reply):
         assert response.data == SEED.read_bytes()
         disposition = response.headers["Content-Disposition"]
     assert "attachment" in disposition and "seed_reply.txt" in disposition
+
+
+def test_the_source_downloads_from_an_archive_given_as_a_relative_folder(tmp_path, monkeypatch, seed_reply):
+    # A relative folder was resolved against the package's folder by send_file: a 500.
+    assert ingest([SEED.parent], tmp_path / "archive").ok
+    build_index([seed_reply], tmp_path / "index")
+    monkeypatch.chdir(tmp_path)
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": "archive", "INDEX_DIR": "index"}).test_client()
+    with client.get(f"/replies/{seed_reply.id}/source") as response:
+        assert response.status_code == 200 and response.data == SEED.read_bytes()
 
 
 @pytest.mark.parametrize("url", ["/replies/..%2F..%2Fetc%2Fpasswd/source", "/replies/ffffffffffffffff/source",

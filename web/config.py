@@ -16,14 +16,19 @@ DEFAULT_INDEX = Path("var/index")
 DEFAULT_INSTANCE = Path("instance")
 
 
+# Folders are made absolute when configuration is read: a relative one would be
+# resolved later against whatever folder the reader assumes (Flask's send_file takes
+# the package's folder: the original-file download was a 500).
+
+
 def archive_dir(given: str | Path | None = None) -> Path:
     """Return the archive folder: the given one, $REPLY_ARCHIVE_DIR, or the default."""
-    return Path(given or os.environ.get(ARCHIVE_ENV) or DEFAULT_ARCHIVE)
+    return Path(given or os.environ.get(ARCHIVE_ENV) or DEFAULT_ARCHIVE).absolute()
 
 
 def index_dir(given: str | Path | None = None) -> Path:
     """Return the index folder: the given one, $REPLY_ARCHIVE_INDEX, or the default."""
-    return Path(given or os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+    return Path(given or os.environ.get(INDEX_ENV) or DEFAULT_INDEX).absolute()
 
 
 def instance_dir() -> Path:

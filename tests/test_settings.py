@@ -1,0 +1,51 @@
+"""The tunables: one definition, read from config and environment, documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reply_archive.indexer.search import ReplyIndex
+from reply_archive.indexer.settings import SETTINGS, SettingError, Settings
+from reply_archive.web import create_app, reply_index
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_documented_with_its_default_and_help(setting):
+    name = setting.name.upper()
+    row = re.search(rf"^\| `{name}` \| `REPLY_ARCHIVE_{name}` \| (.+?) \| (.+?) \|$", README, re.M)
+    assert row, f"README's settings table lacks {name}"
+    assert row.group(1) == str(setting.default) and row.group(2) == setting.metadata["help"]
+
+
+def test_config_wins_over_the_environment_and_both_over_the_defaults():
+    environ = {"REPLY_ARCHIVE_QUERY_SECONDS": "2.5", "REPLY_ARCHIVE_POOL_SIZE": "3"}
+    settings = Settings.from_mapping({"POOL_SIZE": 4}, environ)
+    assert (settings.query_seconds, settings.pool_size, settings.per_page) == (2.5, 4, 20)
+
+
+@pytest.mark.parametrize("config, environ, named", [
+    ({}, {"REPLY_ARCHIVE_PER_PAGE": "many"}, "REPLY_ARCHIVE_PER_PAGE"),
+    ({"QUERY_SECONDS": -1}, {}, "QUERY_SECONDS"),
+    ({"POOL_SIZE": 2.5}, {}, "POOL_SIZE"),
+    ({"PER_PAGE": 500}, {}, "PER_PAGE"),
+    ({"MAX_SELECTED": True}, {}, "MAX_SELECTED"),
+])
+def test_a_bad_value_is_refused_naming_the_setting(config, environ, named):
+    with pytest.raises(SettingError, match=named):
+        Settings.from_mapping(config, environ)
+
+
+def test_the_app_searches_with_its_configured_settings(archive_dir, index_dir):
+    app = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index_dir), "PER_PAGE": 3,
+                      "MAX_SELECTED": 1})
+    with app.app_context():
+        assert isinstance(reply_index(), ReplyIndex) and reply_index().settings.per_page == 3
+    client = app.test_client()
+    assert len(client.get("/api/search").get_json()["hits"]) == 3
+    response = client.get("/api/search?year=2022&year=2023")
+    assert response.status_code == 400 and "at most 1" in response.get_json()["error"]
