@@ -290,11 +290,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # and the rename itself survives it
-    finally:
-        os.close(directory)
+    if os.name == "posix":  # Windows cannot open a folder to sync it
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # and the rename itself survives it
+        finally:
+            os.close(directory)
 
 
 def read_reply(path: Path) -> Reply:

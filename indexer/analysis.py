@@ -24,6 +24,7 @@ with CJK radicals and compatibility ideographs folded to the ideographs they sta
 from __future__ import annotations
 
 import functools
+import getpass
 import logging
 import os
 import re
@@ -63,7 +64,8 @@ def segmenter() -> jieba.Tokenizer:
                 seg = jieba.Tokenizer()
                 # jieba caches its prefix dictionary in a shared temp file by default;
                 # give it a folder of our own so another user's file is never in the way.
-                seg.tmp_dir = os.path.join(tempfile.gettempdir(), f"reply-archive-{os.getuid()}")
+                user = os.getuid() if hasattr(os, "getuid") else getpass.getuser()  # no uid on Windows
+                seg.tmp_dir = os.path.join(tempfile.gettempdir(), f"reply-archive-{user}")
                 os.makedirs(seg.tmp_dir, exist_ok=True)
                 seg.initialize()
                 with data.path(*USER_DICT).open("rb") as fh:

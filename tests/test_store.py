@@ -297,3 +297,44 @@ def test_a_record_saved_by_a_windows_editor_reads_back_in_the_archive_and_at_ing
     (tmp_path / "src" / "edited.md").write_bytes(path.read_bytes())
     report = ingest([tmp_path / "src" / "edited.md"], tmp_path / "other")  # was: missing YAML front matter
     assert report.failed == [] and list(iter_replies(tmp_path / "other")) == [seed_reply]
+
+
+_WITHOUT_POSIX = """
+import os, sys, types
+sys.modules["fcntl"] = None  # what importing it does off POSIX: ImportError
+held = set()
+msvcrt = types.ModuleType("msvcrt")
+msvcrt.LK_NBLCK, msvcrt.LK_UNLCK = 2, 0
+def locking(fd, mode, nbytes):
+    key = os.fstat(fd).st_ino
+    if mode == msvcrt.LK_NBLCK:
+        if key in held:
+            raise OSError("locked")
+        held.add(key)
+    else:
+        held.discard(key)
+msvcrt.locking = locking
+sys.modules["msvcrt"] = msvcrt
+sys.platform = "win32"
+import reply_archive.archive.store
+from reply_archive.archive.locking import exclusive
+class Busy(Exception):
+    pass
+with exclusive(sys.argv[1], Busy):
+    try:
+        with exclusive(sys.argv[1], Busy):
+            raise SystemExit("a second lock was granted")
+    except Busy:
+        pass
+with exclusive(sys.argv[1], Busy):  # released: taken again
+    print("ok")
+"""
+
+
+def test_the_store_imports_and_locks_where_there_is_no_fcntl(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_POSIX, str(tmp_path / ".lock")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
