@@ -6,6 +6,7 @@ Tests that write build their own archive or index under ``tmp_path``.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,13 @@ from reply_archive.indexer.search import ReplyIndex
 from reply_archive.web import create_app
 
 SEED = data.path("seed", "seed_reply.txt")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_home(tmp_path_factory) -> None:
+    """Keep every default folder (archive, index, instance) out of the user's own data
+    folder: a command a test runs without --archive writes under a temporary one."""
+    os.environ["REPLY_ARCHIVE_HOME"] = str(tmp_path_factory.mktemp("home"))
 
 
 def open_index(folder: str | Path) -> ReplyIndex:

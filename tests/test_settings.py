@@ -49,3 +49,18 @@ def test_the_app_searches_with_its_configured_settings(archive_dir, index_dir):
     assert len(client.get("/api/search").get_json()["hits"]) == 3
     response = client.get("/api/search?year=2022&year=2023")
     assert response.status_code == 400 and "at most 1" in response.get_json()["error"]
+
+
+def test_folders_default_to_the_users_data_folder_never_the_working_one(tmp_path, monkeypatch):
+    from reply_archive.web import config
+
+    for name in (config.ARCHIVE_ENV, config.INDEX_ENV, config.INSTANCE_ENV, config.HOME_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    assert config.archive_dir() == tmp_path / "xdg" / "reply-archive" / "archive"
+    assert config.index_dir() == tmp_path / "xdg" / "reply-archive" / "index"
+    monkeypatch.setenv(config.HOME_ENV, "home")  # relative: made absolute at once
+    assert config.instance_dir() == tmp_path / "home" / "instance"
+    monkeypatch.setenv(config.ARCHIVE_ENV, "mine")
+    assert config.archive_dir() == tmp_path / "mine" and config.archive_dir("given") == tmp_path / "given"
