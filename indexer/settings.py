@@ -30,6 +30,9 @@ class Settings:
     per_page: int = _setting(20, "Results on a page when the request does not say.")
     max_per_page: int = _setting(100, "The largest page a request may ask for (per_page).")
     max_selected: int = _setting(50, "Values of one facet a request may select at once.")
+    slow_queries: int = _setting(
+        2, "Queries matched by Whoosh's per-document matchers (proximity) that may run at once."
+    )
     pool_size: int = _setting(8, "Idle searchers kept open per index generation.")
     match_cache_size: int = _setting(64, "Queries whose matches each index generation remembers.")
     cached_postings: int = _setting(
@@ -45,6 +48,8 @@ class Settings:
                 raise SettingError(spec.name, value)
         if not 1 <= self.per_page <= self.max_per_page:
             raise SettingError("per_page", self.per_page)
+        if self.slow_queries < 1:  # none would let no proximity query ever run
+            raise SettingError("slow_queries", self.slow_queries)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:

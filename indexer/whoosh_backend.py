@@ -50,6 +50,9 @@ class Generation:
     arrays: FacetArrays
     terms: TermArrays
     settings: Settings
+    # Shared by the backend's generations: how many queries Whoosh's per-document
+    # matchers may run at once, so a few slow queries cannot take every worker thread.
+    slow_lane: threading.BoundedSemaphore
     idle: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     retired: bool = False
@@ -115,6 +118,7 @@ class WhooshBackend:
         self._open: list[Generation] = []
         self._close = weakref.finalize(self, _retire, self._open)
         self._stats = [0, 0]  # matches served from memory, computed
+        self._slow_lane = threading.BoundedSemaphore(settings.slow_queries)
 
     def generation(self) -> Generation:
         """Return the current generation, opening it when a build has swapped in a new one.
@@ -137,7 +141,7 @@ class WhooshBackend:
                     raise IndexerError(f"cannot open the index in {self.folder}: {exc}") from None
                 if current is not None:
                     current.retire()
-                current = Generation(ix, str(gen), arrays, terms, self.settings)
+                current = Generation(ix, str(gen), arrays, terms, self.settings, self._slow_lane)
                 self._open[:] = [current]
                 threading.Thread(target=terms.warm, args=(ix, gen), daemon=True).start()
             return current
@@ -330,12 +334,24 @@ def _matches(generation: Generation, searcher, plan: Plan, deadline: Deadline, *
     time ran out.
 
     Trees of terms and phrases are evaluated on arrays (:mod:`indexer.terms`); anything
-    else by Whoosh, which stops past the deadline and keeps what it matched so far.
+    else by Whoosh, which stops past the deadline and keeps what it matched so far. Only
+    ``slow_queries`` of those run at once; one that cannot start before its deadline
+    matches nothing and says it ran out of time.
     """
     query = to_whoosh(plan)
     fast = generation.terms.evaluate(searcher, query, scored=scored)
     if fast is not None:
         return fast, False
+    if not generation.slow_lane.acquire(timeout=deadline.remaining()):
+        return (np.empty(0, dtype=np.int64), np.empty(0) if scored else None), True
+    try:
+        return _whoosh_matches(searcher, query, deadline, scored=scored)
+    finally:
+        generation.slow_lane.release()
+
+
+def _whoosh_matches(searcher, query, deadline: Deadline, *, scored: bool) -> tuple[Ranked, bool]:
+    """Match a query with Whoosh's collector, stopping at the deadline."""
     collector = TimeLimitCollector(
         searcher.collector(limit=None, scored=scored),
         timelimit=deadline.remaining(),

@@ -298,3 +298,27 @@ def test_preceding_gives_the_newest_replies_before_a_date(index_dir, replies):
     department = dated[-1].department
     hits = open_index(index_dir).preceding(filters={"department": [department]}, before="9999-12-31", limit=100)
     assert sorted(h.id for h in hits) == sorted(r.id for r in replies if r.department == department and r.date)
+
+
+def test_slow_queries_wait_their_turn_within_their_own_time_limit(index_dir, monkeypatch):
+    import threading
+    import time
+
+    from reply_archive.indexer import whoosh_backend
+
+    real = whoosh_backend._whoosh_matches
+
+    def slow(*args, **kwargs):  # a proximity query that takes a second of Whoosh's time
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh_backend, "_whoosh_matches", slow)
+    index = ReplyIndex(index_dir, Settings(slow_queries=1, query_seconds=0.4))
+    first: list = []
+    running = threading.Thread(target=lambda: first.append(index.search('"认真 研究"~4')))
+    running.start()
+    time.sleep(0.1)  # the first one holds the only lane
+    waited = index.search('"答复 如下"~4')
+    assert waited.total == 0 and "检索用时超过" in waited.query.notice  # could not start in time
+    assert index.search("养老").query.notice is None  # queries on arrays never wait for the lane
+    running.join()
