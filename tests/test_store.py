@@ -338,3 +338,23 @@ def test_the_store_imports_and_locks_where_there_is_no_fcntl(tmp_path):
     done = subprocess.run([sys.executable, "-c", _WITHOUT_POSIX, str(tmp_path / ".lock")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_an_unknown_id_is_looked_up_without_scanning_an_unchanged_archive(tmp_path, seed_reply, monkeypatch):
+    from reply_archive.archive import store
+
+    write_reply(seed_reply, tmp_path)
+    (tmp_path / "2023").mkdir()
+    walks = []
+    real = store._walk
+    monkeypatch.setattr(store, "_walk", lambda root: walks.append(root) or real(root))
+    for _ in range(3):
+        with pytest.raises(ReplyNotFound):
+            find_reply(tmp_path, "abcdef0123456789")
+    assert len(walks) == 1  # the folders have not changed: the map holds
+    moved = tmp_path / "2023" / f"{seed_reply.id}.md"
+    (tmp_path / f"{seed_reply.id}.md").rename(moved)  # by hand, into a subfolder
+    assert find_reply(tmp_path, seed_reply.id) == seed_reply and len(walks) == 2
+    (tmp_path / "2024").mkdir()
+    moved.rename(tmp_path / "2024" / moved.name)
+    assert find_reply(tmp_path, seed_reply.id) == seed_reply
