@@ -28,7 +28,7 @@ import opencc
 from reply_archive import data
 
 from .numerals import CN_DATE, CN_NUMBER
-from .text import SENTENCE_ENDS
+from .text import SENTENCE_ENDS, unify_line_ends
 
 # CJK ideographs plus the 〇 numeral; enough for every rule below.
 CJK = r"\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -422,7 +422,7 @@ def clean_text(raw: str, warnings: list[str] | None = None) -> list[str]:
         ``lost_characters:<text>`` and ``unreadable:<run>``.
     """
     found: list[str] = []
-    text = fold_radicals(raw.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n"))
+    text = fold_radicals(unify_line_ends(raw))
     text = "\n".join(repair_mojibake(line, found) for line in text.split("\n"))
     paragraphs = [mask_phones(p) for p in to_paragraphs(split_lines(drop_running_lines(text)))]
     found += artefact_warnings(paragraphs)

@@ -34,6 +34,7 @@ from lxml import etree
 from .clean import CJK
 from .errors import ParseError
 from .layout import METADATA_LABELS, PAGE_LABELS, label_pattern
+from .text import bom_encoding
 
 # A reply is tens of kilobytes as text and a few megabytes as a PDF with its fonts; a
 # larger file is not one reply, and reading it whole could exhaust memory.
@@ -58,7 +59,6 @@ _FORMATS = {
 # .txt) is read as what it is.
 _MAGIC = ((b"%PDF-", "pdf"), (b"PK\x03\x04", "docx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "doc"))
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # GB2312 and GBK are subsets of GB18030, and pages labelled gb2312 routinely hold
 # GBK-only characters (镕, —) that Python's gb2312 codec refuses: read them all as GB18030.
 _GB_LABELS = {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "csgb2312", "chinese", "euc-cn", "gb18030"}
@@ -147,12 +147,11 @@ def decode(raw: bytes, name: str, declared: str | None = None) -> tuple[str, str
 
     :raise ParseError: for binary data or bytes in no encoding a reply comes in.
     """
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding), encoding
-            except UnicodeDecodeError as exc:
-                raise ParseError(name, f"starts with a {encoding} byte-order mark but does not decode: {exc}") from None
+    if encoding := bom_encoding(raw):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise ParseError(name, f"starts with a {encoding} byte-order mark but does not decode: {exc}") from None
     if b"\x00" in raw[:4096]:
         raise ParseError(name, "binary data (NUL bytes), not a text file")
     for encoding in dict.fromkeys(filter(None, (_codec(declared), "utf-8"))):

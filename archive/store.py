@@ -33,6 +33,7 @@ from .errors import ArchiveBusy, RecordError, ReplyNotFound
 from .locking import exclusive
 from .model import DERIVED, ID_PATTERN, Reply
 from .parse import outline, split_heading
+from .text import bom_encoding, unify_line_ends
 
 SUFFIX = ".md"
 PENDING_SUFFIX = ".md.new"  # a fresh parse waiting beside a record corrected by hand
@@ -128,7 +129,7 @@ def from_markdown(text: str, path: str = "<record>") -> Reply:
     :raise RecordError: when the front matter is missing or malformed.
     """
     # A record saved by an editor on Windows has CRLF line ends, perhaps a byte-order mark.
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = unify_line_ends(text)
     if not text.startswith("---\n"):
         raise RecordError(path, "missing YAML front matter (the file must start with ---)")
     end = text.find("\n---\n", 4)
@@ -307,7 +308,9 @@ def read_reply(path: Path) -> Reply:
     if Path(path).is_symlink():
         raise RecordError(str(path), "is a symbolic link: the archive never reads through links")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
+        # The store writes UTF-8; an editor may have saved it with a BOM, or as UTF-16.
+        text = raw.decode(bom_encoding(raw) or "utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordError(str(path), f"cannot read: {exc}") from None
     return from_markdown(text, str(path))

@@ -287,8 +287,9 @@ def test_two_files_with_one_id_are_one_record_and_a_malformed_copy(tmp_path, see
 
 
 @pytest.mark.parametrize("encode", [lambda t: t.replace("\n", "\r\n").encode("utf-8"),
-                                    lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode("utf-8")],
-                         ids=["CRLF", "BOM and CRLF"])
+                                    lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode("utf-8"),
+                                    lambda t: t.replace("\n", "\r\n").encode("utf-16")],
+                         ids=["CRLF", "BOM and CRLF", "UTF-16 (Notepad's Unicode)"])
 def test_a_record_saved_by_a_windows_editor_reads_back_in_the_archive_and_at_ingest(tmp_path, seed_reply, encode):
     path = write_reply(seed_reply, tmp_path / "archive")
     path.write_bytes(encode(path.read_text(encoding="utf-8")))
