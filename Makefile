@@ -34,10 +34,11 @@ install: $(BIN)/reply-archive
 serve: sample-archive
 	$(BIN)/reply-archive serve --host $(HOST) --port $(PORT) --archive $(ARCHIVE) --index $(INDEX)
 
-## serve-prod: the same archive behind gunicorn (preloaded, $(WORKERS) workers x $(THREADS) threads)
+## serve-prod: the same archive behind gunicorn, as README's Deploying section runs it
+## (gunicorn.conf.py: preloaded, $(WORKERS) workers x $(THREADS) threads, access log on stdout)
 serve-prod: sample-archive
-	REPLY_ARCHIVE_DIR=$(ARCHIVE) REPLY_ARCHIVE_INDEX=$(INDEX) $(BIN)/gunicorn --preload \
-	  --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) reply_archive.web.wsgi:app
+	REPLY_ARCHIVE_DIR=$(ARCHIVE) REPLY_ARCHIVE_INDEX=$(INDEX) REPLY_ARCHIVE_BIND=$(HOST):$(PORT) \
+	  REPLY_ARCHIVE_WORKERS=$(WORKERS) REPLY_ARCHIVE_THREADS=$(THREADS) $(BIN)/gunicorn -c gunicorn.conf.py
 
 sample-archive: install
 	$(BIN)/reply-archive ingest data/seed --archive $(ARCHIVE)

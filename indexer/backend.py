@@ -131,5 +131,8 @@ class Backend(Protocol):
     def cache_info(self) -> tuple[int, int]:
         """Return how many matches were served from memory, and how many computed."""
 
+    def generation_id(self) -> str:
+        """Return the identifier of the index's current state; each build gives a new one."""
+
     def close(self) -> None:
         """Let go of what the backend holds open (files, connections)."""

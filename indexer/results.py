@@ -189,7 +189,10 @@ class Statistics:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, **{name: _plain(rows) for name, (_, rows) in self.tables().items()}}
+        tables = {name: _plain(rows) for name, (_, rows) in self.tables().items()}
+        # A year is a number in every JSON shape, as in a hit; the index counts facet values as text.
+        tables["year"] = [[int(year), count] for year, count in self.by_year]
+        return {"total": self.total, **tables}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from .backend import SORTS, Backend, Deadline, Document, Reader, Request, Selection
 from .errors import QueryError, UnknownReply
-from .facets import facet_list, ordered
+from .facets import facet_list, is_range, ordered, spec
 from .highlight import passages
 from .plan import AnyOf, Term
 from .query import ParsedQuery, parse_query
@@ -79,6 +79,9 @@ class ReplyIndex:
                 raise QueryError(
                     name, f"at most {self.settings.max_selected} values can be selected at once, not {len(kept)}"
                 )
+            if spec(name).ranges and not all((v.isascii() and v.isdigit()) or is_range(name, v) for v in kept):
+                # Anything else would match nothing, silently: year=abc is a mistake to name.
+                raise QueryError(name, "must be a number (2022) or a range of numbers (2019-2022)")
             if kept:
                 clean[name] = kept
         try:
@@ -285,6 +288,13 @@ class ReplyIndex:
     def cache_info(self) -> tuple[int, int]:
         """Return how many matches were served from memory, and how many computed."""
         return self.backend.cache_info()
+
+    def generation_id(self) -> str:
+        """Return the identifier of the index generation in use; each build gives a new one.
+
+        :raise IndexMissing: when no index has been built in the folder.
+        """
+        return self.backend.generation_id()
 
     def close(self) -> None:
         """Close the index's open files; an index not closed closes when collected."""

@@ -169,6 +169,13 @@ class WhooshBackend:
         """Return how many matches were served from memory, and how many computed."""
         return self._stats[0], self._stats[1]
 
+    def generation_id(self) -> str:
+        """Return the current generation folder's name, without opening the generation.
+
+        :raise IndexMissing: when no index has been built in the folder.
+        """
+        return current_generation(self.folder).name
+
     def close(self) -> None:
         """Close the open generation's searchers (those in use, once they come back)."""
         self._close()

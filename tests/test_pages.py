@@ -149,3 +149,12 @@ def test_a_record_without_a_kept_source_has_no_download(tmp_path, seed_reply):
                          "INDEX_DIR": str(tmp_path / "index")}).test_client()
     assert "下载原始文件" not in client.get(f"/replies/{seed_reply.id}").get_data(as_text=True)
     assert client.get(f"/replies/{seed_reply.id}/source").status_code == 404
+
+
+def test_the_search_boxes_take_no_more_than_the_index_reads(client):
+    from reply_archive.indexer.query import MAX_QUERY_CHARS
+
+    for url in ("/", "/search?q=养老"):
+        page = client.get(url).get_data(as_text=True)
+        boxes = re.findall(r'<input[^>]*type="search" name="q"[^>]*>', page)
+        assert boxes and all(f'maxlength="{MAX_QUERY_CHARS}"' in box for box in boxes), url

@@ -30,6 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> F
         INDEX_DIR=str(config.index_dir()),
         # Absolute links in exports and citations; unset, they follow the request's host.
         BASE_URL=os.environ.get(config.BASE_URL_ENV) or None,
+        CORS_ORIGINS=os.environ.get("REPLY_ARCHIVE_CORS_ORIGINS", ""),  # origins whose scripts may read /api, or *
+        # Proxies in front whose X-Forwarded-* headers are believed (web/serving.py); 0: none.
+        PROXIES=os.environ.get("REPLY_ARCHIVE_PROXIES") or 0,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -43,11 +46,13 @@ def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> F
     # The tunables (indexer/settings.py): from this config, else the environment.
     app.extensions["reply_index"] = ReplyIndex(app.config["INDEX_DIR"], Settings.from_mapping(app.config))
 
-    from . import api, errors, pages
+    from . import api, errors, health, pages, serving
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     errors.register_error_handlers(app)
+    serving.init_app(app)
 
     @app.after_request
     def security_headers(response):

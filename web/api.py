@@ -1,19 +1,32 @@
-"""The JSON API: the same data as the pages, each resource in one shape (``to_dict``)."""
+"""The JSON API: the same data as the pages, each resource in one shape (``to_dict``).
+
+Its conventions, for scripts and notebooks: a view reads a known set of query
+parameters (``params.API_PARAMETERS``) and refuses any other (a 400 naming it, where
+the pages ignore it), paged
+resources carry their ``links`` in the body and in an RFC 8288 ``Link`` header, errors
+are JSON (``errors.py``), ``CORS_ORIGINS`` lets scripts of other origins read it, and
+``openapi.json`` beside this file describes all of it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from reply_archive.archive.store import find_reply
 from reply_archive.indexer.errors import QueryError
 from reply_archive.indexer.results import Hit
+from reply_archive.indexer.schema import FACET_NAMES
 
 from . import reply_index
 from .formats import EXPORT_COLUMNS, FORMATS, csv_rows, download
 from .params import (
+    API_PARAMETERS,
     commitments_from_request,
     external_url,
     filters_from_request,
+    page_links,
     search_from_request,
     statistics_from_request,
 )
@@ -21,10 +34,57 @@ from .params import (
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+@bp.before_request
+def refuse_unknown_parameters() -> None:
+    """Refuse a parameter the view does not read (``API_PARAMETERS``), and a second value
+    of one it reads once.
+
+    Ignored, a misspelt parameter (``?yaer=2022``) would answer a different question
+    than the one asked, with a 200.
+    """
+    accepted = API_PARAMETERS.get(request.endpoint or "", ())
+    for name in request.args:
+        if name not in accepted:
+            raise QueryError(name, f"unknown parameter; this endpoint reads: {', '.join(accepted) or 'none'}")
+        if name not in FACET_NAMES and len(request.args.getlist(name)) > 1:
+            raise QueryError(name, "given more than once; only facets take several values")
+
+
+@bp.after_app_request
+def allow_origins(response: Response) -> Response:
+    """Let scripts of the origins in ``CORS_ORIGINS`` read /api responses (off when it is empty)."""
+    allowed = _cors_origins()
+    if not allowed or not request.path.startswith("/api/"):
+        return response
+    anyone = "*" in allowed
+    if not anyone:
+        response.vary.add("Origin")  # the answer depends on who asks: caches must keep them apart
+    origin = request.headers.get("Origin", "")
+    if anyone or origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*" if anyone else origin
+        response.headers["Access-Control-Expose-Headers"] = "Link, Retry-After"
+    return response
+
+
+def _cors_origins() -> set[str]:
+    """Return the configured origins: a comma-separated string or a list, ``*`` for any."""
+    setting = current_app.config.get("CORS_ORIGINS") or ()
+    origins = setting.split(",") if isinstance(setting, str) else setting
+    return {origin.strip().rstrip("/") for origin in origins if origin.strip()}
+
+
+def _paged(body: dict[str, Any]) -> Response:
+    """Return a paged resource with its links: in the body and as a ``Link`` header."""
+    links = page_links(body["page"], body["pages"])
+    response = jsonify({"ok": True, **body, "links": links})
+    response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
+    return response
+
+
 @bp.get("/search")
 def search():
     """Return one page of hits with facet counts."""
-    return jsonify({"ok": True, **search_from_request().to_dict()})
+    return _paged(search_from_request().to_dict())
 
 
 @bp.get("/replies/<reply_id>")
@@ -55,7 +115,7 @@ def _limit() -> int:
 @bp.get("/commitments")
 def commitments():
     """Return one page of the replies of a search that make commitments, newest first."""
-    return jsonify({"ok": True, **commitments_from_request().to_dict()})
+    return _paged(commitments_from_request().to_dict())
 
 
 @bp.get("/export")
@@ -91,3 +151,10 @@ def stats():
     return download(
         csv_rows([dict(zip(header, r, strict=True)) for r in rows], header), "text/csv", f"stats-{chart}.csv"
     )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Return the OpenAPI 3.1 document of this API."""
+    with bp.open_resource("openapi.json") as document:
+        return Response(document.read(), mimetype="application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -24,16 +25,19 @@ _MESSAGES = {
 _BUSY_RETRY_SECONDS = 30  # a hint only: an update takes seconds, a full rebuild of a large archive minutes
 
 
-def error_response(status: int, message: str, *, retry_after: int | None = None):
-    """Return ``{"ok": false, "error", "status"}`` under /api, the error page elsewhere.
+def error_response(
+    status: int, message: str, *, parameter: str | None = None, headers: Mapping[str, str] | None = None
+):
+    """Return ``{"ok": false, "error", "status", "parameter"}`` under /api, the error page elsewhere.
 
-    :param retry_after: seconds after which a 503 or 409 may succeed, sent as ``Retry-After``.
+    :param parameter: the query parameter at fault, for a 400 about one (else null).
+    :param headers: sent with the error: ``Retry-After`` on a 409, ``Allow`` on a 405.
     """
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    sent = dict(headers or {})
     if request.path.startswith("/api/"):
-        return jsonify({"ok": False, "error": message, "status": status}), status, headers
+        return jsonify({"ok": False, "error": message, "status": status, "parameter": parameter}), status, sent
     title = _MESSAGES.get(status, "出错了")
-    return render_template("error.html", status=status, title=title, message=message), status, headers
+    return render_template("error.html", status=status, title=title, message=message), status, sent
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -41,7 +45,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(QueryError)
     def bad_query(exc: QueryError):
-        return error_response(400, f"参数 {exc.parameter} 无效：{exc.message}")
+        return error_response(400, f"参数 {exc.parameter} 无效：{exc.message}", parameter=exc.parameter)
 
     @app.errorhandler(ReplyNotFound)
     @app.errorhandler(UnknownReply)
@@ -60,7 +64,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IndexBusy)
     def busy_index(exc: IndexBusy):
-        return error_response(409, "索引正在重建，请稍后再试", retry_after=_BUSY_RETRY_SECONDS)
+        return error_response(409, "索引正在重建，请稍后再试", headers={"Retry-After": str(_BUSY_RETRY_SECONDS)})
 
     @app.errorhandler(IndexerError)
     def index_error(exc: IndexerError):
@@ -78,7 +82,9 @@ def register_error_handlers(app: Flask) -> None:
         # A view's own abort(404, "…") says more than the generic message; Werkzeug's
         # default English description says less.
         custom = exc.description if exc.description != type(exc).description else None
-        return error_response(status, custom or _MESSAGES.get(status, "出错了"))
+        # The exception's own headers say what the status needs: Allow on a 405 (RFC 9110).
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        return error_response(status, custom or _MESSAGES.get(status, "出错了"), headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

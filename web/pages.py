@@ -12,6 +12,7 @@ from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
 from reply_archive.archive.store import find_reply, record_path, source_path
 from reply_archive.indexer.analysis import fold
 from reply_archive.indexer.errors import UnknownReply
+from reply_archive.indexer.query import MAX_QUERY_CHARS
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.schema import FACET_NAMES
 from reply_archive.indexer.search import SORTS, needles
@@ -39,6 +40,9 @@ def helpers():
         "warning_text": warning_text,
         "sidebar_values": SIDEBAR_VALUES,
         "sorts": SORTS,
+        # The longest query the index reads: a longer paste is cut in the box, in sight,
+        # and its URL stays within what the server accepts.
+        "max_query_chars": MAX_QUERY_CHARS,
     }
 
 

@@ -19,6 +19,19 @@ from reply_archive.indexer.schema import FACET_NAMES
 from . import reply_index
 
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
+_SELECTING = ("q", *FACET_NAMES)  # what every view of a search reads to select its replies
+
+# The query parameters each API endpoint reads. The API refuses any other (web/api.py),
+# so a page's link to it keeps only these of the page's state.
+API_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "api.search": (*_SELECTING, "sort", "page", "per_page"),
+    "api.commitments": (*_SELECTING, "page", "per_page"),
+    "api.export": (*_SELECTING, "sort", "format"),
+    "api.stats": (*_SELECTING, "chart", "format"),
+    "api.reply": (),
+    "api.similar": ("limit",),
+    "api.openapi": (),
+}
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -32,6 +45,27 @@ def external_url(endpoint: str, **values) -> str:
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, **values, _external=True)
+
+
+def page_links(page: int, pages: int) -> dict[str, str | None]:
+    """Return the absolute URLs of the current request's pages: self, first, prev, next and last.
+
+    A link keeps every parameter of the request and changes ``page``; ``prev`` of a page
+    past the last is the last page, and a link that leads nowhere is None.
+    """
+    endpoint, args = _endpoint(), request.args.copy()
+
+    def at(number: int) -> str:
+        args["page"] = str(number)
+        return external_url(endpoint, **_view_args(), **args.to_dict(flat=False))
+
+    return {
+        "self": at(page),
+        "first": at(1),
+        "prev": at(min(page - 1, pages)) if page > 1 else None,
+        "next": at(page + 1) if page < pages else None,
+        "last": at(pages),
+    }
 
 
 def filters_from_request() -> dict[str, list[str]]:
@@ -71,11 +105,11 @@ def state() -> MultiDict:
 
 
 def state_url(args: MultiDict, endpoint: str | None = None, **values) -> str:
-    """Return the URL of ``endpoint`` (default: the current page) with ``args``."""
-    target = endpoint or request.endpoint
-    if target is None:  # a request no route matched has no current page to link to
-        raise RuntimeError(f"no endpoint to link to from {request.path}")
-    query: dict[str, Any] = args.to_dict(flat=False)
+    """Return the URL of ``endpoint`` (default: the current page) with ``args``, those an
+    API endpoint reads only."""
+    target = endpoint or _endpoint()
+    reads = API_PARAMETERS.get(target)
+    query: dict[str, Any] = {k: v for k, v in args.to_dict(flat=False).items() if reads is None or k in reads}
     return url_for(target, **values, **query)
 
 
@@ -119,7 +153,6 @@ def facet_url(name: str) -> str:
 def export_url(fmt: str) -> str:
     """Return the URL exporting every hit of the current search in ``fmt``."""
     args = state()
-    args.poplist("per_page")
     args["format"] = fmt
     return state_url(args, "api.export")
 
@@ -136,6 +169,13 @@ def year_range_target() -> str | None:
     if low.isdigit() or high.isdigit():
         args.add("year", f"{low or high}-{high or low}")
     return state_url(args, **_view_args())
+
+
+def _endpoint() -> str:
+    """Return the endpoint of the current request, the page its links lead back to."""
+    if request.endpoint is None:  # a request no route matched has no current page to link to
+        raise RuntimeError(f"no endpoint to link to from {request.path}")
+    return request.endpoint
 
 
 def _view_args() -> dict:
