@@ -96,10 +96,17 @@ class ReplyIndex:
             raise QueryError("sort", f"must be one of {', '.join(SORTS)}")
         return _Asked(parse_query(q), clean, page, per_page, sort)
 
+    def deadline(self) -> Deadline:
+        """Start the time one request may spend: pass it to every call the request makes
+        (a page asks for its results and its statistics within one budget)."""
+        return Deadline(self.settings.query_seconds)
+
     @contextmanager
-    def _selecting(self, asked: _Asked, **narrowing: Any) -> Iterator[tuple[Reader, Selection, Deadline]]:
+    def _selecting(
+        self, asked: _Asked, deadline: Deadline | None, **narrowing: Any
+    ) -> Iterator[tuple[Reader, Selection, Deadline]]:
         """Select the replies of a request, holding one state of the index meanwhile."""
-        deadline = Deadline(self.settings.query_seconds)
+        deadline = deadline or self.deadline()
         request = Request(asked.parsed.query, asked.parsed.scopes, asked.filters, asked.sort, **narrowing)
         with self.backend.reader() as reader:
             yield reader, reader.select(request, deadline), deadline
@@ -126,6 +133,7 @@ class ReplyIndex:
         page: Any = 1,
         per_page: Any = None,
         sort: str = "relevance",
+        deadline: Deadline | None = None,
     ) -> SearchResults:
         """Search: one page of hits, with facet counts for the whole result.
 
@@ -136,7 +144,7 @@ class ReplyIndex:
         started = time.perf_counter()
         asked = self._ask(q, filters, page, self.settings.per_page if per_page is None else per_page, sort)
         parsed = asked.parsed
-        with self._selecting(asked) as (reader, selection, deadline):
+        with self._selecting(asked, deadline) as (reader, selection, deadline):
             exact_count = None
             if parsed.exact_query is not None:
                 exact_count = reader.count(parsed.exact_query, parsed.scopes, deadline)
@@ -179,23 +187,33 @@ class ReplyIndex:
         )
 
     def export(
-        self, q: str = "", *, filters: Mapping[str, list[str] | tuple[str, ...]] | None = None, sort: str = "relevance"
+        self,
+        q: str = "",
+        *,
+        filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
+        sort: str = "relevance",
+        deadline: Deadline | None = None,
     ) -> list[Hit]:
         """Return every hit of a search, in order, without snippets: no cap, for exports.
 
         :raise QueryError: also when the query runs out of time (an export is never cut short).
         """
-        with self._selecting(self._ask(q, filters, 1, 1, sort)) as (reader, selection, _):
+        with self._selecting(self._ask(q, filters, 1, 1, sort), deadline) as (reader, selection, _):
             return self._every_hit(reader, selection)
 
     def statistics(
-        self, q: str = "", *, filters: Mapping[str, list[str] | tuple[str, ...]] | None = None, top: int = 30
+        self,
+        q: str = "",
+        *,
+        filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
+        top: int = 30,
+        deadline: Deadline | None = None,
     ) -> Statistics:
         """Count the replies a search selects by year, department, topic and result.
 
         :param top: how many departments to list (the most answering first).
         """
-        with self._selecting(self._ask(q, filters, 1, 1, "oldest")) as (reader, selection, _):
+        with self._selecting(self._ask(q, filters, 1, 1, "oldest"), deadline) as (reader, selection, _):
             departments = ordered(reader.counts(selection, "department"), "count")[:top]
             by_result = reader.crosstab(selection, "department", "result", {name for name, _ in departments})
             return Statistics(
@@ -215,10 +233,11 @@ class ReplyIndex:
         filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
         page: Any = 1,
         per_page: Any = None,
+        deadline: Deadline | None = None,
     ) -> CommitmentPage:
         """Return one page of the replies a search selects that make commitments, newest first."""
         asked = self._ask(q, filters, page, self.settings.per_page if per_page is None else per_page, "newest")
-        with self._selecting(asked, committing=True) as (reader, selection, _):
+        with self._selecting(asked, deadline, committing=True) as (reader, selection, _):
             start = (asked.page - 1) * asked.per_page
             entries = tuple(
                 CommitmentEntry(
@@ -229,15 +248,26 @@ class ReplyIndex:
         return CommitmentPage(selection.total, asked.page, asked.per_page, entries)
 
     def preceding(
-        self, *, filters: Mapping[str, list[str] | tuple[str, ...]], before: str, limit: int = 5
+        self,
+        *,
+        filters: Mapping[str, list[str] | tuple[str, ...]],
+        before: str,
+        limit: int = 5,
+        deadline: Deadline | None = None,
     ) -> tuple[Hit, ...]:
         """Return the newest replies dated before ``before`` (an ISO date) among those the
         facet filters select: a department's earlier replies on a topic, for instance."""
-        with self._selecting(self._ask("", filters, 1, 1, "newest"), before=before) as (reader, selection, _):
+        asked = self._ask("", filters, 1, 1, "newest")
+        with self._selecting(asked, deadline, before=before) as (reader, selection, _):
             return tuple(Hit.from_display(doc.display) for doc in reader.documents(selection, 0, limit))
 
     def same_proposal(
-        self, numbers: tuple[str, ...], *, session: str | None, exclude: str | None = None
+        self,
+        numbers: tuple[str, ...],
+        *,
+        session: str | None,
+        exclude: str | None = None,
+        deadline: Deadline | None = None,
     ) -> tuple[Hit, ...]:
         """Return the replies to any of these proposal numbers (主办 and 会办 together),
         in a session when it is known, oldest first; ``exclude`` is left out."""
@@ -246,16 +276,16 @@ class ReplyIndex:
         asked = self._ask("", {"session": [session]} if session else {}, 1, 1, "oldest")
         plan = AnyOf(tuple(Term("numbers", n) for n in numbers))
         asked = dataclasses.replace(asked, parsed=dataclasses.replace(asked.parsed, query=plan))
-        with self._selecting(asked) as (reader, selection, _):
+        with self._selecting(asked, deadline) as (reader, selection, _):
             return tuple(hit for hit in self._every_hit(reader, selection) if hit.id != exclude)
 
-    def similar(self, reply_id: str, *, limit: int = 5) -> tuple[Hit, ...]:
+    def similar(self, reply_id: str, *, limit: int = 5, deadline: Deadline | None = None) -> tuple[Hit, ...]:
         """Return the replies most like this one, by the key terms of its substance
         (:mod:`indexer.similar`).
 
         :raise UnknownReply: when the index holds no reply with this id.
         """
-        deadline = Deadline(self.settings.query_seconds)
+        deadline = deadline or self.deadline()
         with self.backend.reader() as reader:
             doc = reader.document(reply_id)
             if doc is None:

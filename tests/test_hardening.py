@@ -243,3 +243,26 @@ def test_the_workers_of_a_killed_parallel_build_die_with_it(tmp_path, seed_reply
         time.sleep(0.05)
     assert _session_members(build.pid) == []  # they kept running 15-40 s, holding the lock
     assert build_index([seed_reply], index) == 1  # the lock is free at once
+
+
+@pytest.mark.parametrize("url", ["/stats", "/commitments", "/search"])
+def test_a_page_of_several_queries_stops_within_one_time_budget(archive_dir, index_dir, monkeypatch, url):
+    import numpy as np
+
+    from reply_archive.indexer import whoosh_backend
+
+    def stalled(searcher, query, deadline, *, scored):  # a proximity query Whoosh cannot finish
+        time.sleep(deadline.remaining())
+        return (np.empty(0, dtype=np.int64), np.empty(0) if scored else None), True
+
+    monkeypatch.setattr(whoosh_backend, "_whoosh_matches", stalled)
+    budget = 0.6
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index_dir),
+                         "QUERY_SECONDS": budget}).test_client()
+    started = time.monotonic()
+    response = client.get(url, query_string={"q": '"认真 研究"~3'})
+    elapsed = time.monotonic() - started
+    # /stats and /commitments ask twice (the sidebar's search, then their own): each
+    # query used to get the whole budget again.
+    assert response.status_code == 200 and "检索用时超过" in response.get_data(as_text=True)
+    assert elapsed < 1.5 * budget, elapsed

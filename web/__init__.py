@@ -7,15 +7,18 @@ This package never imports Whoosh; every index access goes through the app's one
 from __future__ import annotations
 
 import os
-from typing import Any, cast
-
-from flask import Flask, current_app
-from flask.json.provider import DefaultJSONProvider
-
-from reply_archive.indexer.search import ReplyIndex
-from reply_archive.indexer.settings import Settings
+from typing import TYPE_CHECKING, Any, cast
 
 from . import config
+
+# Flask and the indexer are imported by the functions that use them: the command line
+# (web/cli.py) is a module of this package, and `reply-archive --help` would wait for
+# them (0.85 s, most of its time).
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from reply_archive.indexer.backend import Deadline
+    from reply_archive.indexer.search import ReplyIndex
 
 
 def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> Flask:
@@ -24,6 +27,12 @@ def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> F
     :param overrides: config keys set last, over the instance config (the CLI's
         ``serve --archive/--index``).
     """
+    from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
+
+    from reply_archive.indexer.search import ReplyIndex
+    from reply_archive.indexer.settings import Settings
+
     app = Flask(__name__, instance_path=str(config.instance_dir()), instance_relative_config=True)
     app.config.from_mapping(
         ARCHIVE_DIR=str(config.archive_dir()),
@@ -71,4 +80,16 @@ def create_app(test_config: dict[str, Any] | None = None, **overrides: Any) -> F
 
 def reply_index() -> ReplyIndex:
     """Return the current app's index."""
+    from flask import current_app
+
     return current_app.extensions["reply_index"]
+
+
+def request_deadline() -> Deadline:
+    """Return the time budget of the current request, shared by every query it makes:
+    a page of results and its statistics stop together, not each after the limit."""
+    from flask import g
+
+    if "deadline" not in g:
+        g.deadline = reply_index().deadline()
+    return g.deadline

@@ -19,7 +19,7 @@ from reply_archive.indexer.errors import QueryError
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.schema import FACET_NAMES
 
-from . import reply_index
+from . import reply_index, request_deadline
 from .formats import EXPORT_COLUMNS, FORMATS, csv_rows, download
 from .params import (
     API_PARAMETERS,
@@ -98,7 +98,7 @@ def reply(reply_id: str):
 def similar(reply_id: str):
     """Return the replies most like this one, boilerplate of the genre ignored."""
     find_reply(current_app.config["ARCHIVE_DIR"], reply_id)  # 404 for an unknown id
-    hits = reply_index().similar(reply_id, limit=_limit())
+    hits = reply_index().similar(reply_id, limit=_limit(), deadline=request_deadline())
     return jsonify({"ok": True, "id": reply_id, "hits": [h.to_dict() for h in hits]})
 
 
@@ -125,7 +125,10 @@ def export():
     if fmt not in FORMATS:
         raise QueryError("format", f"must be one of {', '.join(FORMATS)}")
     hits = reply_index().export(
-        request.args.get("q", ""), filters=filters_from_request(), sort=request.args.get("sort", "relevance")
+        request.args.get("q", ""),
+        filters=filters_from_request(),
+        sort=request.args.get("sort", "relevance"),
+        deadline=request_deadline(),
     )
     writer, mimetype = FORMATS[fmt]
     return download(writer([_export_row(hit) for hit in hits], EXPORT_COLUMNS), mimetype, f"replies.{fmt}")

@@ -17,7 +17,7 @@ from reply_archive.indexer.results import Hit
 from reply_archive.indexer.schema import FACET_NAMES
 from reply_archive.indexer.search import SORTS, needles
 
-from . import params, reply_index
+from . import params, reply_index, request_deadline
 from .render import citation, labels, metadata_rows, reply_html, warning_text
 
 bp = Blueprint("pages", __name__)
@@ -63,7 +63,7 @@ def canonical_year_range():
 @bp.get("/")
 def index():
     """Show the search box and ways into the archive by facet."""
-    overview = reply_index().search("", per_page=1)
+    overview = reply_index().search("", per_page=1, deadline=request_deadline())
     return render_template("index.html", overview=overview)
 
 
@@ -154,7 +154,9 @@ def reply(reply_id: str):
 
 def _same_proposal(record: Reply) -> tuple[Hit, ...]:
     """Return the other replies to the same proposal numbers (主办 and 会办 together)."""
-    return reply_index().same_proposal(record.proposal_numbers, session=record.session_label, exclude=record.id)
+    return reply_index().same_proposal(
+        record.proposal_numbers, session=record.session_label, exclude=record.id, deadline=request_deadline()
+    )
 
 
 def _earlier(record: Reply, limit: int = 5) -> tuple[Hit, ...]:
@@ -162,12 +164,12 @@ def _earlier(record: Reply, limit: int = 5) -> tuple[Hit, ...]:
     if not (record.department and record.topic and record.date):
         return ()
     filters = {"department": [record.department], "topic": [record.topic]}
-    return reply_index().preceding(filters=filters, before=record.date, limit=limit)
+    return reply_index().preceding(filters=filters, before=record.date, limit=limit, deadline=request_deadline())
 
 
 def _similar(record: Reply) -> tuple[Hit, ...]:
     try:
-        return reply_index().similar(record.id)
+        return reply_index().similar(record.id, deadline=request_deadline())
     except UnknownReply:
         return ()  # a record newer than the index: nothing to compare with yet
 

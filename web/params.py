@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from reply_archive.indexer.results import CommitmentPage, SearchResults, Statistics
 from reply_archive.indexer.schema import FACET_NAMES
 
-from . import reply_index
+from . import reply_index, request_deadline
 
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
 _SELECTING = ("q", *FACET_NAMES)  # what every view of a search reads to select its replies
@@ -83,19 +83,25 @@ def search_from_request(**overrides) -> SearchResults:
         "sort": args.get("sort", "relevance"),
         **overrides,
     }
-    return reply_index().search(args.get("q", ""), **options)
+    return reply_index().search(args.get("q", ""), deadline=request_deadline(), **options)
 
 
 def statistics_from_request() -> Statistics:
     """Count the replies the current request's search selects (the stats page and API)."""
-    return reply_index().statistics(request.args.get("q", ""), filters=filters_from_request())
+    return reply_index().statistics(
+        request.args.get("q", ""), filters=filters_from_request(), deadline=request_deadline()
+    )
 
 
 def commitments_from_request() -> CommitmentPage:
     """Return the page of commitments the current request asks for."""
     args = request.args
     return reply_index().commitments(
-        args.get("q", ""), filters=filters_from_request(), page=args.get("page", 1), per_page=args.get("per_page")
+        args.get("q", ""),
+        filters=filters_from_request(),
+        page=args.get("page", 1),
+        per_page=args.get("per_page"),
+        deadline=request_deadline(),
     )
 
 
