@@ -109,9 +109,11 @@ def iter_sources(paths: Iterable[Path]) -> Iterator[SourceFile]:
 
     A file inside a folder is recorded as ``folder/relative/path``, its provenance; the
     record id uses only the base name, so moving a folder keeps ids stable (two
-    different files of one name are reported as a conflict, never overwritten). Hidden files and folders are
-    skipped. Symbolic links to folders are followed, but each folder is entered once: a
-    link back to a folder it is in is reported as a loop, never walked round.
+    different files of one name are reported as a conflict, never overwritten). Hidden
+    files and folders are skipped. A symbolic link found inside a folder is reported
+    and never followed: a folder of replies received from elsewhere could otherwise
+    bring any file of this machine (/etc/passwd) into the archive, to be served. A path
+    named on the command line is taken as named, link or not.
     """
     for path in map(Path, paths):
         if path.is_dir():
@@ -120,43 +122,26 @@ def iter_sources(paths: Iterable[Path]) -> Iterator[SourceFile]:
             yield SourceFile(path, path.name)
 
 
+_LINK = "symbolic link: not followed (only files inside the folder are read)"
+
+
 def _walk(top: Path) -> Iterator[SourceFile]:
     prefix = Path(top.resolve().name)
-    info = top.stat()
-    visited = {(info.st_dev, info.st_ino)}
-    # A stack of (path, is_folder, the folders it lies in), popped in name order.
-    stack: list[tuple[Path, bool, tuple[tuple[int, int], ...]]] = [(top, True, tuple(visited))]
+    # A stack of (path, what it is: folder, file or link), popped in name order.
+    stack: list[tuple[Path, str]] = [(top, "folder")]
     while stack:
-        path, is_folder, chain = stack.pop()
+        path, kind = stack.pop()
         name = (prefix / path.relative_to(top)).as_posix()
-        if not is_folder:
-            yield SourceFile(path, name)
+        if kind != "folder":
+            yield SourceFile(path, name, _LINK if kind == "link" else None)
             continue
         try:
             entries = sorted((e for e in os.scandir(path) if not e.name.startswith(".")), key=lambda e: e.name)
         except OSError as exc:
             yield SourceFile(path, name, f"cannot read folder: {exc.strerror or exc}")
             continue
-        found: list[tuple[Path, bool, tuple[tuple[int, int], ...]]] = []
-        for entry in entries:
-            child = Path(entry.path)
-            try:
-                info = child.stat()  # follows links; fails on a broken or self-referring one
-            except OSError as exc:
-                yield SourceFile(child, (prefix / child.relative_to(top)).as_posix(),
-                                 f"cannot follow symbolic link: {exc.strerror or exc}")
-                continue
-            if not entry.is_dir():
-                found.append((child, False, chain))
-                continue
-            key = (info.st_dev, info.st_ino)
-            if key in chain:
-                yield SourceFile(child, (prefix / child.relative_to(top)).as_posix(),
-                                 "symbolic link loop: leads back to a folder it is in; not followed")
-            elif key not in visited:  # else the same folder, reached by another link: walked once
-                visited.add(key)
-                found.append((child, True, (*chain, key)))
-        stack.extend(reversed(found))
+        kinds = ("link" if e.is_symlink() else "folder" if e.is_dir(follow_symlinks=False) else "file" for e in entries)
+        stack.extend(reversed([(Path(e.path), kind) for e, kind in zip(entries, kinds, strict=True)]))
 
 
 def ingest(paths: Iterable[Path], archive_dir: Path, *, sample: bool = False) -> IngestReport:

@@ -114,10 +114,10 @@ def test_batch_goes_on_past_bad_files_and_loses_nothing(tmp_path, monkeypatch):
     assert report.added == ["src/good.txt"]
     failed = dict(report.failed)
     assert failed == {
-        "src/dangling.txt": "cannot follow symbolic link: No such file or directory",
+        "src/dangling.txt": "symbolic link: not followed (only files inside the folder are read)",
         "src/empty.txt": "empty file (0 bytes)",
         "src/huge.txt": "too large (50.0 MiB); sources over 20 MiB are refused",
-        "src/itself.txt": "cannot follow symbolic link: Too many levels of symbolic links",
+        "src/itself.txt": "symbolic link: not followed (only files inside the folder are read)",
         "src/junk.txt": "binary data (NUL bytes), not a text file",
         "src/kept.txt": "binary data (NUL bytes), not a text file",
         "src/notes.pdf": failed["src/notes.pdf"],
@@ -132,17 +132,26 @@ def test_batch_goes_on_past_bad_files_and_loses_nothing(tmp_path, monkeypatch):
     assert kept_record.read_bytes() == before  # nothing already ingested is lost
 
 
-def test_symlink_loops_are_reported_and_folders_walked_once(tmp_path):
+def test_symbolic_links_inside_a_folder_are_reported_never_followed(tmp_path):
+    outside = tmp_path / "outside.txt"  # any file of the machine, /etc/passwd say
+    outside.write_bytes(SEED.read_bytes())
     src = tmp_path / "src"
     (src / "2022").mkdir(parents=True)
     (src / "2022" / "reply.txt").write_bytes(SEED.read_bytes())
     (src / "2022" / "back-up").symlink_to(src)  # a loop
-    (src / "latest").symlink_to(src / "2022")  # the same folder by another name
+    (src / "latest").symlink_to(src / "2022")  # a folder by another name
+    (src / "passwd.txt").symlink_to(outside)  # a file outside the folder
     sources = list(iter_sources([src]))
+    link = "symbolic link: not followed (only files inside the folder are read)"
     assert [(s.name, s.problem) for s in sources] == [
-        ("src/2022/back-up", "symbolic link loop: leads back to a folder it is in; not followed"),
+        ("src/2022/back-up", link),
         ("src/2022/reply.txt", None),
+        ("src/latest", link),
+        ("src/passwd.txt", link),
     ]
+    report = ingest([src], tmp_path / "archive")
+    assert report.added == ["src/2022/reply.txt"] and len(report.failed) == 3
+    assert not any(p.is_symlink() for p in (tmp_path / "archive").rglob("*"))
 
 
 def test_hidden_files_and_folders_are_skipped(tmp_path):
