@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import logging
 import re
 import shutil
 import stat
@@ -21,6 +22,7 @@ import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,9 +189,35 @@ def _codec(label: str | None) -> str | None:
 
 # --- PDF ---------------------------------------------------------------------------
 
+log = logging.getLogger(__name__)
+
+# pypdf tells what it repairs or cannot read through logging ("EOF marker not found"):
+# left alone, each message reaches stderr bare, naming no file. They are kept for the
+# PDF being read instead: a damaged file's reason then says what pypdf found, and a
+# file read in spite of them logs them here, with its name.
+_pdf_messages: ContextVar[list[str] | None] = ContextVar("pdf_messages", default=None)
+
+
+class _KeepPdfMessages(logging.Handler):
+    """Keep pypdf's messages for the PDF being read (else log them here)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        messages = _pdf_messages.get()
+        if messages is None:  # pypdf used by other code of the process
+            log.warning("pypdf: %s", record.getMessage())
+        else:
+            messages.append(record.getMessage())
+
+
+_pypdf_log = logging.getLogger("pypdf")
+_pypdf_log.addHandler(_KeepPdfMessages())
+_pypdf_log.propagate = False
+
 
 def _pdf(raw: bytes, name: str) -> Extracted:
     """Return a PDF's text layer, pages joined by form feeds."""
+    messages: list[str] = []
+    token = _pdf_messages.set(messages)
     try:
         reader = pypdf.PdfReader(io.BytesIO(raw))
         # Many official PDFs are encrypted only to restrict copying or printing: their
@@ -197,7 +225,12 @@ def _pdf(raw: bytes, name: str) -> Extracted:
         locked = reader.is_encrypted and not reader.decrypt("")
         pages = [] if locked else [page.extract_text() or "" for page in reader.pages]
     except Exception as exc:  # pypdf raises all kinds (KeyError, ValueError…) on damaged files
-        raise ParseError(name, f"damaged PDF, cannot be read: {exc}") from None
+        found = "; ".join(dict.fromkeys([*messages, str(exc)]))
+        raise ParseError(name, f"damaged PDF, cannot be read: {found}") from None
+    finally:
+        _pdf_messages.reset(token)
+    for message in dict.fromkeys(messages):
+        log.warning("%s: %s", name, message)
     if locked:
         raise ParseError(name, "PDF is protected by a password; remove the protection (or print to a new PDF) first")
     # A page's text ends with a line break; left in, it would read as a paragraph break

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import dataclasses
+import importlib.metadata
+import io
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import click.testing
 from click.testing import CliRunner
 
 from reply_archive import data
-from reply_archive.archive.store import iter_replies
-from reply_archive.web import reply_index
+from reply_archive.archive.store import iter_replies, write_reply
+from reply_archive.indexer.sync import build_processes
+from reply_archive.web import config, create_app, reply_index
 from reply_archive.web.cli import cli
+from reply_archive.web.formats import EXPORT_COLUMNS
+from tests import formats
 from tests.conftest import SEED
+from tests.test_hardening import _session_members
 
 SAMPLES = len(list(data.path("samples").glob("*.txt")))
 
@@ -188,3 +200,187 @@ def test_serve_never_runs_the_debugger(tmp_path, monkeypatch):
     assert app.config["ARCHIVE_DIR"] == str(tmp_path / "a") and app.config["INDEX_DIR"] == str(tmp_path / "i")
     with app.app_context():
         assert reply_index().folder == tmp_path / "i"
+
+
+def test_version_and_help_short_and_long_on_every_command():
+    result = run("--version")
+    version = importlib.metadata.version("reply-archive")
+    assert result.exit_code == 0 and result.output == f"reply-archive, version {version}\n"
+    assert run("-h").output == run("--help").output and "export" in run("-h").output
+    for name in cli.commands:
+        short, long = run(name, "-h"), run(name, "--help")
+        assert short.exit_code == 0 and short.output.startswith(f"Usage: cli {name}"), name
+        assert short.output == long.output, name
+
+
+def test_the_command_line_imports_no_heavy_module_until_a_command_needs_it():
+    heavy = ("whoosh", "jieba", "flask", "werkzeug", "pypdf", "lxml", "docx", "numpy")
+    script = "import sys, reply_archive.web.cli; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert "click" in loaded and not set(heavy) & set(loaded)
+
+
+def _on_a_terminal(monkeypatch):
+    """Make the test runner's stderr (and stdout) say they are a terminal."""
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+
+
+def test_index_shows_progress_on_a_terminal_and_nothing_when_piped(tmp_path, monkeypatch):
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    run("ingest", data.path("samples"), "--archive", archive)
+    result = run("index", "--archive", archive, "--index", index)
+    assert result.output == f"{index}: {SAMPLES} replies indexed\n" and result.stderr == ""
+    _on_a_terminal(monkeypatch)
+    bar = re.compile(rf"indexing.*{SAMPLES}/{SAMPLES}")
+    result = run("index", "--archive", archive, "--index", index, "--rebuild")
+    assert bar.search(result.stderr) and f"{SAMPLES} replies indexed" in result.stdout
+    record = sorted(archive.glob("*.md"))[0]
+    record.write_text(record.read_text(encoding="utf-8").replace("收悉", "收悉（已核对）", 1), encoding="utf-8")
+    result = run("index", "--archive", archive, "--index", index)  # an update counts the unchanged records too
+    assert bar.search(result.stderr) and "1 added or changed" in result.stdout
+    assert bar.search(run("index", "--archive", archive, "--index", index).stderr)  # up to date: all done
+
+
+def test_the_first_serve_shows_the_progress_of_its_index_build(tmp_path, monkeypatch):
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *args, **kwargs: None)
+    _on_a_terminal(monkeypatch)
+    result = run("serve", "--archive", tmp_path / "a", "--index", tmp_path / "i")
+    assert result.exit_code == 0 and re.search(rf"indexing.*{SAMPLES + 1}/{SAMPLES + 1}", result.stderr)
+
+
+def _sample_index(tmp_path) -> Path:
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    run("ingest", data.path("samples"), "--archive", archive)
+    run("index", "--archive", archive, "--index", index)
+    return index
+
+
+def test_export_writes_every_hit_in_each_format_with_its_url(tmp_path, monkeypatch):
+    index = _sample_index(tmp_path)
+    monkeypatch.delenv(config.BASE_URL_ENV, raising=False)
+    rows = [json.loads(line) for line in run("export", "--index", index).stdout.splitlines()]
+    assert len(rows) == SAMPLES and all(list(row) == list(EXPORT_COLUMNS) for row in rows)
+    assert all(row["url"] == f"/replies/{row['id']}" for row in rows)
+
+    monkeypatch.setenv(config.BASE_URL_ENV, "https://archive.example.org/")
+    result = run("export", "养老", "--index", index, "-f", "year=2024", "--format", "csv")
+    assert result.stdout_bytes.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
+    header, *table = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    assert header == list(EXPORT_COLUMNS) and table
+    assert {line[header.index("year")] for line in table} == {"2024"}
+    assert all(line[-1] == f"https://archive.example.org/replies/{line[0]}" for line in table)
+
+    ris = run("export", "--index", index, "--format", "ris").stdout
+    assert ris.count("TY  - GOVDOC") == ris.count("ER  - ") == SAMPLES
+    assert run("export", "--index", index, "--format", "xml").exit_code == 2
+
+
+def test_export_is_the_web_export_byte_for_byte(tmp_path, monkeypatch, archive_dir):
+    index = _sample_index(tmp_path)
+    base = "https://archive.example.org"
+    monkeypatch.setenv(config.BASE_URL_ENV, base)
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index),
+                         "BASE_URL": base}).test_client()
+    for fmt in ("jsonl", "csv", "ris"):
+        web = client.get(f"/api/export?q=答复&year=2023&sort=newest&format={fmt}").data
+        assert run("export", "答复", "-f", "year=2023", "--sort", "newest", "--format", fmt,
+                   "--index", index).stdout_bytes == web, fmt
+
+
+def test_export_and_search_sort_and_export_writes_a_file(tmp_path):
+    index = _sample_index(tmp_path)
+    exported = [json.loads(line) for line in run("export", "--index", index, "--sort", "oldest").stdout.splitlines()]
+    dates = [row["date"] for row in exported if row["date"]]
+    assert dates == sorted(dates)
+    found = json.loads(run("search", "--index", index, "--sort", "oldest", "--per-page", 100, "--json").output)
+    assert [hit["id"] for hit in found["hits"]] == [row["id"] for row in exported]
+    assert run("search", "--index", index, "--sort", "sideways").exit_code == 2
+
+    out = tmp_path / "replies.ris"
+    result = run("export", "--index", index, "--format", "ris", "-o", out)
+    assert result.stdout == "" and f"{out}: {SAMPLES} replies" in result.stderr
+    assert out.read_bytes() == run("export", "--index", index, "--format", "ris").stdout_bytes
+    result = run("export", "--index", index, "-o", tmp_path / "missing" / "x.jsonl")
+    assert result.exit_code == 1 and "cannot write" in result.output
+
+
+def test_a_broken_pdf_is_reported_once_and_pypdf_says_nothing_raw(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "notes.pdf").write_bytes(b"%PDF-1.4")  # no %%EOF: pypdf logs it, then gives up
+    pdf = formats.to_pdf(SEED.read_text(encoding="utf-8"))
+    (src / "repaired.pdf").write_bytes(re.sub(rb"startxref\s+\d+", b"startxref\n1", pdf))  # pypdf repairs it
+    result = CliRunner().invoke(cli, ["ingest", str(src), "--archive", str(tmp_path / "a")])
+    assert result.exit_code == 1 and "1 added" in result.stdout
+    lines = result.stderr.splitlines()
+    assert "  failed: src/notes.pdf: damaged PDF, cannot be read: EOF marker not found; " in "\n".join(lines)
+    assert "warning: src/repaired.pdf: incorrect startxref pointer(1)" in lines
+    assert all(line.startswith(("  failed: ", "warning: ")) for line in lines), lines
+    assert len(lines) == len(set(lines))  # each message once
+
+
+INTERRUPTED_INDEX = """
+import signal, sys
+from reply_archive.web.cli import cli
+# A shell starts background commands with SIGINT ignored; a terminal's command has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+cli(sys.argv[1:])
+"""
+
+
+def test_ctrl_c_stops_a_build_in_one_line_and_leaves_the_index_as_it_was(tmp_path, seed_reply):
+    small, large, index = tmp_path / "small", tmp_path / "large", tmp_path / "index"
+    run("ingest", SEED, "--archive", small)
+    run("index", "--archive", small, "--index", index)
+    serving = sorted(p.name for p in index.iterdir() if p.name.startswith("gen-"))
+    for i in range(400):  # enough for a parallel build that runs for a while
+        write_reply(dataclasses.replace(seed_reply, id=f"{i:016x}"), large)
+    workers = build_processes(large) if build_processes(large) > 1 else 0
+    root = Path(__file__).resolve().parent.parent
+    build = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_INDEX, "index", "--rebuild", "--archive", str(large), "--index", str(index)],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and build.poll() is None and not (
+        len(_session_members(build.pid)) > workers and len(list(index.glob("gen-*"))) > len(serving)
+    ):
+        time.sleep(0.05)
+    assert build.poll() is None, "the build ended before it could be interrupted"
+    os.killpg(build.pid, signal.SIGINT)  # as Ctrl-C does: the build and its workers
+    out, err = build.communicate(timeout=60)
+    assert build.returncode == 130 and err == b"interrupted\n" and out == b""
+    assert _session_members(build.pid) == []  # no worker left behind
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith(("gen-", ".current-"))) == serving
+    assert json.loads(run("search", "", "--index", index, "--json").output)["total"] == 1  # the old index answers
+    assert "1 replies indexed" in run("index", "--archive", small, "--index", index, "--rebuild").output
+
+
+def test_ctrl_c_anywhere_in_a_command_exits_130_in_one_line(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("reply_archive.indexer.sync.refresh_index", interrupted)
+    run("ingest", SEED, "--archive", tmp_path / "a")
+    result = run("index", "--archive", tmp_path / "a", "--index", tmp_path / "i")
+    assert result.exit_code == 130 and result.stderr == "interrupted\n" and result.stdout == ""
+
+
+def test_serve_names_no_versions_in_its_server_header(tmp_path, monkeypatch):
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    calls = {}
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *args, **kwargs: calls.update(kwargs, args=args))
+    run("ingest", SEED, "--archive", tmp_path / "a")
+    assert run("serve", "--archive", tmp_path / "a", "--index", tmp_path / "i").exit_code == 0
+    server = make_server("127.0.0.1", 0, calls["args"][2], request_handler=calls["request_handler"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz", timeout=10) as response:
+            assert response.headers.get_all("Server") == ["reply-archive"]  # was Werkzeug/3.1.9 Python/3.11.7
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -13,7 +13,7 @@ from . import config
 
 # Flask and the indexer are imported by the functions that use them: the command line
 # (web/cli.py) is a module of this package, and `reply-archive --help` would wait for
-# them (0.85 s, most of its time).
+# them.
 if TYPE_CHECKING:
     from flask import Flask
 

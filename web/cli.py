@@ -1,30 +1,83 @@
-"""The ``reply-archive`` command: parse, ingest, index, search and serve.
+"""The ``reply-archive`` command: parse, ingest, index, check, search, export and serve.
 
 Each subcommand calls one core function and turns archive and indexer errors into clear
-messages with a non-zero exit status.
+messages with a non-zero exit status. The heavy modules (the indexer with jieba and
+Whoosh, the extractors, Flask) are imported by the commands that use them, so that
+``--help`` and a mistyped option answer at once.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import json
+import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reply_archive import data
 from reply_archive.archive.errors import ArchiveError
-from reply_archive.archive.ingest import IngestReport, ingest_sources, iter_sources, read_source, write_report
-from reply_archive.archive.model import REVIEW_KINDS
 from reply_archive.indexer.errors import IndexerError
-from reply_archive.indexer.search import ReplyIndex
-from reply_archive.indexer.sync import check_index, refresh_index
 
 from . import config
-from .render import labels
+
+if TYPE_CHECKING:
+    from reply_archive.archive.ingest import IngestReport
+    from reply_archive.indexer.sync import IndexRun
+
+DISTRIBUTION = "reply-archive"
+INTERRUPTED = 130  # 128 + SIGINT: what shells report for a command stopped by Ctrl-C
+
+
+class _Lines(logging.Handler):
+    """Show each warning or error logged, by our code or a library, as ``warning: <message>``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = f"{record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info:  # an unexpected error (a failed request of `serve`): its traceback is wanted
+            line += "\n" + logging.Formatter().formatException(record.exc_info)
+        click.echo(line, err=True)
+
+
+class _Commands(click.Group):
+    """The command group: logging set up for the run, Ctrl-C ending it in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        lines = _Lines()
+        logging.getLogger().addHandler(lines)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Builds and ingests leave nothing half-written: there is nothing to explain.
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(INTERRUPTED) from None
+        finally:
+            logging.getLogger().removeHandler(lines)
+
+
+class _Choice(click.Choice):
+    """A choice among the values of a constant, read from its module only when the option
+    is parsed or its help shown (the modules that define them are slow to import)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        # Not Choice.__init__, which would set the choices.
+        self.case_sensitive = True
+        self._source = module, name
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]  # read-only where Choice has an attribute
+        module, name = self._source
+        return tuple(getattr(importlib.import_module(module), name))
+
 
 _archive_option = click.option(
     "--archive", "archive", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -34,9 +87,16 @@ _index_option = click.option(
     "--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
     help=f"Index folder (default: ${config.INDEX_ENV} or {config.DEFAULT_INDEX}).",
 )
+_filter_option = click.option(
+    "--filter", "-f", "filters", multiple=True, metavar="FACET=VALUE", help="Facet filter, repeatable."
+)
+_sort_option = click.option(
+    "--sort", type=_Choice("reply_archive.indexer.backend", "SORTS"), default="relevance", show_default=True
+)
 
 
-@click.group()
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=DISTRIBUTION, prog_name=DISTRIBUTION)
 def cli() -> None:
     """Searchable archive of replies to CPPCC proposals and NPC suggestions."""
 
@@ -50,6 +110,37 @@ def _reported() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
+@contextmanager
+def _progress(label: str, length: Callable[[], int]) -> Iterator[Callable[[int], None] | None]:
+    """Yield what advances a progress bar on stderr by a number of steps, or None, and no
+    bar, when stderr is no terminal (piped or logged)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length(), label=label, file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
+
+
+def _refresh(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
+    """Bring the index up to date, with a progress bar over the archive's records."""
+    from reply_archive.archive.store import snapshot
+    from reply_archive.indexer.sync import refresh_index
+
+    with _progress("indexing", lambda: len(snapshot(archive))) as advance:
+        return refresh_index(archive, index, rebuild=rebuild, progress=advance)
+
+
+def _facet_filters(items: tuple[str, ...]) -> dict[str, list[str]]:
+    """Return ``--filter FACET=VALUE`` options as the values selected per facet."""
+    chosen: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not FACET=VALUE", param_hint="--filter")
+        chosen.setdefault(name, []).append(value)
+    return chosen
+
+
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
@@ -60,6 +151,8 @@ def parse(file: Path, as_json: bool) -> None:
     Example:
         reply-archive parse data/seed/seed_reply.txt --json
     """
+    from reply_archive.archive.ingest import read_source
+
     with _reported():
         reply = read_source(file)
     if as_json:
@@ -88,14 +181,12 @@ def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
     Example:
         reply-archive ingest replies/2023 --archive var/archive
     """
+    from reply_archive.archive.ingest import ingest_sources, iter_sources, write_report
+
     archive = config.archive_dir(archive)
     sources = list(iter_sources(paths))
-    with _reported():
-        if sys.stderr.isatty():
-            with click.progressbar(length=len(sources), label="ingesting", file=sys.stderr, show_pos=True) as bar:
-                report = ingest_sources(sources, archive, sample=sample, progress=lambda _: bar.update(1))
-        else:
-            report = ingest_sources(sources, archive, sample=sample)
+    with _reported(), _progress("ingesting", lambda: len(sources)) as advance:
+        report = ingest_sources(sources, archive, sample=sample, progress=advance and (lambda _name: advance(1)))
     try:
         report_file = write_report(report, archive)
     except OSError as exc:
@@ -107,6 +198,10 @@ def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
 
 def _print_report(report: IngestReport, archive: Path, report_file: Path | None = None) -> None:
     """Print the run's counts, then each failure and conflict, then where the report is."""
+    from reply_archive.archive.model import REVIEW_KINDS
+
+    from .render import labels
+
     click.echo(
         f"{archive}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {len(report.conflicts)} conflicts"
@@ -132,6 +227,7 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
 
     Only the records added, changed or removed since the last run are indexed again;
     --rebuild starts over. A running web app sees the new index without a restart.
+    Interrupted, the build leaves the index as it was.
 
     \b
     Example:
@@ -141,7 +237,7 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
     if not archive.is_dir():
         raise click.ClickException(f"no archive at {archive}: run `reply-archive ingest` first")
     with _reported():
-        run = refresh_index(archive, index, rebuild=rebuild)
+        run = _refresh(archive, index, rebuild=rebuild)
     click.echo(run.describe(index))
     for exc in run.errors:
         click.echo(f"  skipped: {exc}", err=True)
@@ -163,6 +259,8 @@ def check(archive: Path | None, index: Path | None) -> None:
     Example:
         reply-archive check --archive var/archive --index var/index
     """
+    from reply_archive.indexer.sync import check_index
+
     archive, index = config.archive_dir(archive), config.index_dir(index)
     with _reported():
         report = check_index(archive, index)
@@ -184,25 +282,27 @@ def check(archive: Path | None, index: Path | None) -> None:
 @cli.command()
 @click.argument("query", default="")
 @_index_option
-@click.option("--filter", "-f", "filters", multiple=True, metavar="FACET=VALUE", help="Facet filter, repeatable.")
+@_filter_option
+@_sort_option
 @click.option("--page", default=1, show_default=True)
 @click.option("--per-page", default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search(query: str, index: Path | None, filters: tuple[str, ...], page: int, per_page: int, as_json: bool) -> None:
+def search(
+    query: str, index: Path | None, filters: tuple[str, ...], sort: str, page: int, per_page: int, as_json: bool
+) -> None:
     """Search the index, as the web page does.
 
     \b
     Example:
-        reply-archive search '"现答复如下"' -f year=2023
+        reply-archive search '"现答复如下"' -f year=2023 --sort newest
     """
-    chosen: dict[str, list[str]] = {}
-    for item in filters:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not FACET=VALUE", param_hint="--filter")
-        chosen.setdefault(name, []).append(value)
+    from reply_archive.indexer.search import ReplyIndex
+
+    chosen = _facet_filters(filters)
     with _reported():
-        results = ReplyIndex(config.index_dir(index)).search(query, filters=chosen, page=page, per_page=per_page)
+        results = ReplyIndex(config.index_dir(index)).search(
+            query, filters=chosen, page=page, per_page=per_page, sort=sort
+        )
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -212,6 +312,52 @@ def search(query: str, index: Path | None, filters: tuple[str, ...], page: int, 
         for snippet in hit.snippets:
             text = html.unescape(snippet.html.replace("<mark>", "[").replace("</mark>", "]"))
             click.echo(f"  {snippet.section or ''} | {text}" if snippet.section else f"  {text}")
+
+
+@cli.command()
+@click.argument("query", default="")
+@_index_option
+@_filter_option
+@_sort_option
+@click.option(
+    "--format", "fmt", type=_Choice("reply_archive.web.formats", "FORMATS"), default="jsonl", show_default=True,
+    help="JSON Lines, CSV (UTF-8 with a byte-order mark, for Excel) or RIS (for reference managers).",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File to write (default: standard output).",
+)
+def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, fmt: str, output: Path | None) -> None:
+    """Write every hit of a search, in the formats of the web app's export.
+
+    Each row holds the hit's fields and its url: $REPLY_ARCHIVE_BASE_URL followed by
+    /replies/<id> when that variable is set, else the path alone.
+
+    \b
+    Examples:
+        reply-archive export -f year=2023 --format csv -o replies-2023.csv
+        reply-archive export '"现答复如下"' --sort newest > replies.jsonl
+    """
+    from reply_archive.indexer.search import ReplyIndex
+
+    from .formats import EXPORT_COLUMNS, FORMATS
+
+    chosen = _facet_filters(filters)
+    with _reported():
+        hits = ReplyIndex(config.index_dir(index)).export(query, filters=chosen, sort=sort)
+    base = (os.environ.get(config.BASE_URL_ENV) or "").rstrip("/")
+    rows = ({**hit.fields(), "url": f"{base}/replies/{hit.id}"} for hit in hits)
+    writer, _ = FORMATS[fmt]
+    # Written once whole: an export that fails on the way leaves no half a file.
+    body = "".join(writer(rows, EXPORT_COLUMNS)).encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"{output}: {len(hits)} replies", err=True)
 
 
 @cli.command()
@@ -226,8 +372,9 @@ def serve(host: str, port: int, archive: Path | None, index: Path | None) -> Non
     Example:
         reply-archive serve --port 8080
     """
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
+    from reply_archive.archive.ingest import ingest_sources, iter_sources
     from reply_archive.indexer.analysis import segmenter
 
     from . import create_app, reply_index
@@ -238,11 +385,15 @@ def serve(host: str, port: int, archive: Path | None, index: Path | None) -> Non
             click.echo(f"{archive}: no archive yet; ingesting the bundled sample replies")
             _print_report(ingest_sources(iter_sources([data.path("seed")]), archive), archive)
             _print_report(ingest_sources(iter_sources([data.path("samples")]), archive, sample=True), archive)
-        run = refresh_index(archive, index)
+        run = _refresh(archive, index)
         click.echo(run.describe(index) + (f", {len(run.errors)} malformed records skipped" if run.errors else ""))
         segmenter()  # load the dictionary now, not on the first user's request
         app = create_app(ARCHIVE_DIR=str(archive), INDEX_DIR=str(index))
         with app.app_context():
             reply_index().search("")  # open the app's index and read its facet arrays once
     click.echo(f"serving {archive} on http://{host}:{port}/")
-    run_simple(host, port, app, threaded=True, use_debugger=False, use_reloader=False)
+    class Handler(WSGIRequestHandler):
+        def version_string(self) -> str:
+            return "reply-archive"  # not Werkzeug's and Python's versions: a map for attackers
+
+    run_simple(host, port, app, threaded=True, use_debugger=False, use_reloader=False, request_handler=Handler)
