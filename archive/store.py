@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -327,14 +327,21 @@ def iter_replies(root: Path, errors: list[RecordError] | None = None) -> Iterato
 
 
 def iter_records(
-    root: Path, names: Iterable[str] | None = None, errors: list[RecordError] | None = None
+    root: Path,
+    names: Iterable[str] | None = None,
+    errors: list[RecordError] | None = None,
+    held: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[str, Reply]]:
     """Yield ``(name, record)`` for the records named (paths relative to ``root``, as
     :func:`snapshot` gives them), or for every record; malformed ones as in
-    :func:`iter_replies`. A second file with an id already read is malformed too."""
+    :func:`iter_replies`. A second file with an id already read is malformed too.
+
+    :param held: ids already held by files not read now (id -> file name): an update
+        reads only the changed files, and a copy of an unchanged record is one too many.
+    """
     root = Path(root)
     paths = _record_files(root) if names is None else [root / name for name in names]
-    first: dict[str, str] = {}  # id -> the file that holds it
+    first: dict[str, str] = dict(held or {})  # id -> the file that holds it
     for path in paths:
         name = path.relative_to(root).as_posix()
         try:

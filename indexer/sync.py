@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reply_archive.archive.errors import RecordError
 from reply_archive.archive.model import Reply
@@ -59,7 +60,9 @@ class IndexRun:
         return f"{index}: updated, {self.indexed} added or changed, {self.removed} removed"
 
 
-def refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
+def refresh_index(
+    archive: Path, index: Path, *, rebuild: bool = False, progress: Callable[[int], None] | None = None
+) -> IndexRun:
     """Bring the index up to date with the archive.
 
     The index keeps the snapshot of the archive it was built from (each record file's
@@ -68,6 +71,9 @@ def refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> Index
     ``rebuild``, builds everything anew. Malformed records are skipped and reported, and
     tried again next time.
 
+    :param progress: called with how many more of the archive's record files are done
+        (indexed, found unchanged, or skipped as malformed), as they are: the counts add
+        up to the number of record files, for a progress bar.
     :raise IndexBusy: when another build holds the index's lock.
     """
     settings, stamps = settings_digest(), snapshot(archive)
@@ -78,19 +84,27 @@ def refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> Index
     def kept() -> dict:
         return {"settings": settings, "records": records}
 
+    def done(count: int) -> None:
+        if progress and count:
+            progress(count)
+
     if info is not None and info.get("settings") == settings:
         old = info["records"]
         changed = [name for name, stamp in stamps.items() if old.get(name, [None])[0] != stamp]
         gone = [name for name in old if name not in stamps]
         if not changed and not gone:
+            done(len(stamps))
             return IndexRun("up to date")
         records.update((name, old[name]) for name in stamps if name not in changed)
         replies = []
-        for name, reply in iter_records(archive, changed, errors):
+        # A changed file may copy the id of one left as it is: one record per id.
+        held = {old[name][1]: name for name in stamps if name not in changed and name in old}
+        for name, reply in iter_records(archive, changed, errors, held):
             replies.append(reply)
             records[name] = [stamps[name], reply.id]
+        done(len(stamps) - len(replies))  # unchanged or malformed
         delete = {old[name][1] for name in (*gone, *changed) if name in old}
-        indexed = update_index(replies, index, delete=delete, aliases=department_names(), info=kept)
+        indexed = update_index(replies, index, delete=delete, aliases=department_names(), info=kept, progress=progress)
         return IndexRun("updated", indexed=indexed, removed=len(gone), errors=errors)
 
     def every_reply() -> Iterator[Reply]:
@@ -98,7 +112,10 @@ def refresh_index(archive: Path, index: Path, *, rebuild: bool = False) -> Index
             records[name] = [stamps.get(name), reply.id]
             yield reply
 
-    indexed = build_index(every_reply(), index, aliases=department_names(), info=kept, procs=build_processes(archive))
+    indexed = build_index(
+        every_reply(), index, aliases=department_names(), info=kept, procs=build_processes(archive), progress=progress
+    )
+    done(len(errors))
     return IndexRun("rebuilt", indexed=indexed, errors=errors)
 
 
@@ -131,10 +148,8 @@ def check_index(archive: Path, index: Path) -> CheckReport:
     errors: list[RecordError] = []
     records = {reply.id for reply in iter_replies(archive, errors)}
     indexed = ReplyIndex(index).ids()
-    info = index_info(index) or {}
     # A malformed record is reported as such, not as a difference from the snapshot.
     malformed = {Path(exc.path).relative_to(archive).as_posix() for exc in errors}
-    built_from = {name: stamp for name, (stamp, _) in info.get("records", {}).items()}
     current = {name: stamp for name, stamp in snapshot(archive).items() if name not in malformed}
     return CheckReport(
         records=len(records),
@@ -142,5 +157,14 @@ def check_index(archive: Path, index: Path) -> CheckReport:
         errors=errors,
         missing=sorted(records - indexed),
         extra=sorted(indexed - records),
-        stale=info.get("settings") != settings_digest() or built_from != current,
+        stale=is_stale(index_info(index), current),
     )
+
+
+def is_stale(info: Mapping[str, Any] | None, stamps: Mapping[str, str]) -> bool:
+    """Return True unless an index (what its build kept, :func:`indexer.build.index_info`)
+    was built with today's settings from exactly these record files (a snapshot)."""
+    if info is None:
+        return True
+    built_from = {name: stamp for name, (stamp, _) in info.get("records", {}).items()}
+    return info.get("settings") != settings_digest() or built_from != dict(stamps)

@@ -149,3 +149,17 @@ def test_each_named_error_is_served_with_its_status(seeded_app, error, status, m
         assert body["ok"] is False and body["status"] == status and message in body["error"]
     else:
         assert response.mimetype == "text/html" and message in response.get_data(as_text=True)
+
+
+def test_an_update_refuses_a_copy_of_a_record_it_leaves_as_it_is(seeded):
+    archive, index = seeded
+    refresh_index(archive, index)
+    (seed,) = archive.glob("*.md")
+    (archive / "2023").mkdir()
+    (archive / "2023" / "copy.md").write_bytes(seed.read_bytes())  # a record copied by hand
+    run = refresh_index(archive, index)  # incremental: only the copy is read
+    assert run.mode == "updated" and run.indexed == 0
+    duplicate = f"id {seed.stem} is already the id of {seed.name}; one record per id"
+    assert [exc.message for exc in run.errors] == [duplicate]
+    report = check_index(archive, index)
+    assert not report.ok and len(report.errors) == 1 and report.indexed == 1
