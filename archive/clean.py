@@ -151,7 +151,8 @@ def fold_radicals(text: str) -> str:
     for (⽼ → 老, ⻘ → 青), one character for one: PDF text set in Noto or Source Han
     fonts comes out with them, and a search for 养老 must find such a reply."""
     table = _radicals()
-    return _RADICAL.sub(lambda m: table[m.group()], text) if _RADICAL.search(text) else text
+    # The blocks also hold code points no table maps (unassigned, U+FADA): kept as they are.
+    return _RADICAL.sub(lambda m: table.get(m.group(), m.group()), text) if _RADICAL.search(text) else text
 
 
 @cache

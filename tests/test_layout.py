@@ -154,6 +154,8 @@ def test_radicals_are_folded_at_ingest_and_in_search():
     assert fold("社区养⽼") == fold("社区养老")
     reply = read_source(PAGE_FIXTURES / "22-radicals-pdf-text.txt")
     assert "养老服务站" in reply.body and reply.proposers == ("蒋青禾",)
+    # Code points of those blocks that stand for nothing stay as they are (was a KeyError, a 500).
+    assert fold_radicals("\ufada\u2fe0养老") == "\ufada\u2fe0养老" and fold("\ufada")
 
 
 # --- the layout -------------------------------------------------------------------------
