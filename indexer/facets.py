@@ -106,6 +106,10 @@ class FacetArrays:
         """Return each document's date ("" for none)."""
         return self._lazy("dates", lambda: [d or "" for d in self._column(searcher, "date")])
 
+    def date_array(self, searcher) -> np.ndarray:
+        """Return each document's date as an array ("" for none), to compare at once."""
+        return self._lazy("date_array", lambda: np.array(self.dates(searcher), dtype=object))
+
     def by_date(self, searcher) -> np.ndarray:
         """Return the documents by date, then number; a reply without a date first."""
         dates = self.dates(searcher)

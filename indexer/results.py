@@ -42,6 +42,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def page_count(total: int, per_page: int) -> int:
+    """Return how many pages of ``per_page`` hold ``total`` items (at least one)."""
+    return max(1, -(-total // per_page))
+
+
 @dataclass(frozen=True)
 class Snippet:
     """A matching passage: HTML (text escaped, matches in <mark>) and its section."""
@@ -141,7 +146,7 @@ class SearchResults:
     @property
     def pages(self) -> int:
         """Return the number of pages (at least one)."""
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -221,7 +226,7 @@ class CommitmentPage:
     @property
     def pages(self) -> int:
         """Return the number of pages (at least one)."""
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -84,6 +84,8 @@ class ReplyIndex:
                 raise QueryError(name, "must be a number (2022) or a range of numbers (2019-2022)")
             if kept:
                 clean[name] = kept
+        if per_page is None:
+            per_page = self.settings.per_page
         try:
             page, per_page = int(page), int(per_page)
         except (TypeError, ValueError):
@@ -142,7 +144,7 @@ class ReplyIndex:
         :raise IndexerError: when there is no index to search.
         """
         started = time.perf_counter()
-        asked = self._ask(q, filters, page, self.settings.per_page if per_page is None else per_page, sort)
+        asked = self._ask(q, filters, page, per_page, sort)
         parsed = asked.parsed
         with self._selecting(asked, deadline) as (reader, selection, deadline):
             exact_count = None
@@ -236,7 +238,7 @@ class ReplyIndex:
         deadline: Deadline | None = None,
     ) -> CommitmentPage:
         """Return one page of the replies a search selects that make commitments, newest first."""
-        asked = self._ask(q, filters, page, self.settings.per_page if per_page is None else per_page, "newest")
+        asked = self._ask(q, filters, page, per_page, "newest")
         with self._selecting(asked, deadline, committing=True) as (reader, selection, _):
             start = (asked.page - 1) * asked.per_page
             entries = tuple(

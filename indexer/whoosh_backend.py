@@ -241,7 +241,7 @@ class WhooshReader:
         if request.committing:
             final &= arrays.with_commitments
         if request.before is not None:
-            dates = np.array(arrays.dates(self._searcher), dtype=object) if arrays.size else np.empty(0, object)
+            dates = arrays.date_array(self._searcher)  # built once per generation, not per request
             final &= (dates != "") & (dates < request.before)
         if request.sort == "relevance":
             order = docs[final[docs]]
