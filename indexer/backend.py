@@ -2,7 +2,8 @@
 
 :class:`~indexer.search.ReplyIndex` asks every question of the product through this
 small interface, and a search engine answers it: Whoosh on one machine today
-(:mod:`indexer.whoosh_backend`), a distributed engine next. What crosses the seam is
+(:mod:`indexer.whoosh_backend`), an OpenSearch cluster beyond it
+(:mod:`indexer.opensearch_backend`). What crosses the seam is
 already analysed (:mod:`indexer.plan`): queries are segmented, folded and expanded on
 our side, snippets are marked on our side, so every backend sees the same tokens and
 gives the same answers.
@@ -12,13 +13,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+from reply_archive.archive.model import Reply
 
 from .plan import Plan
 from .query import ScopeFilter
+from .settings import Settings
 
 SORTS = ("relevance", "newest", "oldest", "number")
 
@@ -117,7 +122,8 @@ class Reader(Protocol[SelectionT]):
 
 
 class Backend(Protocol):
-    """A search engine holding one archive's index."""
+    """A search engine holding one archive's index: read one state at a time, written a
+    whole new state at a time (a build, or an update of a copy), never in place."""
 
     def reader(self) -> AbstractContextManager[Reader[Any]]:
         """Hold the current state of the index for one request."""
@@ -136,3 +142,54 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Let go of what the backend holds open (files, connections)."""
+
+    def where(self) -> str:
+        """Return where the index is (a folder, a cluster), for messages."""
+
+    def info(self) -> dict[str, Any] | None:
+        """Return what the current state was built from (the ``info`` of its build), or None."""
+
+    def build(
+        self,
+        replies: Iterable[Reply],
+        *,
+        info: Callable[[], dict[str, Any]] | None = None,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        procs: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Index every reply as a new state and make it current; return how many.
+
+        :param info: called once the replies are consumed: what to keep with the state.
+        :param aliases: every name of a department, by canonical name.
+        :param procs: processes that may analyse replies in parallel.
+        :param progress: called with how many more replies are written, as they are.
+        :raise IndexBusy: when another build is running.
+        """
+
+    def update(
+        self,
+        replies: Iterable[Reply],
+        *,
+        delete: Iterable[str] = (),
+        info: Callable[[], dict[str, Any]] | None = None,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Add or replace replies and delete the ids in ``delete``, in a new state made
+        from the current one; return how many replies were written.
+
+        :raise IndexMissing: when there is no current state to update.
+        """
+
+
+def open_backend(folder: str | Path, settings: Settings) -> Backend:
+    """Return the backend the settings name, for the index folder ``folder`` (Whoosh's
+    index, or the local folder of a cluster index's build lock)."""
+    if settings.backend == "opensearch":
+        from .opensearch_backend import OpenSearchBackend  # its client is only needed here
+
+        return OpenSearchBackend(folder, settings)
+    from .whoosh_backend import WhooshBackend
+
+    return WhooshBackend(folder, settings)

@@ -38,6 +38,10 @@ class IndexStale(IndexerError):
         )
 
 
+class ClusterError(IndexerError):
+    """The search cluster cannot answer: unreachable, or shards unavailable past the deadline."""
+
+
 class UnknownReply(IndexerError):
     """The index holds no reply with the given id."""
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .backend import SORTS, Backend, Deadline, Document, Reader, Request, Selection
+from .backend import SORTS, Backend, Deadline, Document, Reader, Request, Selection, open_backend
 from .errors import QueryError, UnknownReply
 from .facets import facet_list, is_range, ordered, spec
 from .highlight import passages
@@ -31,7 +31,6 @@ from .results import CommitmentEntry, CommitmentPage, Hit, QueryInfo, SearchResu
 from .schema import FACET_NAMES
 from .settings import Settings
 from .similar import KEY_TERMS, MARKED_TERMS, candidate_words
-from .whoosh_backend import WhooshBackend
 
 __all__ = ["SORTS", "ReplyIndex", "needles"]
 
@@ -57,7 +56,7 @@ class ReplyIndex:
     def __init__(self, folder: str | Path, settings: Settings | None = None, backend: Backend | None = None) -> None:
         self.folder = Path(folder)
         self.settings = settings or Settings()
-        self.backend: Backend = backend or WhooshBackend(self.folder, self.settings)
+        self.backend: Backend = backend or open_backend(self.folder, self.settings)
 
     # --- the one path every query takes ------------------------------------------------
 
@@ -327,6 +326,10 @@ class ReplyIndex:
         :raise IndexMissing: when no index has been built in the folder.
         """
         return self.backend.generation_id()
+
+    def info(self) -> dict[str, Any] | None:
+        """Return what the index in use was built from (the archive snapshot), or None."""
+        return self.backend.info()
 
     def close(self) -> None:
         """Close the index's open files; an index not closed closes when collected."""

@@ -16,8 +16,8 @@ from typing import Any
 ENV_PREFIX = "REPLY_ARCHIVE_"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help}, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,27 @@ class Settings:
     cached_postings: int = _setting(
         4_000_000, "Postings of read terms kept in memory across queries (16 bytes each)."
     )
+    backend: str = _setting("whoosh", "The search engine: whoosh (the index folder) or opensearch (a cluster).")
+    opensearch_url: str = _setting(
+        "http://127.0.0.1:9200", "The cluster's nodes, comma-separated (http:// or https://)."
+    )
+    opensearch_user: str = _setting("", "The cluster user (HTTP basic authentication); empty for none.")
+    opensearch_password: str = _setting("", "That user's password.", secret=True)
+    opensearch_verify: bool = _setting(True, "Verify the cluster's TLS certificate (false only for a test cluster).")
+    opensearch_ca: str = _setting("", "A CA bundle to verify the cluster's certificate with; empty for the system's.")
+    opensearch_prefix: str = _setting(
+        "reply-archive", "The prefix of the archive's index names and alias on the cluster."
+    )
+    opensearch_shards: int = _setting(2, "Primary shards of a new index generation on the cluster.")
+    opensearch_replicas: int = _setting(1, "Replicas of each shard (1 or more keeps serving when a node dies).")
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)
+            if spec.type in ("str", "bool"):
+                if type(value).__name__ != spec.type:
+                    raise SettingError(spec.name, value)
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise SettingError(spec.name, value)
             if spec.type == "int" and not isinstance(value, int):
@@ -50,6 +67,12 @@ class Settings:
             raise SettingError("per_page", self.per_page)
         if self.slow_queries < 1:  # none would let no proximity query ever run
             raise SettingError("slow_queries", self.slow_queries)
+        if self.backend not in BACKENDS:
+            raise SettingError("backend", self.backend)
+        if not self.opensearch_prefix or self.opensearch_prefix != self.opensearch_prefix.lower():
+            raise SettingError("opensearch_prefix", self.opensearch_prefix)  # index names are lower case
+        if self.opensearch_shards < 1:
+            raise SettingError("opensearch_shards", self.opensearch_shards)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,10 +90,26 @@ class Settings:
             elif ENV_PREFIX + name in environ:
                 text = environ[ENV_PREFIX + name]
                 try:
-                    values[spec.name] = float(text) if spec.type == "float" else int(text)
+                    values[spec.name] = _parse(spec.type, text)
                 except ValueError:
                     raise SettingError(spec.name, text, ENV_PREFIX + name) from None
         return cls(**values)
+
+
+def _parse(kind: Any, text: str) -> Any:
+    """Return an environment variable's text as a setting of this type."""
+    if kind == "str":
+        return text
+    if kind == "bool":
+        if text.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(text)
+    return float(text) if kind == "float" else int(text)
+
+
+BACKENDS = ("whoosh", "opensearch")
 
 
 SETTINGS = tuple(dataclasses.fields(Settings))

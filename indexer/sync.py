@@ -19,9 +19,10 @@ from reply_archive.archive.model import Reply
 from reply_archive.archive.store import iter_records, iter_replies, snapshot
 from reply_archive.archive.tables import department_names
 
-from .build import build_index, index_info, update_index
+from .backend import Backend, open_backend
 from .schema import index_signature
 from .search import ReplyIndex
+from .settings import Settings
 
 PARALLEL_BUILD_FROM = 200  # records; below this, starting worker processes costs more
 
@@ -51,8 +52,8 @@ class IndexRun:
     removed: int = 0
     errors: list[RecordError] = field(default_factory=list)  # malformed records, skipped
 
-    def describe(self, index: Path) -> str:
-        """Return the one-line summary of the run for the index folder ``index``."""
+    def describe(self, index: str | Path) -> str:
+        """Return the one-line summary of the run for the index at ``index`` (a folder, a cluster)."""
         if self.mode == "up to date":
             return f"{index}: up to date"
         if self.mode == "rebuilt":
@@ -61,7 +62,12 @@ class IndexRun:
 
 
 def refresh_index(
-    archive: Path, index: Path, *, rebuild: bool = False, progress: Callable[[int], None] | None = None
+    archive: Path,
+    index: Path,
+    *,
+    rebuild: bool = False,
+    progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> IndexRun:
     """Bring the index up to date with the archive.
 
@@ -74,12 +80,31 @@ def refresh_index(
     :param progress: called with how many more of the archive's record files are done
         (indexed, found unchanged, or skipped as malformed), as they are: the counts add
         up to the number of record files, for a progress bar.
+    :param settings: which backend holds the index (Whoosh in ``index`` by default).
     :raise IndexBusy: when another build holds the index's lock.
     """
-    settings, stamps = settings_digest(), snapshot(archive)
+    digest, stamps = settings_digest(), snapshot(archive)
+    backend = open_backend(index, settings or Settings())
     errors: list[RecordError] = []
     records: dict[str, list] = {}
-    info = None if rebuild else index_info(index)
+    try:
+        info = None if rebuild else backend.info()
+        return _refresh(archive, backend, info, digest, stamps, errors, records, progress)
+    finally:
+        backend.close()
+
+
+def _refresh(
+    archive: Path,
+    backend: Backend,
+    info: Mapping[str, Any] | None,
+    settings: str,
+    stamps: Mapping[str, str],
+    errors: list[RecordError],
+    records: dict[str, list],
+    progress: Callable[[int], None] | None,
+) -> IndexRun:
+    """Update the index when its build kept a snapshot under today's settings, else rebuild it."""
 
     def kept() -> dict:
         return {"settings": settings, "records": records}
@@ -104,7 +129,7 @@ def refresh_index(
             records[name] = [stamps[name], reply.id]
         done(len(stamps) - len(replies))  # unchanged or malformed
         delete = {old[name][1] for name in (*gone, *changed) if name in old}
-        indexed = update_index(replies, index, delete=delete, aliases=department_names(), info=kept, progress=progress)
+        indexed = backend.update(replies, delete=delete, aliases=department_names(), info=kept, progress=progress)
         return IndexRun("updated", indexed=indexed, removed=len(gone), errors=errors)
 
     def every_reply() -> Iterator[Reply]:
@@ -112,8 +137,8 @@ def refresh_index(
             records[name] = [stamps.get(name), reply.id]
             yield reply
 
-    indexed = build_index(
-        every_reply(), index, aliases=department_names(), info=kept, procs=build_processes(archive), progress=progress
+    indexed = backend.build(
+        every_reply(), aliases=department_names(), info=kept, procs=build_processes(archive), progress=progress
     )
     done(len(errors))
     return IndexRun("rebuilt", indexed=indexed, errors=errors)
@@ -136,7 +161,7 @@ class CheckReport:
         return not (self.errors or self.missing or self.extra or self.stale)
 
 
-def check_index(archive: Path, index: Path) -> CheckReport:
+def check_index(archive: Path, index: Path, settings: Settings | None = None) -> CheckReport:
     """Return how the archive and the index differ, record for record.
 
     Lists malformed records, records missing from the index and index entries with no
@@ -147,7 +172,12 @@ def check_index(archive: Path, index: Path) -> CheckReport:
     """
     errors: list[RecordError] = []
     records = {reply.id for reply in iter_replies(archive, errors)}
-    indexed = ReplyIndex(index).ids()
+    reply_index = ReplyIndex(index, settings)
+    try:
+        indexed = reply_index.ids()
+        info = reply_index.info()
+    finally:
+        reply_index.close()
     # A malformed record is reported as such, not as a difference from the snapshot.
     malformed = {Path(exc.path).relative_to(archive).as_posix() for exc in errors}
     current = {name: stamp for name, stamp in snapshot(archive).items() if name not in malformed}
@@ -157,7 +187,7 @@ def check_index(archive: Path, index: Path) -> CheckReport:
         errors=errors,
         missing=sorted(records - indexed),
         extra=sorted(indexed - records),
-        stale=is_stale(index_info(index), current),
+        stale=is_stale(info, current),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +25,10 @@ from whoosh.classify import Expander
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.index import Index
 
+from reply_archive.archive.model import Reply
+
 from .backend import Deadline, Document, Request
-from .build import check_format, current_generation, open_generation
+from .build import build_index, check_format, current_generation, index_info, open_generation, update_index
 from .errors import IndexerError
 from .facets import FacetArrays
 from .plan import Everything, Plan
@@ -179,6 +181,38 @@ class WhooshBackend:
     def close(self) -> None:
         """Close the open generation's searchers (those in use, once they come back)."""
         self._close()
+
+    def where(self) -> str:
+        """Return the index folder."""
+        return str(self.folder)
+
+    def info(self) -> dict[str, Any] | None:
+        """Return what the current generation was built from."""
+        return index_info(self.folder)
+
+    def build(
+        self,
+        replies: Iterable[Reply],
+        *,
+        info: Callable[[], dict[str, Any]] | None = None,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        procs: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Build a new generation (:func:`indexer.build.build_index`)."""
+        return build_index(replies, self.folder, info=info, aliases=aliases, procs=procs, progress=progress)
+
+    def update(
+        self,
+        replies: Iterable[Reply],
+        *,
+        delete: Iterable[str] = (),
+        info: Callable[[], dict[str, Any]] | None = None,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Update a copy of the current generation (:func:`indexer.build.update_index`)."""
+        return update_index(replies, self.folder, delete=delete, info=info, aliases=aliases, progress=progress)
 
 
 def _retire(generations: list[Generation]) -> None:

@@ -17,7 +17,7 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
 def test_every_setting_is_documented_with_its_default_and_help(setting):
     name = setting.name.upper()
-    row = re.search(rf"^\| `{name}` \| `REPLY_ARCHIVE_{name}` \| (.+?) \| (.+?) \|$", README, re.M)
+    row = re.search(rf"^\| `{name}` \| `REPLY_ARCHIVE_{name}` \| (.*?) \| (.+?) \|$", README, re.M)
     assert row, f"README's settings table lacks {name}"
     assert row.group(1) == str(setting.default) and row.group(2) == setting.metadata["help"]
 

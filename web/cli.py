@@ -29,6 +29,8 @@ from . import config
 
 if TYPE_CHECKING:
     from reply_archive.archive.ingest import IngestReport
+    from reply_archive.indexer.search import ReplyIndex
+    from reply_archive.indexer.settings import Settings
     from reply_archive.indexer.sync import IndexRun
 
 DISTRIBUTION = "reply-archive"
@@ -104,10 +106,27 @@ def cli() -> None:
 @contextmanager
 def _reported() -> Iterator[None]:
     """Turn an archive or indexer error into its message and exit status 1."""
+    from reply_archive.indexer.settings import SettingError
+
     try:
         yield
-    except (ArchiveError, IndexerError) as exc:
+    except (ArchiveError, IndexerError, SettingError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _index(index: Path | None) -> ReplyIndex:
+    """Open the index folder with the settings of the environment (REPLY_ARCHIVE_*):
+    its backend among them."""
+    from reply_archive.indexer.search import ReplyIndex
+
+    return ReplyIndex(config.index_dir(index), _settings())
+
+
+def _settings() -> Settings:
+    """Return the settings of the environment (REPLY_ARCHIVE_*)."""
+    from reply_archive.indexer.settings import Settings
+
+    return Settings.from_mapping({})
 
 
 @contextmanager
@@ -127,7 +146,7 @@ def _refresh(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
     from reply_archive.indexer.sync import refresh_index
 
     with _progress("indexing", lambda: len(snapshot(archive))) as advance:
-        return refresh_index(archive, index, rebuild=rebuild, progress=advance)
+        return refresh_index(archive, index, rebuild=rebuild, progress=advance, settings=_settings())
 
 
 def _facet_filters(items: tuple[str, ...]) -> dict[str, list[str]]:
@@ -238,7 +257,7 @@ def index(archive: Path | None, index: Path | None, rebuild: bool) -> None:
         raise click.ClickException(f"no archive at {archive}: run `reply-archive ingest` first")
     with _reported():
         run = _refresh(archive, index, rebuild=rebuild)
-    click.echo(run.describe(index))
+    click.echo(run.describe(_index(index).backend.where()))
     for exc in run.errors:
         click.echo(f"  skipped: {exc}", err=True)
     if run.errors:
@@ -263,7 +282,7 @@ def check(archive: Path | None, index: Path | None) -> None:
 
     archive, index = config.archive_dir(archive), config.index_dir(index)
     with _reported():
-        report = check_index(archive, index)
+        report = check_index(archive, index, _settings())
     click.echo(f"archive {archive}: {report.records} records, {len(report.errors)} malformed")
     click.echo(f"index {index}: {report.indexed} replies")
     for exc in report.errors:
@@ -296,11 +315,9 @@ def search(
     Example:
         reply-archive search '"现答复如下"' -f year=2023 --sort newest
     """
-    from reply_archive.indexer.search import ReplyIndex
-
     chosen = _facet_filters(filters)
     with _reported():
-        results = ReplyIndex(config.index_dir(index)).search(
+        results = _index(index).search(
             query, filters=chosen, page=page, per_page=per_page, sort=sort
         )
     if as_json:
@@ -338,13 +355,11 @@ def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, 
         reply-archive export -f year=2023 --format csv -o replies-2023.csv
         reply-archive export '"现答复如下"' --sort newest > replies.jsonl
     """
-    from reply_archive.indexer.search import ReplyIndex
-
     from .formats import EXPORT_COLUMNS, FORMATS
 
     chosen = _facet_filters(filters)
     with _reported():
-        hits = ReplyIndex(config.index_dir(index)).export(query, filters=chosen, sort=sort)
+        hits = _index(index).export(query, filters=chosen, sort=sort)
     base = (os.environ.get(config.BASE_URL_ENV) or "").rstrip("/")
     rows = ({**hit.fields(), "url": f"{base}/replies/{hit.id}"} for hit in hits)
     writer, _ = FORMATS[fmt]
@@ -386,7 +401,8 @@ def serve(host: str, port: int, archive: Path | None, index: Path | None) -> Non
             _print_report(ingest_sources(iter_sources([data.path("seed")]), archive), archive)
             _print_report(ingest_sources(iter_sources([data.path("samples")]), archive, sample=True), archive)
         run = _refresh(archive, index)
-        click.echo(run.describe(index) + (f", {len(run.errors)} malformed records skipped" if run.errors else ""))
+        skipped = f", {len(run.errors)} malformed records skipped" if run.errors else ""
+        click.echo(run.describe(_index(index).backend.where()) + skipped)
         segmenter()  # load the dictionary now, not on the first user's request
         app = create_app(ARCHIVE_DIR=str(archive), INDEX_DIR=str(index))
         with app.app_context():

@@ -9,7 +9,15 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from reply_archive.archive.errors import ArchiveError, ReplyNotFound
-from reply_archive.indexer.errors import IndexBusy, IndexerError, IndexMissing, IndexStale, QueryError, UnknownReply
+from reply_archive.indexer.errors import (
+    ClusterError,
+    IndexBusy,
+    IndexerError,
+    IndexMissing,
+    IndexStale,
+    QueryError,
+    UnknownReply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(IndexBusy)
     def busy_index(exc: IndexBusy):
         return error_response(409, "索引正在重建，请稍后再试", headers={"Retry-After": str(_BUSY_RETRY_SECONDS)})
+
+    @app.errorhandler(ClusterError)
+    def cluster_error(exc: ClusterError):
+        log.error("search cluster unavailable: %s", exc)
+        return error_response(503, "检索集群暂时无法应答，请稍后再试", headers={"Retry-After": "5"})
 
     @app.errorhandler(IndexerError)
     def index_error(exc: IndexerError):

@@ -12,7 +12,6 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify
 
 from reply_archive.archive.store import snapshot
-from reply_archive.indexer.build import index_info
 from reply_archive.indexer.errors import IndexerError
 from reply_archive.indexer.sync import is_stale
 
@@ -35,7 +34,7 @@ def healthz() -> Response:
         generation: str | None = reply_index().generation_id()
     except IndexerError:
         generation = None
-    info = index_info(Path(current_app.config["INDEX_DIR"])) if generation else None
+    info = reply_index().info() if generation else None
     if generation is None:
         status = "unavailable"
     else:
