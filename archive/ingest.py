@@ -10,16 +10,20 @@ it as ``<id>.md.new`` and the run reports a conflict.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import multiprocessing
 import os
 import re
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .clean import mask_phones
-from .errors import ArchiveError, RecordError
+from .errors import ArchiveError, ParseError, RecordError
 from .extract import Extracted, extract
 from .model import Reply, Source
 from .parse import PARSER_VERSION, parse_reply
@@ -36,6 +40,10 @@ from .store import (
 )
 
 REPORTS = ".reports"
+# How long reading one file (extraction, cleaning, parsing) may take. Every rule is
+# meant to be linear, but a file that still finds a slow path must not hold the
+# archive's lock for the hours a batch of thousands would otherwise wait.
+FILE_SECONDS = 120.0
 _CONTROL = re.compile(r"[\t\r\n]+")  # would break a TSV row
 
 
@@ -144,9 +152,11 @@ def _walk(top: Path) -> Iterator[SourceFile]:
         stack.extend(reversed([(Path(e.path), kind) for e, kind in zip(entries, kinds, strict=True)]))
 
 
-def ingest(paths: Iterable[Path], archive_dir: Path, *, sample: bool = False) -> IngestReport:
+def ingest(
+    paths: Iterable[Path], archive_dir: Path, *, sample: bool = False, file_seconds: float = FILE_SECONDS
+) -> IngestReport:
     """Parse every source file under ``paths`` (files or folders) into ``archive_dir``."""
-    return ingest_sources(iter_sources(paths), archive_dir, sample=sample)
+    return ingest_sources(iter_sources(paths), archive_dir, sample=sample, file_seconds=file_seconds)
 
 
 def ingest_sources(
@@ -155,6 +165,7 @@ def ingest_sources(
     *,
     sample: bool = False,
     progress: Callable[[str], None] | None = None,
+    file_seconds: float = FILE_SECONDS,
 ) -> IngestReport:
     """Parse the files from :func:`iter_sources` into records.
 
@@ -163,17 +174,18 @@ def ingest_sources(
 
     :param sample: mark the records as fictional sample data.
     :param progress: called with each file name as it is processed.
+    :param file_seconds: how long reading one file may take before it fails.
     :raise ArchiveBusy: when another ingest is writing to the same archive.
     """
     report = IngestReport()
-    with archive_lock(archive_dir):
+    with archive_lock(archive_dir), _Reader(file_seconds, sample) as reader:
         for item in sources:
-            _ingest_one(item, archive_dir, sample, report, progress)
+            _ingest_one(item, archive_dir, reader, report, progress)
     return report
 
 
 def _ingest_one(
-    item: SourceFile, archive_dir: Path, sample: bool, report: IngestReport, progress: Callable[[str], None] | None
+    item: SourceFile, archive_dir: Path, reader: _Reader, report: IngestReport, progress: Callable[[str], None] | None
 ) -> None:
     """Ingest one source file, recording the outcome in the report."""
     if progress:
@@ -182,15 +194,109 @@ def _ingest_one(
         report.failed.append((item.name, item.problem))
         return
     try:
-        extracted = extract(item.path, item.name)
-        reply = to_reply(extracted, item.name, sample=sample)
+        extracted, reply = reader.read(item)
         _store(reply, extracted, item.name, archive_dir, report)
     except ArchiveError as exc:
         report.failed.append((item.name, exc.message))
     except OSError as exc:
         report.failed.append((item.name, f"cannot write to the archive: {exc}"))
+
+
+class _Reader:
+    """Reads source files in a worker process, each within a time budget.
+
+    A file past its budget fails (the worker is killed; the next file gets a new one) and
+    the batch goes on. Where processes cannot be forked (Windows), files are read here,
+    without a budget.
+    """
+
+    def __init__(self, seconds: float, sample: bool) -> None:
+        self.seconds = seconds
+        self.sample = sample
+        self._pool: Any = None
+        self._fork = "fork" in multiprocessing.get_all_start_methods()
+
+    def read(self, item: SourceFile) -> tuple[Extracted, Reply]:
+        """Return a file's extraction and record.
+
+        :raise ArchiveError: when the file cannot be read, does not parse, or takes too long.
+        """
+        if not self._fork:
+            return _outcome(_read(item.path, item.name, self.sample))
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_started)
+        pending = self._pool.apply_async(_read, (item.path, item.name, self.sample))
+        try:
+            return _outcome(pending.get(self.seconds))
+        except multiprocessing.TimeoutError:
+            self.close()
+            raise ParseError(item.name, f"reading took over {self.seconds:g} s and was stopped") from None
+
+    def close(self) -> None:
+        """Stop the worker process."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_logged: list[tuple[str, int, str]] = []  # in a worker: what reading the current file logged
+
+
+class _Kept(logging.Handler):
+    """Keeps a worker's log records, for the ingest to log them as its own."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _logged.append((record.name, record.levelno, record.getMessage()))
+
+
+def _worker_started() -> None:
+    # Ctrl-C in a terminal signals the whole process group: the ingest handles it and
+    # stops this worker, which must not print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What a reader library logs (pypdf's warnings) reaches the user through the
+    # ingest's handlers, in its process, not from here.
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+    root.addHandler(_Kept())
+
+
+def _read(path: Path, name: str, sample: bool) -> tuple[str, Any, list[tuple[str, int, str]]]:
+    """Extract and parse one file; return ``("ok", (extracted, record), logged)``, or the
+    kind and text of the failure (exceptions are returned as text: not every one pickles)
+    and what was logged meanwhile."""
+    _logged.clear()
+    try:
+        extracted = extract(path, name)
+        return "ok", (extracted, to_reply(extracted, name, sample=sample)), list(_logged)
+    except ArchiveError as exc:
+        return "refused", exc.message, list(_logged)
     except Exception as exc:  # a reader library's own failure: this file fails, the batch goes on
-        report.failed.append((item.name, f"unexpected error while reading: {type(exc).__name__}: {exc}"))
+        return "refused", f"unexpected error while reading: {type(exc).__name__}: {exc}", list(_logged)
+
+
+def _outcome(result: tuple[str, Any, list[tuple[str, int, str]]]) -> tuple[Extracted, Reply]:
+    kind, value, logged = result
+    for logger, level, message in logged:
+        logging.getLogger(logger).log(level, "%s", message)
+    if kind != "ok":
+        raise _Refused(value)
+    return value
+
+
+class _Refused(ArchiveError):
+    """A file the reader could not read or parse (the reason alone: reports name the file)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, report: IngestReport) -> None:

@@ -184,6 +184,27 @@ def test_ingest_writes_only_what_the_archive_reads_back(tmp_path, monkeypatch, s
     assert not list((tmp_path / "archive").glob("*.md"))
 
 
+def test_a_file_that_reads_past_its_budget_fails_and_the_batch_goes_on(tmp_path, monkeypatch):
+    from reply_archive.archive import ingest as module
+
+    def stuck_on_one(extracted, name, **kwargs):
+        while "stuck" in name:  # a cleaning rule that found a slow path
+            time.sleep(0.05)
+        return reading(extracted, name, **kwargs)
+
+    reading = module.to_reply
+    monkeypatch.setattr(module, "to_reply", stuck_on_one)
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a.txt", "stuck.txt", "z.txt"):
+        (src / name).write_text(f"叶晚晴委员：\n您提出的关于{name}的提案收悉。现答复如下：\n一、已经办理。", encoding="utf-8")
+    started = time.monotonic()
+    report = ingest([src], tmp_path / "archive", file_seconds=1)
+    assert time.monotonic() - started < 10
+    assert report.added == ["src/a.txt", "src/z.txt"]
+    assert report.failed == [("src/stuck.txt", "reading took over 1 s and was stopped")]
+
+
 @pytest.mark.parametrize("sort", ["newest", "number"])
 def test_a_request_survives_two_builds_finishing_while_it_runs(tmp_path, replies, monkeypatch, sort):
     from reply_archive.indexer import whoosh_backend as engine
