@@ -20,6 +20,8 @@ from reply_archive.indexer.build import build_index
 from reply_archive.indexer.search import ReplyIndex
 from reply_archive.web import create_app
 
+from .opensearch_cluster import opensearch_cluster  # noqa: F401 - the cluster fixture, for every test module
+
 SEED = data.path("seed", "seed_reply.txt")
 
 
