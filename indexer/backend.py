@@ -95,9 +95,12 @@ class Reader(Protocol[SelectionT]):
     def count(self, plan: Plan, scopes: tuple[ScopeFilter, ...], deadline: Deadline) -> int | None:
         """Count the replies a plan matches (None when the deadline passed first)."""
 
-    def documents(self, selection: SelectionT, start: int = 0, stop: int | None = None) -> Iterator[Document]:
+    def documents(
+        self, selection: SelectionT, start: int = 0, stop: int | None = None, *, bodies: bool = True
+    ) -> Iterator[Document]:
         """Yield the selected replies from ``start`` to ``stop``, in order, scored when
-        ranked by relevance."""
+        ranked by relevance; without ``bodies``, a document's body may be left empty
+        (lists and exports show only what a hit shows)."""
 
     def facets(self, selection: SelectionT) -> dict[str, Counter[str]]:
         """Count each facet's values over the replies selected by the query and every

@@ -569,11 +569,13 @@ class OpenSearchReader:
         response = self._search({"size": 0, "track_total_hits": True, "query": query}, deadline)
         return None if late or response.get("timed_out") else response["hits"]["total"]["value"]
 
-    def documents(self, selection: OpenSearchSelection, start: int = 0, stop: int | None = None) -> Iterator[Document]:
+    def documents(
+        self, selection: OpenSearchSelection, start: int = 0, stop: int | None = None, *, bodies: bool = True
+    ) -> Iterator[Document]:
         """Yield the selected replies from ``start`` to ``stop`` in order: one request for
-        a page within the cluster's result window, a walk past it."""
+        a page within the cluster's result window, a walk past it; bodies only if asked."""
         deadline = Deadline(self._backend.settings.query_seconds)
-        fields = ["stored.display", "stored.body"]
+        fields = ["stored.display", "stored.body"] if bodies else ["stored.display"]
         stop = selection.total if stop is None else min(stop, selection.total)
         if stop <= start:
             return
@@ -588,7 +590,7 @@ class OpenSearchReader:
             hits = (hit for _, hit in zip(range(stop - start), walk, strict=False))
         for hit in hits:
             stored = hit["_source"]["stored"]
-            yield Document(stored["display"], stored["body"], hit.get("_score") if selection.scored else None)
+            yield Document(stored["display"], stored.get("body", ""), hit.get("_score") if selection.scored else None)
 
     def _window(self, deadline: Deadline) -> int:
         return self._backend.window(self._gen, deadline)

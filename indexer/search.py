@@ -122,7 +122,7 @@ class ReplyIndex:
         """Return every selected reply as a hit: an export promises all of them."""
         if selection.timed_out:  # never a silent part of them
             raise QueryError("q", f"this query takes over {self.settings.query_seconds:g} s; narrow it to export it")
-        return [Hit.from_display(doc.display) for doc in reader.documents(selection)]
+        return [Hit.from_display(doc.display) for doc in reader.documents(selection, bodies=False)]
 
     # --- operations ---------------------------------------------------------------------
 
@@ -244,7 +244,7 @@ class ReplyIndex:
                 CommitmentEntry(
                     Hit.from_display(doc.display), tuple(tuple(c) for c in doc.display.get("commitments", ()))
                 )
-                for doc in reader.documents(selection, start, start + asked.per_page)
+                for doc in reader.documents(selection, start, start + asked.per_page, bodies=False)
             )
         return CommitmentPage(selection.total, asked.page, asked.per_page, entries)
 
@@ -260,7 +260,7 @@ class ReplyIndex:
         facet filters select: a department's earlier replies on a topic, for instance."""
         asked = self._ask("", filters, 1, 1, "newest")
         with self._selecting(asked, deadline, before=before) as (reader, selection, _):
-            return tuple(Hit.from_display(doc.display) for doc in reader.documents(selection, 0, limit))
+            return tuple(Hit.from_display(doc.display) for doc in reader.documents(selection, 0, limit, bodies=False))
 
     def same_proposal(
         self,

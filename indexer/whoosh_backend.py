@@ -296,8 +296,11 @@ class WhooshReader:
         kept, late_scope = self._scoped(docs.tolist(), scopes, deadline)
         return None if late or late_scope else len(kept)
 
-    def documents(self, selection: WhooshSelection, start: int = 0, stop: int | None = None) -> Iterator[Document]:
-        """Yield stored replies of the selection, in its order."""
+    def documents(
+        self, selection: WhooshSelection, start: int = 0, stop: int | None = None, *, bodies: bool = True
+    ) -> Iterator[Document]:
+        """Yield stored replies of the selection, in its order (bodies come with them:
+        they are stored together)."""
         for docnum in selection.order[start:stop].tolist():
             stored = self._searcher.stored_fields(docnum)
             score = None if selection.scores is None else float(selection.scores[docnum])
