@@ -70,31 +70,27 @@ class ReplyIndex:
         clean: dict[str, tuple[str, ...]] = {}
         for name, values in (filters or {}).items():
             if name not in FACET_NAMES:
-                raise QueryError(name, f"unknown facet; known facets: {', '.join(FACET_NAMES)}")
+                raise QueryError(name, f"没有这个分面；可用的分面：{'、'.join(FACET_NAMES)}")
             kept = tuple(dict.fromkeys(v for v in values if v))
             if len(kept) > self.settings.max_selected:
                 # Each selected value renders links carrying all the others: 2,000 of them
                 # made a 247 MB page.
-                raise QueryError(
-                    name, f"at most {self.settings.max_selected} values can be selected at once, not {len(kept)}"
-                )
+                raise QueryError(name, f"一次最多选择 {self.settings.max_selected} 个值，现为 {len(kept)} 个")
             if spec(name).ranges and not all((v.isascii() and v.isdigit()) or is_range(name, v) for v in kept):
                 # Anything else would match nothing, silently: year=abc is a mistake to name.
-                raise QueryError(name, "must be a number (2022) or a range of numbers (2019-2022)")
+                raise QueryError(name, "应为年份（如 2022）或年份范围（如 2019-2022）")
             if kept:
                 clean[name] = kept
         if per_page is None:
             per_page = self.settings.per_page
-        try:
-            page, per_page = int(page), int(per_page)
-        except (TypeError, ValueError):
-            raise QueryError("page", "page and per_page must be whole numbers") from None
+        page = _whole("page", page)
+        per_page = _whole("per_page", per_page)
         if page < 1:
-            raise QueryError("page", "must be 1 or more")
+            raise QueryError("page", "应为 1 或更大的整数")
         if not 1 <= per_page <= self.settings.max_per_page:
-            raise QueryError("per_page", f"must be between 1 and {self.settings.max_per_page}")
+            raise QueryError("per_page", f"应为 1 到 {self.settings.max_per_page} 之间的整数")
         if sort not in SORTS:
-            raise QueryError("sort", f"must be one of {', '.join(SORTS)}")
+            raise QueryError("sort", f"应为以下之一：{'、'.join(SORTS)}")
         return _Asked(parse_query(q), clean, page, per_page, sort)
 
     def deadline(self) -> Deadline:
@@ -121,7 +117,7 @@ class ReplyIndex:
     def _every_hit(self, reader: Reader, selection: Selection) -> list[Hit]:
         """Return every selected reply as a hit: an export promises all of them."""
         if selection.timed_out:  # never a silent part of them
-            raise QueryError("q", f"this query takes over {self.settings.query_seconds:g} s; narrow it to export it")
+            raise QueryError("q", f"该检索用时超过 {self.settings.query_seconds:g} 秒，请缩小范围后再导出")
         return [Hit.from_display(doc.display) for doc in reader.documents(selection, bodies=False)]
 
     # --- operations ---------------------------------------------------------------------
@@ -334,6 +330,17 @@ class ReplyIndex:
     def close(self) -> None:
         """Close the index's open files; an index not closed closes when collected."""
         self.backend.close()
+
+
+def _whole(name: str, value: Any) -> int:
+    """Return a parameter as a whole number.
+
+    :raise QueryError: naming the parameter when it is not one.
+    """
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise QueryError(name, "应为整数") from None
 
 
 def needles(q: str) -> tuple[str, ...]:

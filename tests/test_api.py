@@ -91,7 +91,7 @@ def test_an_unknown_parameter_is_refused_by_name(client, seed_reply, url, parame
     response = client.get(url.format(id=seed_reply.id))
     body = response.get_json()
     assert response.status_code == 400 and body["parameter"] == parameter
-    assert f"参数 {parameter} 无效" in body["error"] and "unknown parameter" in body["error"]
+    assert f"参数 {parameter} 无效" in body["error"] and "不是该接口的参数" in body["error"]
 
 
 @pytest.mark.parametrize("page", ["/search", "/stats"])

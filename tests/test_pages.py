@@ -158,3 +158,26 @@ def test_the_search_boxes_take_no_more_than_the_index_reads(client):
         page = client.get(url).get_data(as_text=True)
         boxes = re.findall(r'<input[^>]*type="search" name="q"[^>]*>', page)
         assert boxes and all(f'maxlength="{MAX_QUERY_CHARS}"' in box for box in boxes), url
+
+
+def test_a_page_past_the_last_says_so_and_links_to_the_last(client):
+    total = client.get("/api/search?per_page=5").get_json()["total"]
+    last = -(-total // 5)
+    page = client.get("/search?per_page=5&page=999").get_data(as_text=True)
+    assert f"第 999 页超出了检索结果的范围：共 {total} 件，{last} 页" in page and "没有找到" not in page
+    assert f'page={last}' in page and f"转到最后一页（第 {last} 页）" in page
+
+
+@pytest.mark.parametrize("url, parameter", [
+    ("/api/search?per_page=abc", "per_page"),
+    ("/api/search?page=abc", "page"),
+    ("/api/search?page=0", "page"),
+    ("/api/search?sort=best", "sort"),
+    ("/api/search?year=abc", "year"),
+    ("/api/replies/{seed}/similar?limit=x", "limit"),
+])
+def test_a_bad_parameter_is_named_and_explained_in_chinese(client, seed_reply, url, parameter):
+    response = client.get(url.format(seed=seed_reply.id))
+    body = response.get_json()
+    assert response.status_code == 400 and body["parameter"] == parameter
+    assert re.match(rf"参数 {parameter} 无效：应为", body["error"]), body["error"]

@@ -268,7 +268,7 @@ def test_contact_details_are_never_indexed_or_shown(index_dir, replies, client):
 
 
 def test_an_export_that_runs_out_of_time_is_refused_not_cut_short(index_dir, expired):
-    with pytest.raises(QueryError, match="narrow it to export"):
+    with pytest.raises(QueryError, match="请缩小范围后再导出"):
         open_index(index_dir).export('"认真 研究"~6')  # matched by Whoosh; not run (so not cached) by any other test
 
 

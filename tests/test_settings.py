@@ -48,7 +48,7 @@ def test_the_app_searches_with_its_configured_settings(archive_dir, index_dir):
     client = app.test_client()
     assert len(client.get("/api/search").get_json()["hits"]) == 3
     response = client.get("/api/search?year=2022&year=2023")
-    assert response.status_code == 400 and "at most 1" in response.get_json()["error"]
+    assert response.status_code == 400 and "最多选择 1 个值" in response.get_json()["error"]
 
 
 def test_folders_default_to_the_users_data_folder_never_the_working_one(tmp_path, monkeypatch):

@@ -45,9 +45,9 @@ def refuse_unknown_parameters() -> None:
     accepted = API_PARAMETERS.get(request.endpoint or "", ())
     for name in request.args:
         if name not in accepted:
-            raise QueryError(name, f"unknown parameter; this endpoint reads: {', '.join(accepted) or 'none'}")
+            raise QueryError(name, f"不是该接口的参数；可用的参数：{'、'.join(accepted) or '无'}")
         if name not in FACET_NAMES and len(request.args.getlist(name)) > 1:
-            raise QueryError(name, "given more than once; only facets take several values")
+            raise QueryError(name, "只能出现一次（只有分面可以取多个值）")
 
 
 @bp.after_app_request
@@ -106,9 +106,9 @@ def _limit() -> int:
     try:
         limit = int(request.args.get("limit", 5))
     except ValueError:
-        raise QueryError("limit", "must be a whole number") from None
+        raise QueryError("limit", "应为整数") from None
     if not 1 <= limit <= 50:
-        raise QueryError("limit", "must be between 1 and 50")
+        raise QueryError("limit", "应为 1 到 50 之间的整数")
     return limit
 
 
@@ -123,7 +123,7 @@ def export():
     """Return every hit of a search (no cap) as JSON Lines, CSV (UTF-8 with BOM) or RIS."""
     fmt = request.args.get("format", "jsonl")
     if fmt not in FORMATS:
-        raise QueryError("format", f"must be one of {', '.join(FORMATS)}")
+        raise QueryError("format", f"应为以下之一：{'、'.join(FORMATS)}")
     hits = reply_index().export(
         request.args.get("q", ""),
         filters=filters_from_request(),
@@ -147,9 +147,9 @@ def stats():
         return jsonify({"ok": True, **data.to_dict()})
     tables = data.tables()
     if chart not in tables:
-        raise QueryError("chart", f"must be one of {', '.join(tables)}")
+        raise QueryError("chart", f"应为以下之一：{'、'.join(tables)}")
     if fmt != "csv":
-        raise QueryError("format", "must be json (all charts) or csv (one chart)")
+        raise QueryError("format", "应为 json（全部图表）或 csv（单个图表，需同时指定 chart）")
     header, rows = tables[chart]
     return download(
         csv_rows([dict(zip(header, r, strict=True)) for r in rows], header), "text/csv", f"stats-{chart}.csv"
