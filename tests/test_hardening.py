@@ -197,7 +197,8 @@ def test_a_file_that_reads_past_its_budget_fails_and_the_batch_goes_on(tmp_path,
     src = tmp_path / "src"
     src.mkdir()
     for name in ("a.txt", "stuck.txt", "z.txt"):
-        (src / name).write_text(f"叶晚晴委员：\n您提出的关于{name}的提案收悉。现答复如下：\n一、已经办理。", encoding="utf-8")
+        text = f"叶晚晴委员：\n您提出的关于{name}的提案收悉。现答复如下：\n一、已经办理。"
+        (src / name).write_text(text, encoding="utf-8")
     started = time.monotonic()
     report = ingest([src], tmp_path / "archive", file_seconds=1)
     assert time.monotonic() - started < 10

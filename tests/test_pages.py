@@ -181,3 +181,35 @@ def test_a_bad_parameter_is_named_and_explained_in_chinese(client, seed_reply, u
     body = response.get_json()
     assert response.status_code == 400 and body["parameter"] == parameter
     assert re.match(rf"参数 {parameter} 无效：应为", body["error"]), body["error"]
+
+
+def test_a_reply_opened_from_results_links_back_to_its_page_and_to_its_neighbours(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    def links(html: str, path: str) -> list[tuple[str, dict]]:
+        found = re.findall(rf'href="({re.escape(path)}[^"]*)"', html)
+        return [(urlsplit(unescape(u)).path, parse_qs(urlsplit(unescape(u)).query)) for u in found]
+
+    ids = [h["id"] for h in client.get("/api/search?q=答复&per_page=100&sort=oldest").get_json()["hits"]]
+    state = {"q": ["答复"], "sort": ["oldest"], "per_page": ["3"]}
+    html = client.get("/search?q=答复&per_page=3&sort=oldest&page=2").get_data(as_text=True)
+    assert links(html, "/replies/") == [(f"/replies/{ids[n - 1]}", {**state, "at": [str(n)]}) for n in (4, 5, 6)]
+    page = client.get(f"/replies/{ids[4]}?q=答复&sort=oldest&per_page=3&at=5").get_data(as_text=True)
+    assert ("/search", {**state, "page": ["2"]}) in links(page, "/search?")
+    around = links(page, "/replies/")
+    assert (f"/replies/{ids[3]}", {**state, "at": ["4"]}) in around
+    assert (f"/replies/{ids[5]}", {**state, "at": ["6"]}) in around
+    first = client.get(f"/replies/{ids[0]}?q=答复&sort=oldest&per_page=3&at=1").get_data(as_text=True)
+    assert "上一条" not in first and "下一条" in first
+    last = client.get(f"/replies/{ids[-1]}?q=答复&sort=oldest&per_page=3&at={len(ids)}").get_data(as_text=True)
+    assert "上一条" in last and "下一条" not in last
+    bad = client.get(f"/replies/{ids[0]}?at=x")
+    assert bad.status_code == 400 and "参数 at 无效" in bad.get_data(as_text=True)
+
+
+def test_the_header_box_keeps_filters_sort_and_page_size_but_not_the_page(client):
+    html = client.get("/stats?q=养老&year=2023&topic=民政&sort=newest&page=2").get_data(as_text=True)
+    form = html[html.index('<form class="search-form compact"'):html.index("</form>")]
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    assert sorted(hidden) == [("sort", "newest"), ("topic", "民政"), ("year", "2023")]
+    assert "清除筛选" in form

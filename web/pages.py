@@ -33,6 +33,8 @@ def helpers():
         "clear_url": params.clear_url,
         "page_url": params.page_url,
         "with_args": params.with_args,
+        "reply_url": params.reply_url,
+        "kept_state": params.kept_state,
         "export_url": params.export_url,
         "facet_url": params.facet_url,
         "labels": labels(),
@@ -135,6 +137,8 @@ def reply(reply_id: str):
     """Show one reply: metadata, contents, the typeset text and related replies."""
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
     q = request.args.get("q", "")
+    at = params.position()
+    previous, following = params.neighbours(at) if at is not None else (None, None)
     body, matches = reply_html(record, needles(q) if q else ())
     permalink = params.external_url("pages.reply", reply_id=record.id)
     return render_template(
@@ -143,6 +147,10 @@ def reply(reply_id: str):
         body=body,
         matches=matches,
         q=q,
+        from_search=at is not None or bool(q),
+        results_url=params.results_url(at),
+        previous=previous,
+        following=following,
         rows=metadata_rows(record),
         citation=citation(record, permalink),
         same_proposal=_same_proposal(record),

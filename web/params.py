@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from reply_archive.indexer.errors import QueryError
 from reply_archive.indexer.results import CommitmentPage, SearchResults, Statistics
 from reply_archive.indexer.schema import FACET_NAMES
 
@@ -149,6 +150,61 @@ def with_args(endpoint: str | None = None, **changes: str) -> str:
     for key, value in changes.items():
         args[key] = value
     return state_url(args, endpoint, **({} if endpoint else _view_args()))
+
+
+def reply_url(reply_id: str, position: int) -> str:
+    """Return the URL of a reply opened from the current search: it carries the search
+    and the hit's position in it, for the way back and the previous and next hits."""
+    args = state()
+    args["at"] = str(position)
+    return state_url(args, "pages.reply", reply_id=reply_id)
+
+
+def position() -> int | None:
+    """Return the position in its search of the reply the current request opened (``at``).
+
+    :raise QueryError: when ``at`` is not a whole number of 1 or more.
+    """
+    text = request.args.get("at")
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        raise QueryError("at", "应为 1 或更大的整数（结果中的序号）")
+    return int(text)
+
+
+def results_url(at: int | None) -> str:
+    """Return the URL of the search the current reply was opened from, at the page that
+    holds it."""
+    args = state()
+    per_page = _per_page(args)
+    if at is not None and at > per_page:
+        args["page"] = str((at - 1) // per_page + 1)
+    return state_url(args, "pages.search")
+
+
+def neighbours(at: int) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
+    """Return the ids and positions of the hits before and after position ``at`` of the
+    current request's search (None past either end)."""
+
+    def hit(n: int) -> tuple[str, int] | None:
+        if n < 1:
+            return None
+        found = search_from_request(page=n, per_page=1)
+        return (found.hits[0].id, n) if found.hits else None
+
+    return hit(at - 1), hit(at + 1)
+
+
+def kept_state() -> list[tuple[str, str]]:
+    """Return the filters, sort and page size of the current request: what a new query
+    typed in the header keeps (the query itself is the box's)."""
+    return [(k, v) for k, v in state().items(multi=True) if k != "q"]
+
+
+def _per_page(args: MultiDict) -> int:
+    text = args.get("per_page", "")
+    return int(text) if text.isdigit() and int(text) >= 1 else reply_index().settings.per_page
 
 
 def facet_url(name: str) -> str:

@@ -139,3 +139,37 @@ def test_review_page_leads_from_a_flag_to_the_record_and_its_file(page, live_ser
     items.first.get_by_role("link", name=flagged[0].title).click()
     page.wait_for_url(re.compile(rf"/replies/{flagged[0].id}"))
     assert page.get_by_text("缺年、月、日字样").is_visible()
+
+
+def test_a_reply_opened_from_results_keeps_the_search_and_steps_through_it(page, live_server):
+    page.goto(live_server + "/search?q=答复&per_page=2&sort=newest")
+    page.get_by_role("link", name="下一页").click()  # the second page of results
+    page.wait_for_url(re.compile(r"page=2"))
+    searched = total(page)
+    titles = page.locator(".hit h2 a").all_inner_texts()
+    page.locator(".hit h2 a").first.click()  # the third hit
+    page.wait_for_url(re.compile(r"/replies/.*at=3"))
+    assert page.locator("h1").inner_text() == titles[0]
+    page.get_by_role("link", name="下一条").click()
+    page.wait_for_url(re.compile(r"at=4"))
+    assert page.locator("h1").inner_text() == titles[1]
+    page.get_by_role("link", name="上一条").click()
+    page.wait_for_url(re.compile(r"at=3"))
+    screenshot(page, "reply-from-results")
+    page.get_by_role("link", name="返回检索结果").click()
+    page.wait_for_url(re.compile(r"/search\?"))
+    assert "page=2" in page.url and "sort=newest" in page.url and "per_page=2" in page.url
+    assert total(page) == searched and page.locator(".hit h2 a").all_inner_texts() == titles
+
+
+def test_a_new_query_in_the_header_keeps_the_filters_until_they_are_cleared(page, live_server):
+    page.goto(live_server + "/search?year=2023")
+    with_filter = total(page)
+    page.goto(live_server + "/stats?year=2023")  # a page with the header's box
+    page.locator("#q-top").fill("答复")
+    page.locator("#q-top").press("Enter")
+    page.wait_for_url(re.compile(r"/search\?.*q="))
+    assert "year=2023" in page.url and total(page) <= with_filter
+    page.get_by_role("link", name="清除筛选").click()
+    page.wait_for_url(lambda u: "year=" not in u)
+    assert "q=" in page.url
