@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium clean recall bench-words accuracy load bench
+.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium clean recall bench-words accuracy load bench bench-opensearch
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -51,19 +51,26 @@ sample-archive: install
 bench: $(VENV)/.bench-deps
 	$(BIN)/python -m bench.run $(if $(SIZES),--sizes $(SIZES)) $(if $(REUSE),--reuse)
 
+## bench-opensearch: the OpenSearch backend on a local 3-node cluster beside Whoosh, over
+## 20,000 generated replies: build, index size, query latencies, memory, and a paper
+## estimate for 1 and 10 million replies (SIZE=1000 for a quick run)
+bench-opensearch: $(VENV)/.test-deps
+	$(BIN)/python -m bench.opensearch $(if $(SIZE),--size $(SIZE))
+
 ## load: 16 clients for 60 s against gunicorn over 10,000 generated replies, on 127.0.0.1
 load: install
 	$(BIN)/python -m bench.load
 
-## test: lint, type checks, then the whole suite, browser tests and the benchmark smoke
-## run included (Debian's chromium, driven by Playwright)
+## test: lint, type checks, then the whole suite, browser tests (Debian's chromium, driven
+## by Playwright), the OpenSearch tests (a 3-node cluster from Maven Central; Java 17 and
+## Maven) and the benchmark smoke run included
 test: $(VENV)/.test-deps chromium lint typecheck
 	$(BIN)/python -m pytest
 
 ## check: the quick loop while working: lint, type checks and every test but the browser
-## tests and the slow ones (the benchmark suite's smoke run)
+## tests, the OpenSearch cluster's and the slow ones (the benchmark suite's smoke run)
 check: $(VENV)/.test-deps lint typecheck
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -m "not browser and not slow and not opensearch"
 
 LINTED := archive indexer web data bench tests
 
