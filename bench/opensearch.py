@@ -16,17 +16,18 @@ and reused by later runs of the same size and seed) and a local cluster of three
    (a page of 20 hits: matching, + facet counts, + hits with snippets), the same with
    a year range and a department selected, exact phrases of 1-12 characters,
    proximity queries, statistics and the export of mid-size results (a tenth of the
-   archive). Both backends
-   must give the same totals, facet counts, statistics and exported replies (ranking
-   order may differ); every disagreement is counted;
+   archive). Both backends must give the same totals, facet counts, statistics and
+   exported replies (ranking order may differ); every disagreement is counted;
 3. reads the nodes again and, from the measured figures per reply and per shard,
    prints a paper estimate of shards, nodes, heap and disk for 1 and 10 million replies.
 
-Queries may run for ``QUERY_SECONDS`` seconds (not the product's 5): each figure is a
-query's whole cost. Figures go to ``<cache>/opensearch-results.json`` and are printed as
-the tables of BENCHMARKS.md; ``--report`` prints them again from that file.
+``--reuse`` keeps the Whoosh index and build figures of the last run on the same
+archive (its build takes the longest). Queries may run for ``QUERY_SECONDS`` seconds
+(not the product's 5): each figure is a query's whole cost. Figures go to
+``<cache>/opensearch-results.json`` and are printed as the tables of BENCHMARKS.md;
+``--report`` prints them again from that file.
 
-``python -m bench.opensearch [--size 20000] [--queries 40] [--heap 1g] [--root var/bench-opensearch] [--report]``
+``python -m bench.opensearch [--size 20000] [--queries 40] [--heap 1g] [--root DIR] [--reuse] [--report]``
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20220030)
     parser.add_argument("--heap", default="1g", help="heap of each of the three nodes")
     parser.add_argument("--root", type=Path, default=ROOT / "var" / "bench-opensearch", help="the cache folder")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the Whoosh index and build figures of the last run on this archive")
     parser.add_argument("--report", action="store_true",
                         help="print the last run's figures again, the estimate made anew (its assumptions changed)")
     args = parser.parse_args(argv)
@@ -103,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     if reason:
         raise SystemExit(f"no OpenSearch cluster can start here: {reason}")
     print(describe_machine())
+    signal.signal(signal.SIGTERM, terminated)  # stop the cluster and remove its folder, as on Ctrl-C
     results = bench(args)
     saved.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     report(results)
@@ -125,8 +130,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             ),
         }
         indexes = {"whoosh": folder / "whoosh", "opensearch": folder / "opensearch-lock"}
-        built = {name: build(archive, indexes[name], settings[name], cluster.url) for name in ENGINES}
-        built["whoosh"]["size_mb"] = folder_bytes(current_generation(indexes["whoosh"])) / MB
+        built = {"whoosh": whoosh_build(archive, indexes["whoosh"], settings["whoosh"], cluster.url, args.reuse),
+                 "opensearch": build(archive, indexes["opensearch"], settings["opensearch"], cluster.url)}
         built["opensearch"].update(cluster_size(cluster.url), **sent_per_reply(archive))
         nodes["built"] = node_figures(cluster.url)
         shards = shard_figures(cluster.url)
@@ -160,6 +165,11 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def terminated(signum: int, frame: object) -> None:
+    """Leave as on Ctrl-C when terminated, so that the cluster is stopped and removed."""
+    raise SystemExit(128 + signum)
+
+
 # --- the archive and the builds ----------------------------------------------------
 
 
@@ -178,6 +188,18 @@ def generated_archive(folder: Path, args: argparse.Namespace) -> tuple[Path, boo
     text = sum(len(f"{r.title}\n{r.body}".encode()) for r in iter_replies(archive))
     described.write_text(json.dumps({**wanted, "text_mb": text / MB, "generated_s": time.perf_counter() - started}))
     return archive, False
+
+
+def whoosh_build(archive: Path, index: Path, settings: Settings, url: str, reuse: bool) -> dict[str, Any]:
+    """Build the Whoosh index and keep its figures beside it (a run stopped later can
+    be started again with ``reuse``); with ``reuse``, return those of the last build."""
+    kept = index.with_name("whoosh-build.json")
+    if reuse and kept.exists() and index.exists():
+        return {**json.loads(kept.read_text()), "reused": True}
+    figures: dict[str, Any] = build(archive, index, settings, url)
+    figures["size_mb"] = folder_bytes(current_generation(index)) / MB
+    kept.write_text(json.dumps(figures))
+    return figures
 
 
 def build(archive: Path, index: Path, settings: Settings, url: str) -> dict[str, float]:
@@ -421,6 +443,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"\n## OpenSearch beside Whoosh, {size:,} generated replies\n\n{machine}; {text_mb:.1f} MB of reply text "
           f"(titles and bodies, UTF-8); OpenSearch {cluster['version']}, {cluster['nodes']} nodes of "
           f"{cluster['heap']} heap, {cluster['shards']} shards x {cluster['replicas']} replica\n")
+    if whoosh.get("reused"):
+        print("(Whoosh's build figures are those of an earlier run on this archive.)\n")
     print("| build | Whoosh | OpenSearch | OpenSearch ÷ Whoosh |\n|---|---|---|---|")
     for label, ours, theirs, fmt in (
         ("wall time, s", whoosh["s"], opensearch["s"], "{:.1f}"),
