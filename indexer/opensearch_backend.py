@@ -434,11 +434,18 @@ def _status(item: Mapping[str, Any]) -> int:
 
 
 def _retrying(call: Callable[[], _T], deadline: Deadline) -> _T:
-    """Call, again after a pause while the cluster cannot answer, until the deadline."""
+    """Call, again after a pause while the cluster cannot answer, until the deadline.
+
+    A generation index that is gone (two builds finished during one request) is a
+    :class:`ClusterError` (asking again reads the new one); a missing document or alias
+    stays a :class:`NotFoundError` for the caller.
+    """
     while True:
         try:
             return call()
-        except NotFoundError:
+        except NotFoundError as exc:
+            if exc.error == "index_not_found_exception":
+                raise ClusterError(f"the index was replaced by a newer build: {exc}") from None
             raise
         except (ClusterConnectionError, TransportError, ClusterError) as exc:
             status = getattr(exc, "status_code", None)

@@ -30,7 +30,10 @@ from reply_archive import data
 from reply_archive.archive.ingest import ingest
 from reply_archive.archive.store import SUFFIX
 from reply_archive.indexer.analysis import fold
+from reply_archive.indexer.backend import Deadline, open_backend
 from reply_archive.indexer.build import _number_order
+from reply_archive.indexer.errors import ClusterError
+from reply_archive.indexer.plan import Everything
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.search import ReplyIndex
 from reply_archive.indexer.settings import Settings
@@ -630,3 +633,26 @@ def test_a_reader_during_builds_sees_the_old_or_the_new_state_never_a_mix(tmp_pa
         oldest = later[0]
         reached.add(oldest)
     assert len(reached) > len(steps) // 2, f"the reader saw only the states {sorted(reached)}: it read too slowly"
+
+
+def test_a_request_whose_generation_a_newer_build_removed_is_asked_again(tmp_path_factory, on_cluster):
+    """A request that held a generation removed under it (two builds finished while it
+    ran) gets a ClusterError, which the app answers with 503 and Retry-After, not a 500."""
+    folder = tmp_path_factory.mktemp("gone")
+    archive = folder / "archive"
+    assert ingest([data.path("samples")], archive, sample=True).ok
+    settings = on_cluster("diff-gone")
+    assert refresh_index(archive, folder / "opensearch", rebuild=True, settings=settings).mode == "rebuilt"
+    backend = open_backend(folder / "opensearch", settings)
+    try:
+        with backend.reader() as reader:
+            some = min(reader.ids())
+            assert reader.document(some) is not None
+            assert reader.document("no-such-reply") is None
+            backend.client.indices.delete(index=backend.generation_id())
+            with pytest.raises(ClusterError, match="replaced by a newer build"):
+                reader.document(some)
+            with pytest.raises(ClusterError, match="replaced by a newer build"):
+                reader.count(Everything(), (), Deadline(5))
+    finally:
+        backend.close()
