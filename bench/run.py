@@ -163,9 +163,14 @@ def run_measured(arguments: list[str]) -> tuple[float, int]:
     started = time.perf_counter()
     proc = subprocess.Popen([*cli_command(), *arguments], cwd=ROOT, stdout=subprocess.DEVNULL)
     peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.1)
+    try:
+        while proc.poll() is None:
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.1)
+    except BaseException:  # interrupted or terminated: the command must not run on alone
+        proc.terminate()
+        proc.wait()
+        raise
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"reply-archive {' '.join(arguments)} failed with exit status {proc.returncode}")
