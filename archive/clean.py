@@ -593,6 +593,11 @@ def _opencc(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+def to_traditional(text: str) -> str:
+    """Convert simplified characters to traditional ones (OpenCC's usual forms)."""
+    return _opencc("s2t").convert(text)
+
+
 def to_simplified(text: str) -> str:
     """Convert traditional characters to simplified, keeping one character per character.
 

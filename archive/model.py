@@ -16,13 +16,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import Any
 
-from .clean import CONTACT_LABELS, SALUTATION_PEOPLE, SALUTATION_UNIT, SECTION_MARKER, to_simplified
+from .clean import CONTACT_LABELS, SALUTATION_PEOPLE, SALUTATION_UNIT, SECTION_MARKER, to_simplified, to_traditional
 from .numerals import cn_to_int, parse_date, unmarked_date_readings
 from .text import sentences
 
@@ -35,6 +35,9 @@ _CLAUSE_START = re.compile(r"(?:^|(?<=[，,：:]))\s*(下一步|下步)")
 # Trailer lines after the signature (spec §2.9): contact, copies, attachments.
 TRAILER = re.compile(rf"^[（(]?\s*({CONTACT_LABELS}|抄送|抄报|附件)")
 _CONTACT = re.compile(rf"^[（(]?\s*({CONTACT_LABELS})")
+_CONTACT_PREFIX = 40  # characters of a paragraph that can hold a contact label
+# The first characters of the labels, in both scripts.
+_CONTACT_START = frozenset(c for label in CONTACT_LABELS.split("|") for c in (label[0], to_traditional(label[0])))
 # Closing formulas by kind (spec §2.7); the kind of the first one is the closing's type.
 _CLOSING_KINDS = (
     ("appeal", re.compile(r"^恳请")),
@@ -44,7 +47,31 @@ _CLOSING_KINDS = (
 
 
 def _is_contact_line(paragraph: str) -> bool:
-    return bool(_CONTACT.match(to_simplified(paragraph)))
+    # The labels open the line: its first characters decide, and a line none of whose
+    # first characters starts a label (in either script) is none (converting text to
+    # simplified characters costs more than the rest of the test).
+    opening = paragraph[:_CONTACT_PREFIX]
+    return not _CONTACT_START.isdisjoint(opening) and bool(_CONTACT.match(to_simplified(opening)))
+
+
+def passage_numbers(paragraphs: Sequence[str], headings: Container[int]) -> list[int | None]:
+    """Return, per paragraph of a body, its passage number: the ``N`` of its ``#p-N``
+    link, counting the paragraphs that are neither headings (their indexes in
+    ``headings``) nor contact lines; None for those.
+
+    The reply page anchors paragraphs by it and precedents cite them by it, from the
+    record's body or from the searchable body the index stores (the same numbers:
+    that body only lacks the contact lines).
+    """
+    numbers: list[int | None] = []
+    count = 0
+    for idx, paragraph in enumerate(paragraphs):
+        if idx in headings or _is_contact_line(paragraph):
+            numbers.append(None)
+        else:
+            count += 1
+            numbers.append(count)
+    return numbers
 
 
 @dataclass(frozen=True)
@@ -318,6 +345,11 @@ class Reply:
     def paragraphs(self) -> tuple[str, ...]:
         """Return the paragraphs of the body (headings included), in order."""
         return tuple(self.body.split("\n\n"))
+
+    @cached_property
+    def passage_numbers(self) -> list[int | None]:
+        """Return the passage number of each body paragraph (see :func:`passage_numbers`)."""
+        return passage_numbers(self.paragraphs, self.heading_paragraphs)
 
     @cached_property
     def heading_paragraphs(self) -> Mapping[int, int]:

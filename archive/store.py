@@ -63,6 +63,11 @@ def to_markdown(reply: Reply) -> str:
 
 def markdown_body(reply: Reply) -> str:
     """Return the reply's text as Markdown: paragraphs, with headings marked."""
+    return "\n\n".join(markdown_blocks(reply))
+
+
+def markdown_blocks(reply: Reply) -> list[str]:
+    """Return the Markdown block of each body paragraph, in order."""
     blocks = []
     for idx, paragraph in enumerate(reply.paragraphs):
         if (section_idx := reply.heading_paragraphs.get(idx)) is not None:
@@ -71,7 +76,7 @@ def markdown_body(reply: Reply) -> str:
             blocks.append("\\" + paragraph)  # a literal # that is not a heading
         else:
             blocks.append(paragraph)
-    return "\n\n".join(blocks)
+    return blocks
 
 
 # Front matter is a flat mapping with a few nested ones; a hand edit never needs more.

@@ -7,7 +7,6 @@ before it reaches a template.
 
 from __future__ import annotations
 
-import itertools
 import re
 import tomllib
 from functools import cache
@@ -19,7 +18,7 @@ from markupsafe import Markup, escape
 
 from reply_archive import data
 from reply_archive.archive.model import Reply
-from reply_archive.archive.store import markdown_body
+from reply_archive.archive.store import markdown_blocks
 from reply_archive.indexer.highlight import mark_html
 
 _TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "blockquote",
@@ -39,7 +38,8 @@ def reply_html(reply: Reply, needles: tuple[str, ...] = ()) -> tuple[Markup, int
     """Return the reply's body as sanitised HTML and the number of marked matches.
 
     Headings are anchored by section index, ``sec``, ``sec_1``… (as the table of
-    contents links them), paragraphs ``p-1``, ``p-2``… (stable links for citations);
+    contents links them), paragraphs ``p-1``, ``p-2``… by passage number (stable links
+    for citations, the numbers precedents cite: :func:`archive.model.passage_numbers`);
     the needles of a search are marked ``m-1``, ``m-2``….
     """
     # The headings Markdown makes are the sections the body holds, in order, and toc
@@ -47,12 +47,27 @@ def reply_html(reply: Reply, needles: tuple[str, ...] = ()) -> tuple[Markup, int
     # headings, so a section the body lacks moves no link; an id of "" (for a heading
     # that is no section) becomes one the sanitiser drops.
     anchors = (_section_anchor(idx) for idx in reply.heading_paragraphs.values())
-    html = markdown.markdown(
-        markdown_body(reply),
+    converter = markdown.Markdown(
         extensions=["toc"],
         extension_configs={"toc": {"slugify": lambda value, separator: next(anchors, "")}},
     )
-    clean = nh3.clean(
+    # Each paragraph is its own block, so each is converted alone and anchored by its
+    # own number, whatever HTML it becomes (a paragraph, a table, a list).
+    signed = {f"<p>{escape(line)}</p>" for line in (reply.department_raw, reply.date_raw) if line}
+    blocks = []
+    for block, number in zip(markdown_blocks(reply), reply.passage_numbers, strict=True):
+        html = _sanitised(converter.reset().convert(block))
+        if html in signed:  # the signature and date close the document flush right, as on paper
+            html = html.replace("<p>", '<p class="signature">', 1)
+        if number is not None:
+            html = _FIRST_TAG.sub(rf'<\1 id="p-{number}"', html, count=1)
+        blocks.append(html)
+    marked, count = mark_html("\n".join(blocks), needles)
+    return Markup(marked), count
+
+
+def _sanitised(html: str) -> str:
+    return nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
@@ -60,16 +75,9 @@ def reply_html(reply: Reply, needles: tuple[str, ...] = ()) -> tuple[Markup, int
         attribute_filter=_keep_attribute,
         link_rel="noopener noreferrer",
     )
-    # The signature and date close the document flush right, as on paper.
-    for line in filter(None, (reply.department_raw, reply.date_raw)):
-        clean = clean.replace(f"<p>{escape(line)}</p>", f'<p class="signature">{escape(line)}</p>')
-    numbers = itertools.count(1)
-    clean = _PARAGRAPH.sub(lambda m: f'<p id="p-{next(numbers)}"{m.group(1)}>', clean)
-    marked, count = mark_html(clean, needles)
-    return Markup(marked), count
 
 
-_PARAGRAPH = re.compile(r"<p((?: class=\"signature\")?)>")
+_FIRST_TAG = re.compile(r"^<(p|table|ul|ol|blockquote|pre)\b")
 
 
 def _section_anchor(section_idx: int) -> str:
