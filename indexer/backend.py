@@ -116,6 +116,15 @@ class Reader(Protocol[SelectionT]):
     def document(self, reply_id: str) -> Document | None:
         """Return one reply by id, or None when the index does not hold it."""
 
+    def frequencies(self, plans: Sequence[Plan], deadline: Deadline) -> list[int]:
+        """Return how many replies each plan (of terms and phrases) matches: the document
+        frequencies that tell a query's words from what the index holds only as
+        characters, exact (a replaced or deleted reply is not counted)."""
+
+    def neighbours(self, words: Sequence[str], deadline: Deadline) -> list[list[str]]:
+        """Return, for each word, the words of the replies' bodies one edit from it
+        (:func:`~indexer.query.is_neighbour`): what a misspelt word may have meant."""
+
     def key_terms(self, weights: Counter[str], count: int) -> list[tuple[str, float]]:
         """Weigh a text's candidate words against the collection (by how much more
         often the text uses them than replies do); return the ``count`` best."""

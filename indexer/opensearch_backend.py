@@ -46,7 +46,7 @@ from .errors import ClusterError, IndexerError, IndexMissing, IndexStale
 from .facets import in_ranges, ranges
 from .opensearch_query import Query, Resolved, candidates, near, nearby_nodes, to_query, word_positions
 from .plan import Everything, Nearby, Plan
-from .query import ScopeFilter, in_one_scope
+from .query import ScopeFilter, in_one_scope, is_neighbour
 from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, WORD_FIELDS, build_schema
 from .settings import Settings
 
@@ -57,6 +57,7 @@ FILLER = "\x1f"  # stands at a position of the exact field that holds no bigram 
 FACET_SIZE = 5_000  # values of one facet counted at most (an exact count says so if there are more)
 PAGE = 500  # replies read per request when walking a whole selection
 BULK = 200  # replies written per bulk request
+NEIGHBOURS = 50  # words one edit from a misspelt one the term suggester gives, per shard and in all
 RETRY_SECONDS = 30.0  # how long a write waits for the cluster to recover (a node restarting)
 _T = TypeVar("_T")
 
@@ -575,6 +576,33 @@ class OpenSearchReader:
         query, late = self._base(plan, scopes, deadline)
         response = self._search({"size": 0, "track_total_hits": True, "query": query}, deadline)
         return None if late or response.get("timed_out") else response["hits"]["total"]["value"]
+
+    def frequencies(self, plans: Sequence[Plan], deadline: Deadline) -> list[int]:
+        """Count each plan's matches in one request: a filters aggregation, one bucket a plan."""
+        if not plans:
+            return []
+        queries = {str(n): self._base(plan, (), deadline)[0] for n, plan in enumerate(plans)}
+        body = {"size": 0, "track_total_hits": False, "aggs": {"plans": {"filters": {"filters": queries}}}}
+        buckets = self._search(body, deadline)["aggregations"]["plans"]["buckets"]
+        return [buckets[str(n)]["doc_count"] for n in range(len(plans))]
+
+    def neighbours(self, words: Sequence[str], deadline: Deadline) -> list[list[str]]:
+        """Return the body words one edit from each word, from the term suggester (the
+        cluster's term dictionary, per shard: the :data:`NEIGHBOURS` most frequent of the
+        words within one edit, transpositions included, which :func:`is_neighbour` leaves out)."""
+        if not words:
+            return []
+        options = {
+            "field": "body", "analyzer": "keyword", "suggest_mode": "always", "sort": "frequency",
+            "max_edits": 1, "prefix_length": 0, "min_word_length": 2, "accuracy": 0.0,
+            "size": NEIGHBOURS, "shard_size": NEIGHBOURS, "max_inspections": 20,
+        }
+        suggest = {str(n): {"text": word, "term": options} for n, word in enumerate(words)}
+        found = self._search({"size": 0, "track_total_hits": False, "suggest": suggest}, deadline)["suggest"]
+        return [
+            sorted({o["text"] for entry in found[str(n)] for o in entry["options"] if is_neighbour(word, o["text"])})
+            for n, word in enumerate(words)
+        ]
 
     def documents(
         self, selection: OpenSearchSelection, start: int = 0, stop: int | None = None, *, bodies: bool = True

@@ -17,13 +17,21 @@ Parsing never fails: broken syntax (a stray quote or parenthesis, a dangling ope
 an unknown field) is read as plain words, and the notice says what was done. The result
 is engine-neutral (:mod:`indexer.plan`): segmentation, folding and synonyms happen here,
 once, whatever backend runs the plan.
+
+Word search forgives. Given the index's document frequencies, a word the index does not
+hold as a word (one character, a part of a word: jieba cut 运营补 into 运营|补, and the
+index holds 补 only inside 补贴) is matched as the characters typed, with the words
+beside it, and the notice says so; a query that finds nothing is offered the index's
+likeliest word one edit from each word that finds nothing (:func:`correction`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 
 from reply_archive import data
 from reply_archive.archive.text import sentences
@@ -38,6 +46,11 @@ MAX_YEAR_SPAN = 100
 MAX_DEPTH = 20  # nested parentheses; deeper ones are ignored (and recursion stays bounded)
 MAX_NEAR_WORDS = 8  # words of one proximity group, "a b c"~N
 MAX_SLOP = 50  # the largest N of "a b"~N
+# A one-character word is a word of the index when at least this share of the replies
+# holding the character hold it as a word (的, 与: most; 养, 补: a few, inside others).
+WORD_SHARE = 0.5
+PASTED_CHARS = 10  # an unquoted word this long is a pasted passage: snippets show its longest runs
+ALL_FIELDS = tuple(WORD_FIELDS)
 TITLE_FIELDS = ("title", "proposal_title")
 FIELD_PREFIXES = ("title", "department", "proposer", "number", "session", "topic", "year")
 _GROUPS = {"同句": "sentence", "同段": "paragraph"}
@@ -58,6 +71,12 @@ _TOKEN = re.compile(
 )
 
 
+# How many replies each plan (of terms and phrases) matches, in the index searched.
+Frequencies = Callable[[Sequence[Plan]], Sequence[int]]
+# For each word, the index's words one edit from it (:func:`is_neighbour`).
+Neighbours = Callable[[Sequence[str]], Sequence[Sequence[str]]]
+
+
 # --- the parse tree -------------------------------------------------------------------
 
 
@@ -69,7 +88,8 @@ class Node:
 @dataclass
 class Word(Node):
     text: str
-    fields: tuple[str, ...] = tuple(WORD_FIELDS)
+    fields: tuple[str, ...] = ALL_FIELDS
+    span: tuple[int, int] | None = None  # where it stands in the query; None when not typed as a word
 
 
 @dataclass
@@ -115,6 +135,15 @@ class ScopeFilter:
 
 
 @dataclass(frozen=True)
+class QueryWord:
+    """A word as typed: where it stands in the query, and the plan that matches it."""
+
+    span: tuple[int, int]
+    plan: Plan
+    unknown: tuple[tuple[int, int], ...] = ()  # where its runs of words the index does not hold stand
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
     """A user's query as the index will run it, plus what the UI should tell them."""
 
@@ -125,6 +154,9 @@ class ParsedQuery:
     notice: str | None
     scopes: tuple[ScopeFilter, ...] = ()
     exact_query: Plan | None = None  # the words taken as exact wording, for counting
+    text: str = ""  # the query as read (trimmed, cut to MAX_QUERY_CHARS): spans point into it
+    words: tuple[QueryWord, ...] = ()  # the positive words, for corrections
+    pasted: tuple[str, ...] = ()  # unquoted words of PASTED_CHARS or more (pasted passages), folded
 
     @property
     def is_empty(self) -> bool:
@@ -217,7 +249,7 @@ class _Parser:
         if kind == "field":
             return self.field_term(text[:-1])
         if kind == "word":
-            return Word(text)
+            return Word(text, span=match.span())
         if kind == "stray":
             self.notices.append("引号不成对，未配对的引号已忽略")
         return None
@@ -312,11 +344,15 @@ def synonyms() -> dict[str, tuple[tuple[str, ...], ...]]:
 class _Builder:
     """Turns the parse tree into a plan and collects what the UI shows."""
 
+    unknown: frozenset[str] = frozenset()  # segmented words the index does not hold as words
     terms: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
     segmented: list[str] = field(default_factory=list)
     scopes: list[ScopeFilter] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    forgiven: list[str] = field(default_factory=list)  # words matched as the characters typed
+    words: list[QueryWord] = field(default_factory=list)
+    pasted: list[str] = field(default_factory=list)
     count: int = 0
 
     def build(self, node: Node, *, exact_words: bool = False, collect: bool = True) -> Plan | None:
@@ -360,16 +396,24 @@ class _Builder:
         raise TypeError(node)
 
     def word(self, node: Word, exact_words: bool, collect: bool) -> Plan | None:
-        words = [w for w, _, _ in segment(node.text)]
-        if collect:
-            self.segmented.extend(words)
-            self.terms.extend(w.lower() for w in words)
         if exact_words:
             folded = fold(node.text)
             return Phrase(folded) if folded else None
-        query = _words_query(words, node.fields)
+        segments = segment(node.text)
+        # Only words of the exact field's fields (titles and body) can be matched as characters.
+        missing = [node.fields == ALL_FIELDS and w.lower() in self.unknown for w, _, _ in segments]
+        pieces = _pieces(node.text, segments, missing)
+        query = _all([Phrase(fold(piece)) if typed else _word_query(piece, node.fields) for piece, typed in pieces])
         if query is None:  # no words
             return None
+        self.forgiven.extend(piece for piece, typed in pieces if typed)
+        if collect:
+            self.segmented.extend(w for w, _, _ in segments)
+            # A character jieba split off a longer word is marked only inside it, never on its own.
+            alone = len(segments) == 1
+            self.terms.extend(
+                fold(piece) if typed else piece.lower() for piece, typed in pieces if typed or alone or len(piece) > 1
+            )
         alternatives = synonyms().get(node.text, ())
         if alternatives:
             expanded = [
@@ -378,6 +422,12 @@ class _Builder:
             if collect:
                 self.terms.extend(w for alt in alternatives for w in alt)
             query = AnyOf((query, *[q for q in expanded if q is not None]))
+        if collect and node.span is not None:
+            at = node.span[0]
+            unknown = tuple((at + segments[a][1], at + segments[b - 1][2]) for a, b in _runs(missing))
+            self.words.append(QueryWord(node.span, query, unknown))
+            if len(fold(node.text)) >= PASTED_CHARS:
+                self.pasted.append(fold(node.text))
         return query
 
     def near(self, node: Near, collect: bool) -> Plan | None:
@@ -421,13 +471,78 @@ class _Builder:
 
 def _words_query(words: list[str], fields: tuple[str, ...]) -> Plan | None:
     """All words must occur, each in any of the fields (BM25F weights per field)."""
-    per_word = [
-        AnyOf(tuple(Term(f, w.lower()) for f in fields)) if len(fields) > 1 else Term(fields[0], w.lower())
-        for w in words
-    ]
-    if not per_word:
+    return _all([_word_query(w, fields) for w in words])
+
+
+def _word_query(word: str, fields: tuple[str, ...]) -> Plan:
+    """The word in any of the fields."""
+    if len(fields) == 1:
+        return Term(fields[0], word.lower())
+    return AnyOf(tuple(Term(f, word.lower()) for f in fields))
+
+
+def _all(plans: list[Plan]) -> Plan | None:
+    """Every plan must match (None for none)."""
+    if not plans:
         return None
-    return per_word[0] if len(per_word) == 1 else AllOf(tuple(per_word))
+    return plans[0] if len(plans) == 1 else AllOf(tuple(plans))
+
+
+def _pieces(text: str, segments: list[tuple[str, int, int]], missing: list[bool]) -> list[tuple[str, bool]]:
+    """Return a word's pieces as ``(text, typed)``: its segmented words, except that each
+    run of words the index does not hold (``missing``), with the word on either side
+    (what places its characters), is one piece of the text as typed, matched as characters."""
+    near = [any(missing[max(0, i - 1) : i + 2]) for i in range(len(segments))]
+    typed = dict(_runs(near))
+    pieces: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(segments):
+        if i in typed:
+            pieces.append((text[segments[i][1] : segments[typed[i] - 1][2]], True))
+            i = typed[i]
+        else:
+            pieces.append((segments[i][0], False))
+            i += 1
+    return pieces
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """Return the ``(start, stop)`` indices of each run of true flags."""
+    runs: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if flag and runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        elif flag:
+            runs.append((i, i + 1))
+    return runs
+
+
+def _plain_words(node: Node) -> Iterator[Word]:
+    """Yield the words of a parse tree (excluded ones too) searched in every word field."""
+    if isinstance(node, Word) and node.fields == ALL_FIELDS:
+        yield node
+    elif isinstance(node, Bool):
+        for child in node.children:
+            yield from _plain_words(child)
+    elif isinstance(node, (Group, Negate)):
+        yield from _plain_words(node.child)
+
+
+def _unknown(tree: Node, frequencies: Frequencies) -> frozenset[str]:
+    """Return the segmented words of a query (lower case) that the index does not hold
+    as words: in no reply's body, or, for one character, held as a word by fewer than
+    :data:`WORD_SHARE` of the replies holding the character."""
+    nodes = islice(_plain_words(tree), MAX_TERMS)  # the builder ignores words past these
+    words = list(dict.fromkeys(w.lower() for node in nodes for w, _, _ in segment(node.text)))
+    if not words:
+        return frozenset()
+    singles = [w for w in words if len(w) == 1]
+    counts = frequencies([*(Term("body", w) for w in words), *(Phrase(fold(w)) for w in singles)])
+    as_word = dict(zip(words, counts, strict=False))
+    as_characters = dict(zip(singles, counts[len(words) :], strict=True))
+    return frozenset(
+        w for w in words if not as_word[w] or (len(w) == 1 and as_word[w] < WORD_SHARE * as_characters[w])
+    )
 
 
 def _needles(node: Node) -> list[str]:
@@ -453,8 +568,13 @@ def _has_words(node: Node | None) -> bool:
     return False
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Parse a user's query string; never raises for any input."""
+def parse_query(text: str, frequencies: Frequencies | None = None) -> ParsedQuery:
+    """Parse a user's query string; never raises for any input.
+
+    :param frequencies: how many replies of the index each plan matches; with them,
+        words the index does not hold as words are matched as characters. Without,
+        every word is taken as a word.
+    """
     notices: list[str] = []
     text = text.replace(SEPARATOR, " ").strip()
     if len(text) > MAX_QUERY_CHARS:
@@ -463,12 +583,15 @@ def parse_query(text: str) -> ParsedQuery:
     parser = _Parser(tokenize(text))
     tree = parser.parse()
     notices.extend(parser.notices)
-    builder = _Builder()
+    builder = _Builder(_unknown(tree, frequencies) if tree is not None and frequencies else frozenset())
     query = builder.build(tree) if tree is not None else None
     exact = None
     if tree is not None and _has_words(tree):
         exact = _Builder().build(tree, exact_words=True, collect=False)
     notices.extend(builder.notices)
+    if builder.forgiven:
+        quoted = "、".join(f"“{piece}”" for piece in dict.fromkeys(builder.forgiven))
+        notices.append(f"{quoted}不是词表中的词，已按原文字符匹配")
     return ParsedQuery(
         query=query if query is not None else Everything(),
         phrases=tuple(dict.fromkeys(builder.phrases)),
@@ -477,7 +600,60 @@ def parse_query(text: str) -> ParsedQuery:
         notice="；".join(dict.fromkeys(notices)) or None,
         scopes=tuple(builder.scopes),
         exact_query=exact,
+        text=text,
+        words=tuple(builder.words),
+        pasted=tuple(dict.fromkeys(builder.pasted)),
     )
+
+
+def is_neighbour(word: str, other: str) -> bool:
+    """Return True when ``other`` is ``word`` with one character substituted, inserted or
+    deleted, both of two characters or more: what a misspelt word may have meant."""
+    if min(len(word), len(other)) < 2 or abs(len(word) - len(other)) > 1 or word == other:
+        return False
+    if len(word) == len(other):
+        return sum(a != b for a, b in zip(word, other, strict=True)) == 1
+    short, long = sorted((word, other), key=len)
+    first = next((i for i, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    return short[first:] == long[first + 1 :]
+
+
+def correction(parsed: ParsedQuery, frequencies: Frequencies, neighbours: Neighbours) -> str | None:
+    """Return the query with each of its words that finds nothing corrected, or None when
+    none can be: what "您是不是要找" offers when a query finds nothing.
+
+    A word is replaced by the word one edit from it (:func:`is_neighbour`) that most
+    replies hold; failing that, each of its runs the index does not hold (服物 of 托育服物)
+    is replaced so.
+    """
+    counts = frequencies([word.plan for word in parsed.words])
+    missing = [word for word, count in zip(parsed.words, counts, strict=True) if not count]
+    keys = {span: _key(parsed.text[span[0] : span[1]]) for word in missing for span in (word.span, *word.unknown)}
+    spans = [span for span, key in keys.items() if len(key) > 1]  # a character has no correction
+    options = dict(zip(spans, neighbours([keys[span] for span in spans]), strict=True)) if spans else {}
+    candidates = list(dict.fromkeys(c for found in options.values() for c in found))
+    if not candidates:
+        return None
+    held = dict(zip(candidates, frequencies([Term("body", c) for c in candidates]), strict=True))
+    best = {}
+    for span, found in options.items():
+        if likely := [c for c in found if held[c]]:
+            best[span] = min(likely, key=lambda c: (-held[c], c))  # the most replies; then the first in order
+    fixes = []
+    for word in missing:
+        if word.span in best:
+            fixes.append((word.span, best[word.span]))
+        else:
+            fixes.extend((span, best[span]) for span in word.unknown if span in best)
+    text = parsed.text
+    for (start, end), fix in sorted(fixes, reverse=True):  # from the last: the spans before it still hold
+        text = text[:start] + fix + text[end:]
+    return text if fixes else None
+
+
+def _key(text: str) -> str:
+    """Return a word as the word fields hold it: its words (simplified) joined, lower case."""
+    return "".join(w for w, _, _ in segment(text)).lower()
 
 
 def in_one_scope(body: str, scope: ScopeFilter) -> bool:

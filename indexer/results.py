@@ -125,6 +125,9 @@ class QueryInfo:
     notice: str | None
     word_count: int  # replies matching the query, before facet filters
     exact_count: int | None  # of those words taken as exact wording; None without words
+    # A query that finds nothing: the same query, its words that find nothing replaced by
+    # the archive's likeliest words one edit from them (您是不是要找); None otherwise.
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True)

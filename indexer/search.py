@@ -16,7 +16,7 @@ import bisect
 import dataclasses
 import itertools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,18 @@ from typing import Any
 from .backend import SORTS, Backend, Deadline, Document, Reader, Request, Selection, open_backend
 from .errors import QueryError, UnknownReply
 from .facets import facet_list, is_range, ordered, spec
-from .highlight import passages
-from .plan import AnyOf, Term
-from .query import ParsedQuery, parse_query
+from .highlight import Runs, passages
+from .plan import AnyOf, Plan, Term
+from .precedents import MAX_PASTE_CHARS, Precedents, Reuse, find_precedents, find_reuse
+from .query import ParsedQuery, correction, parse_query
 from .results import CommitmentEntry, CommitmentPage, Hit, QueryInfo, SearchResults, Snippet, Statistics
 from .schema import FACET_NAMES
 from .settings import Settings
 from .similar import KEY_TERMS, MARKED_TERMS, candidate_words
 
 __all__ = ["SORTS", "ReplyIndex", "needles"]
+
+MAX_PRECEDENTS = 50  # passages shown per pasted paragraph, at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +94,13 @@ class ReplyIndex:
             raise QueryError("per_page", f"应为 1 到 {self.settings.max_per_page} 之间的整数")
         if sort not in SORTS:
             raise QueryError("sort", f"应为以下之一：{'、'.join(SORTS)}")
-        return _Asked(parse_query(q), clean, page, per_page, sort)
+        return _Asked(parse_query(q, self._frequencies), clean, page, per_page, sort)
+
+    def _frequencies(self, plans: Sequence[Plan]) -> list[int]:
+        """Return how many replies of the index each plan matches: what tells a query's
+        words from those the index holds only as characters."""
+        with self.backend.reader() as reader:
+            return reader.frequencies(plans, self.deadline())
 
     def deadline(self) -> Deadline:
         """Start the time one request may spend: pass it to every call the request makes
@@ -145,9 +154,16 @@ class ReplyIndex:
             exact_count = None
             if parsed.exact_query is not None:
                 exact_count = reader.count(parsed.exact_query, parsed.scopes, deadline)
+            suggestion = None
+            if not selection.word_count and not selection.timed_out:
+                suggestion = correction(
+                    parsed,
+                    lambda plans: reader.frequencies(plans, deadline),
+                    lambda words: reader.neighbours(words, deadline),
+                )
             matched = time.perf_counter()
             start = (asked.page - 1) * asked.per_page
-            shown = (*parsed.terms, *parsed.phrases)
+            shown = (*parsed.terms, *parsed.phrases, *map(Runs, parsed.pasted))
             hits = tuple(
                 _hit(doc, shown, None if parsed.is_empty else doc.score)
                 for doc in reader.documents(selection, start, start + asked.per_page)
@@ -171,6 +187,7 @@ class ReplyIndex:
                 notice=self._notice(parsed, selection),
                 word_count=selection.word_count,
                 exact_count=exact_count,
+                suggestion=suggestion,
             ),
             took_ms={
                 name: round(seconds * 1000, 2)
@@ -298,6 +315,43 @@ class ReplyIndex:
                 _hit(d, marked, None if d.score is None else d.score, snippets=1)
                 for d in itertools.islice(others, limit)
             )
+
+    def precedents(
+        self,
+        text: str,
+        *,
+        filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
+        limit: Any = 10,
+        deadline: Deadline | None = None,
+    ) -> Precedents:
+        """Return the earlier passages that say what a pasted text says, paragraph by
+        paragraph, best first (:mod:`indexer.precedents`).
+
+        :raise QueryError: for an empty or over-long text, a bad limit or facet filter.
+        """
+        text = (text or "").strip()
+        if not text:
+            raise QueryError("text", "请粘贴要查找先例的文字")
+        if len(text) > MAX_PASTE_CHARS:
+            raise QueryError("text", f"文字过长：最多 {MAX_PASTE_CHARS} 个字符，现为 {len(text)} 个")
+        limit = _whole("limit", limit)
+        if not 1 <= limit <= MAX_PRECEDENTS:
+            raise QueryError("limit", f"应为 1 到 {MAX_PRECEDENTS} 之间的整数")
+        asked = self._ask("", filters, 1, 1, "relevance")
+        with self.backend.reader() as reader:
+            return find_precedents(reader, text, asked.filters, limit, deadline or self.deadline())
+
+    def reuse(self, reply_id: str, *, deadline: Deadline | None = None) -> Reuse:
+        """Return the paragraphs of a reply that earlier replies said already, and the
+        share of it that is new (:mod:`indexer.precedents`).
+
+        :raise UnknownReply: when the index holds no reply with this id.
+        """
+        with self.backend.reader() as reader:
+            doc = reader.document(reply_id)
+            if doc is None:
+                raise UnknownReply(reply_id)
+            return find_reuse(reader, doc, deadline or self.deadline())
 
     def ids(self) -> set[str]:
         """Return the ids of every reply in the index."""

@@ -14,11 +14,13 @@ document). Anything else (proximity, fields without lengths) returns None and Wh
 evaluates it.
 
 A generation never changes, so each term's arrays are kept (up to a bound) and
-reused by later queries.
+reused by later queries; so are its body words, sorted, for the words one edit from a
+misspelt one (:meth:`TermArrays.neighbours`).
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -32,6 +34,7 @@ from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
 from .build import read_texts
+from .query import is_neighbour
 from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
 from .whoosh_query import ExactPhrase
 
@@ -65,6 +68,7 @@ class TermArrays:
         self._lengths: dict[str, np.ndarray] = {}
         self._texts: list[str] | None = None  # folded exact text by document, once loaded
         self.texts_loaded = threading.Event()
+        self._words: tuple[list[str], list[str]] | None = None  # body words sorted, and reversed sorted
 
     def evaluate(self, searcher, query: Query, *, scored: bool) -> Ranked | None:
         """Return the documents matching ``query`` in rank order (best score first, then
@@ -128,6 +132,7 @@ class TermArrays:
                     return
                 for field in SCORED_FIELDS:
                     self._field_lengths(searcher, field)
+                self._body_words(searcher)
                 ids = list(searcher.reader().column_reader("id"))
             by_id = read_texts(gen)
             texts = [by_id[ids[d]] if live else "" for d, live in enumerate(self._live.tolist())]
@@ -136,6 +141,32 @@ class TermArrays:
             pass
         finally:
             self.texts_loaded.set()
+
+    def neighbours(self, searcher, word: str) -> list[str]:
+        """Return the body words one edit from ``word`` (:func:`~indexer.query.is_neighbour`).
+
+        The edit is in the second half of ``word`` or in its first: such a word starts
+        with the first half or ends with the second, a prefix search among the words
+        sorted and one among the words reversed.
+        """
+        if len(word) < 2:
+            return []
+        forward, backward = self._body_words(searcher)
+        half = len(word) // 2
+        found = {*_prefixed(forward, word[:half]), *(w[::-1] for w in _prefixed(backward, word[half:][::-1]))}
+        return sorted(w for w in found if is_neighbour(word, w))
+
+    def _body_words(self, searcher) -> tuple[list[str], list[str]]:
+        """Return the words of the body field sorted, and each reversed, sorted (read once
+        per generation: 0.4 s at 20,000 replies, in the warm-up)."""
+        with self._lock:
+            found = self._words
+        if found is None:
+            words = sorted({w for sub, _ in _leaves(searcher) for w in sub.reader().field_terms("body")})
+            found = (words, sorted(w[::-1] for w in words))
+            with self._lock:
+                self._words = found
+        return found
 
     def _term(self, searcher, field: str, text: str) -> Matches:
         if field not in SCORED_FIELDS:
@@ -183,6 +214,15 @@ class TermArrays:
             with self._lock:
                 self._lengths[field] = found
         return found
+
+
+def _prefixed(words: list[str], prefix: str) -> list[str]:
+    """Return the words of a sorted list that start with ``prefix``."""
+    start = bisect.bisect_left(words, prefix)
+    end = start
+    while end < len(words) and words[end].startswith(prefix):
+        end += 1
+    return words[start:end]
 
 
 def _leaves(searcher) -> list[tuple]:

@@ -296,6 +296,15 @@ class WhooshReader:
         kept, late_scope = self._scoped(docs.tolist(), scopes, deadline)
         return None if late or late_scope else len(kept)
 
+    def frequencies(self, plans: Sequence[Plan], deadline: Deadline) -> list[int]:
+        """Count each plan's matches, on the term arrays (whose postings the query then
+        reuses), without remembering them as a query's matches."""
+        return [len(_matches(self._gen, self._searcher, plan, deadline, scored=False)[0][0]) for plan in plans]
+
+    def neighbours(self, words: Sequence[str], deadline: Deadline) -> list[list[str]]:
+        """Return the body words one edit from each word (the generation's sorted words)."""
+        return [self._gen.terms.neighbours(self._searcher, word) for word in words]
+
     def documents(
         self, selection: WhooshSelection, start: int = 0, stop: int | None = None, *, bodies: bool = True
     ) -> Iterator[Document]:

@@ -35,6 +35,12 @@ def test_search_shape(client, seed_reply):
     assert took["total"] >= took["match"] + took["snippets"] + took["facets"] - 0.1  # rounding
 
 
+def test_a_search_that_finds_nothing_suggests_a_correction(client):
+    body = client.get("/api/search", query_string={"q": "养老服物"}).get_json()
+    assert body["total"] == 0 and body["query"]["suggestion"] == "养老服务"
+    assert client.get("/api/search", query_string={"q": "养老服务"}).get_json()["query"]["suggestion"] is None
+
+
 def test_search_filters_are_repeatable_parameters(client):
     body = client.get("/api/search?year=2023&year=2022&topic=社会建设").get_json()
     selected = {name: [v["value"] for v in values if v["selected"]] for name, values in body["facets"].items()}

@@ -434,6 +434,44 @@ def test_preceding_and_same_proposal_replies_agree(main):
         assert len(similar) <= 5 and all(hit.id in main.everything and hit.id != reply.id for hit in similar)
 
 
+def test_precedents_and_reuse_agree(main):
+    """A paragraph pasted word for word finds the same passages, scored the same, on
+    both backends (the candidates may be ranked differently, the passages that say the
+    pasted text exactly may not differ), and a reply's reused paragraphs are the same."""
+    rng = random.Random(SEED)
+    paragraphs = [
+        (reply, paragraph)
+        for reply in main.corpus.replies
+        for paragraph, number in zip(reply.paragraphs, reply.passage_numbers, strict=True)
+        if number is not None and len(paragraph) >= 40
+    ]
+
+    def exact(index: ReplyIndex, text: str) -> frozenset:
+        return frozenset((p.hit.id, p.paragraph) for p in index.precedents(text, limit=50).pieces[0].passages
+                         if p.score == 1.0)
+
+    # Said in few replies: all of them are among the candidates on both backends.
+    asked = [paragraph for _, paragraph in rng.sample(paragraphs, 60) if len(main.corpus.containing(paragraph)) < 10]
+    asked = asked[:30]
+    answers = ask_both(exact, main.whoosh, main.opensearch, asked)
+    differing = [(text[:30], (sorted(w - o), sorted(o - w))) for text, (w, o) in zip(asked, answers, strict=True)
+                 if w != o]
+    assert not differing, report("precedents (whoosh vs opensearch)", differing, len(asked))
+    assert all(w for w, _ in answers)
+
+    def reused(index: ReplyIndex, reply_id: str) -> tuple:
+        found = index.reuse(reply_id)
+        return found.new_share, [(n, [(p.hit.id, p.paragraph) for p in said]) for n, said in found.paragraphs]
+
+    asked_ids = [reply.id for reply, _ in rng.sample(paragraphs, 15)]
+    answers = ask_both(reused, main.whoosh, main.opensearch, asked_ids)
+    # A reply whose paragraphs many replies said has more candidates than are read: the
+    # backends may then read different ones.
+    differing = [(reply_id, (w, o)) for reply_id, (w, o) in zip(asked_ids, answers, strict=True)
+                 if w != o and sum(len(said) for _, said in w[1]) < 10]
+    assert not differing, report("reuse (whoosh vs opensearch)", differing, len(asked_ids))
+
+
 # --- 7. updates ------------------------------------------------------------------------
 
 ADDED_MARK = "差分测试新增标记"

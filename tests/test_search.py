@@ -55,10 +55,12 @@ def test_traditional_queries_find_simplified_text(index_dir):
     assert any("<mark>粤港澳大湾区</mark>" in s.html for s in hit.snippets)
 
 
-def test_exact_wording_finds_what_word_search_misses(index_dir):
-    # 老服 crosses the word boundary of 养老|服务: no word index can ever find it.
-    assert open_index(index_dir).search("老服").total == 0
-    assert open_index(index_dir).search('"老服"').total >= 1
+def test_a_word_the_index_lacks_is_matched_as_exact_wording(index_dir):
+    # 老服 crosses the word boundary of 养老|服务: no word index can ever find it as a word.
+    exact = open_index(index_dir).search('"老服"')
+    assert exact.total >= 1
+    words = open_index(index_dir).search("老服")
+    assert ids(words) == ids(exact) and "“老服”不是词表中的词" in words.query.notice
 
 
 def test_chinese_quotes_and_corner_brackets_are_exact_too(index_dir):
