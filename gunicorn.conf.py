@@ -45,12 +45,17 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 # protocol add under 100. Facet selections take the rest: `&department=` and a name of
 # 20 Chinese characters is 192 bytes. gunicorn allows at most 8,190 (0 means unlimited,
 # which its parser would read into memory without bound), which leaves room for 10 such
-# selections beside the longest query read (18 beside a 500-character Chinese one), and
-# lets a pasted Chinese query of up to about 900 characters reach the app. The app
-# accepts up to MAX_SELECTED (50) values per facet, more than any request line holds: a
-# line longer than this still gets gunicorn's 414. nginx's default line buffer (8k) is
-# the same size.
+# selections beside the longest query read (18 beside a 500-character Chinese one). No
+# URL the app makes holds more of a query: its links carry a query only as far as the
+# index reads it (web/params.py), and a longer text pasted into a search box goes to
+# 查找先例 in the body of a POST (web/static/app.js). The app accepts up to MAX_SELECTED
+# (50) values per facet, more than any request line holds: a line longer than this
+# still gets gunicorn's 414. nginx's default line buffer (8k) is the same size.
 limit_request_line = 8190
+
+# Request bodies are not bounded here: a text pasted into 查找先例, up to MAX_PASTE_CHARS
+# (5,000) characters, is a POST body of up to about 60 KB (less in Chinese), which the
+# app reads, refusing a body over web/params.py's MAX_BODY_BYTES (256 KB) with a 413.
 
 # Forwarded headers are believed in one place, the app's REPLY_ARCHIVE_PROXIES
 # (web/serving.py). gunicorn would otherwise take X-Forwarded-Proto, and headers setting

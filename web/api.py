@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.datastructures import MultiDict
 
 from reply_archive.archive.store import find_reply
 from reply_archive.indexer.errors import QueryError
@@ -27,6 +28,8 @@ from .params import (
     external_url,
     filters_from_request,
     page_links,
+    precedents_from,
+    request_fields,
     search_from_request,
     statistics_from_request,
 )
@@ -42,11 +45,16 @@ def refuse_unknown_parameters() -> None:
     Ignored, a misspelt parameter (``?yaer=2022``) would answer a different question
     than the one asked, with a 200.
     """
+    _refuse_unknown(request.args)
+
+
+def _refuse_unknown(fields: MultiDict) -> None:
+    """Refuse a field the view does not read, and a second value of one it reads once."""
     accepted = API_PARAMETERS.get(request.endpoint or "", ())
-    for name in request.args:
+    for name in fields:
         if name not in accepted:
             raise QueryError(name, f"不是该接口的参数；可用的参数：{'、'.join(accepted) or '无'}")
-        if name not in FACET_NAMES and len(request.args.getlist(name)) > 1:
+        if name not in FACET_NAMES and len(fields.getlist(name)) > 1:
             raise QueryError(name, "只能出现一次（只有分面可以取多个值）")
 
 
@@ -63,6 +71,9 @@ def allow_origins(response: Response) -> Response:
     if anyone or origin in allowed:
         response.headers["Access-Control-Allow-Origin"] = "*" if anyone else origin
         response.headers["Access-Control-Expose-Headers"] = "Link, Retry-After"
+        if request.method == "OPTIONS":  # a preflight: a JSON body needs its Content-Type allowed
+            response.headers["Access-Control-Allow-Methods"] = response.headers.get("Allow", "")
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
     return response
 
 
@@ -100,6 +111,18 @@ def similar(reply_id: str):
     find_reply(current_app.config["ARCHIVE_DIR"], reply_id)  # 404 for an unknown id
     hits = reply_index().similar(reply_id, limit=_limit(), deadline=request_deadline())
     return jsonify({"ok": True, "id": reply_id, "hits": [h.to_dict() for h in hits]})
+
+
+@bp.route("/precedents", methods=["GET", "POST"])
+def precedents():
+    """Return the earlier passages that say what a text says, paragraph by paragraph.
+
+    POST takes the text in a JSON object or a form, up to MAX_PASTE_CHARS characters;
+    GET, in the query string, only as much as a URL holds.
+    """
+    fields = request_fields()
+    _refuse_unknown(fields)
+    return jsonify(precedents_from(fields).to_dict())
 
 
 def _limit() -> int:

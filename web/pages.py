@@ -1,4 +1,4 @@
-"""The HTML pages: home, search, facet lists, statistics, commitments, a reply, help."""
+"""The HTML pages: home, search, facet lists, statistics, commitments, precedents, a reply, help."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from reply_archive.archive.errors import ReplyNotFound
 from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
 from reply_archive.archive.store import find_reply, record_path, source_path
 from reply_archive.indexer.analysis import fold
-from reply_archive.indexer.errors import UnknownReply
+from reply_archive.indexer.errors import ClusterError, QueryError, UnknownReply
+from reply_archive.indexer.precedents import MAX_PASTE_CHARS, Precedents, Reuse
 from reply_archive.indexer.query import MAX_QUERY_CHARS
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.schema import FACET_NAMES
@@ -23,6 +24,8 @@ from .render import citation, labels, metadata_rows, reply_html, warning_text
 bp = Blueprint("pages", __name__)
 
 SIDEBAR_VALUES = 8  # facet values shown before "more"
+# The facets a drafter narrows precedents by: whose wording, which years, on what, which channel.
+PRECEDENT_FACETS = ("department", "year", "topic", "channel")
 
 
 @bp.app_context_processor
@@ -33,6 +36,7 @@ def helpers():
         "clear_url": params.clear_url,
         "page_url": params.page_url,
         "with_args": params.with_args,
+        "query_read": params.query_read,
         "reply_url": params.reply_url,
         "kept_state": params.kept_state,
         "export_url": params.export_url,
@@ -42,9 +46,12 @@ def helpers():
         "warning_text": warning_text,
         "sidebar_values": SIDEBAR_VALUES,
         "sorts": SORTS,
-        # The longest query the index reads: a longer paste is cut in the box, in sight,
-        # and its URL stays within what the server accepts.
+        # The longest query the index reads: a longer paste goes to 查找先例 (app.js), or
+        # is cut in the box, in sight, without scripts; its URL stays within what the
+        # server accepts.
         "max_query_chars": MAX_QUERY_CHARS,
+        "max_paste_chars": MAX_PASTE_CHARS,
+        "precedent_facets": PRECEDENT_FACETS,
     }
 
 
@@ -124,6 +131,50 @@ def review():
     return render_template("review.html", results=results, flagged=flagged, entries=entries, review_kind=review_kind)
 
 
+@bp.route("/precedents", methods=["GET", "POST"])
+def precedents():
+    """Find the earlier passages that say what a pasted text says (查找先例): the form on a
+    GET, the form and each pasted paragraph's passages on a POST.
+
+    The text travels in the body of a POST, never in a URL: the page links to nothing
+    that repeats it. A post changes nothing and the app keeps no session, so the form
+    needs no token against forgery: another site may post to it, but cannot read the
+    answer (no CORS for pages) nor frame it (``frame-ancestors 'none'``).
+    """
+    fields = params.request_fields()
+    # The form's facet values, counted as the search page counts them; bad selections are refused here.
+    overview = reply_index().search("", filters=params.filters_from(fields), per_page=1, deadline=request_deadline())
+    found, error = None, None
+    if request.method == "POST":
+        try:
+            found = params.precedents_from(fields)
+        except QueryError as exc:  # the pasted text is shown again, to be shortened
+            error = exc.message
+    return render_template(
+        "precedents.html",
+        text=params.pasted_text(fields),
+        facets=[f for f in overview.facets if f.name in PRECEDENT_FACETS and f.values],
+        found=found,
+        error=error,
+        citations=_citations(found) if found else {},
+        # A text too long for the search box was sent here by app.js: the page says so.
+        from_search=fields.get("from") == "search",
+    ), 400 if error else 200
+
+
+def _citations(found: Precedents) -> dict[str, str]:
+    """Return the citation of each reply the passages stand in, by id (reply.html's, for
+    its paragraphs); a reply the archive no longer holds has none."""
+    archive = current_app.config["ARCHIVE_DIR"]
+    ids = dict.fromkeys(p.hit.id for piece in found.pieces for p in piece.passages)
+    records = ((reply_id, _record(archive, reply_id)) for reply_id in ids)
+    return {
+        reply_id: citation(record, params.external_url("pages.reply", reply_id=reply_id))
+        for reply_id, record in records
+        if record is not None
+    }
+
+
 def _record(archive: str, reply_id: str) -> Reply | None:
     """Return the archive's record, or None when the index still lists a removed one."""
     try:
@@ -156,6 +207,7 @@ def reply(reply_id: str):
         same_proposal=_same_proposal(record),
         earlier=_earlier(record),
         similar=_similar(record),
+        reuse=_reuse(record),
         has_source=source_path(current_app.config["ARCHIVE_DIR"], record) is not None,
     )
 
@@ -180,6 +232,15 @@ def _similar(record: Reply) -> tuple[Hit, ...]:
         return reply_index().similar(record.id, deadline=request_deadline())
     except UnknownReply:
         return ()  # a record newer than the index: nothing to compare with yet
+
+
+def _reuse(record: Reply) -> Reuse | None:
+    """Return the paragraphs of the reply that earlier replies said already, or None when
+    that cannot be told now: the page is shown without them."""
+    try:
+        return reply_index().reuse(record.id, deadline=request_deadline())
+    except (UnknownReply, ClusterError):  # a record newer than the index; a cluster not answering
+        return None
 
 
 @bp.get("/replies/<reply_id>/source")

@@ -3,17 +3,23 @@
 Every state of a search (query, filters, sort, page, page size) lives in the URL, so a
 result page can be shared, bookmarked and reached again with the back button. The
 search, statistics and commitments pages share that state: their links keep the page
-they are on.
+they are on. A query travels in them only as far as the index reads it
+(``MAX_QUERY_CHARS``), so no link is longer than the server takes. A pasted text to
+find precedents of (查找先例) is longer than any URL: it travels in a request's body,
+never in a link.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import current_app, request, url_for
-from werkzeug.datastructures import MultiDict
+from flask import abort, current_app, request, url_for
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from reply_archive.indexer.errors import QueryError
+from reply_archive.indexer.precedents import Precedents
+from reply_archive.indexer.query import MAX_QUERY_CHARS
 from reply_archive.indexer.results import CommitmentPage, SearchResults, Statistics
 from reply_archive.indexer.schema import FACET_NAMES
 
@@ -21,6 +27,11 @@ from . import reply_index, request_deadline
 
 _STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
 _SELECTING = ("q", *FACET_NAMES)  # what every view of a search reads to select its replies
+
+# The body a precedents request may send: its text of MAX_PASTE_CHARS (5,000) characters
+# takes up to 60,000 bytes (12 bytes a character at most, percent-encoded in a form or
+# escaped in JSON), facet selections the rest. A larger body is a 413, never read whole.
+MAX_BODY_BYTES = 256 * 1024
 
 # The query parameters each API endpoint reads. The API refuses any other (web/api.py),
 # so a page's link to it keeps only these of the page's state.
@@ -31,6 +42,7 @@ API_PARAMETERS: dict[str, tuple[str, ...]] = {
     "api.stats": (*_SELECTING, "chart", "format"),
     "api.reply": (),
     "api.similar": ("limit",),
+    "api.precedents": ("text", "limit", *FACET_NAMES),
     "api.openapi": (),
 }
 
@@ -69,9 +81,68 @@ def page_links(page: int, pages: int) -> dict[str, str | None]:
     }
 
 
+def filters_from(fields: MultiDict) -> dict[str, list[str]]:
+    """Return the facet selections among a request's fields (its query string, its form)."""
+    return {name: fields.getlist(name) for name in FACET_NAMES if fields.getlist(name)}
+
+
 def filters_from_request() -> dict[str, list[str]]:
-    """Return the facet selections of the current request."""
-    return {name: request.args.getlist(name) for name in FACET_NAMES if request.args.getlist(name)}
+    """Return the facet selections of the current request's query string."""
+    return filters_from(request.args)
+
+
+def request_fields() -> MultiDict:
+    """Return the fields of the current request: on a POST those of its query string and
+    of its body, a form or a JSON object; otherwise those of its query string.
+
+    :raise QueryError: for a JSON value other than a string, a number or a list of them.
+    :raise HTTPException: 400 for a body that is not JSON, 415 for one neither JSON nor a
+        form, 413 for one over :data:`MAX_BODY_BYTES`.
+    """
+    if request.method != "POST":
+        return request.args
+    request.max_content_length = MAX_BODY_BYTES
+    if request.is_json:
+        body = _json_fields()
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        body = request.form
+    else:
+        abort(415, "请求体应为 JSON 对象（Content-Type: application/json）或表单")
+    return CombinedMultiDict([request.args, body])
+
+
+def _json_fields() -> MultiDict:
+    """Return the fields of a JSON object body: a list gives a field one value per item."""
+    try:
+        body = json.loads(request.get_data(as_text=True))
+    except json.JSONDecodeError as exc:
+        abort(400, f"请求体不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列有误")
+    except RecursionError:  # [[[[…: the parser's stack, not the body's size
+        abort(400, "请求体不是有效的 JSON：嵌套过深")
+    if not isinstance(body, dict):
+        abort(400, '请求体应为 JSON 对象，如 {"text": "……"}')
+    fields: MultiDict = MultiDict()
+    for name, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool) or not isinstance(item, (str, int)):
+                raise QueryError(name, "应为字符串或整数（分面也可为字符串的列表）")
+            fields.add(name, str(item))
+    return fields
+
+
+def pasted_text(fields: MultiDict) -> str:
+    """Return the text a precedents request posted (its ``text``), line breaks as typed."""
+    # A form sends each line break as CRLF (HTML): one character of the text, not two.
+    return fields.get("text", "").replace("\r\n", "\n")
+
+
+def precedents_from(fields: MultiDict) -> Precedents:
+    """Find the precedents of the text of a request's fields, under their facet
+    selections, ``limit`` passages to a pasted paragraph when they say."""
+    limit = {"limit": fields["limit"]} if "limit" in fields else {}
+    return reply_index().precedents(
+        pasted_text(fields), filters=filters_from(fields), deadline=request_deadline(), **limit
+    )
 
 
 def search_from_request(**overrides) -> SearchResults:
@@ -111,12 +182,21 @@ def state() -> MultiDict:
     return MultiDict([(k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and v])
 
 
+def query_read(q: str) -> str:
+    """Return the part of a query that the index reads: its first ``MAX_QUERY_CHARS``
+    characters. Links and forms carry no more of it: a longer query pasted into a URL
+    is not repeated in each of them, and no URL they make is longer than the server takes."""
+    return q.strip()[:MAX_QUERY_CHARS]
+
+
 def state_url(args: MultiDict, endpoint: str | None = None, **values) -> str:
     """Return the URL of ``endpoint`` (default: the current page) with ``args``, those an
-    API endpoint reads only."""
+    API endpoint reads only, the query as far as the index reads it."""
     target = endpoint or _endpoint()
     reads = API_PARAMETERS.get(target)
     query: dict[str, Any] = {k: v for k, v in args.to_dict(flat=False).items() if reads is None or k in reads}
+    if "q" in query:
+        query["q"] = [query_read(q) for q in query["q"]]
     return url_for(target, **values, **query)
 
 
@@ -196,10 +276,10 @@ def neighbours(at: int) -> tuple[tuple[str, int] | None, tuple[str, int] | None]
     return hit(at - 1), hit(at + 1)
 
 
-def kept_state() -> list[tuple[str, str]]:
-    """Return the filters, sort and page size of the current request: what a new query
-    typed in the header keeps (the query itself is the box's)."""
-    return [(k, v) for k, v in state().items(multi=True) if k != "q"]
+def kept_state(*dropped: str) -> list[tuple[str, str]]:
+    """Return the search state of the current request but the parameters ``dropped``: what
+    a form changing those keeps, as hidden fields (the header's box drops ``q``, its own)."""
+    return [(k, query_read(v) if k == "q" else v) for k, v in state().items(multi=True) if k not in dropped]
 
 
 def _per_page(args: MultiDict) -> int:

@@ -19,31 +19,89 @@ document.querySelectorAll("input[data-filter-list]").forEach((input) => {
   input.addEventListener("input", filter);
 });
 
-// Copy one paragraph with its citation: the drafting staff's main gesture.
+// A text longer than the search box takes (a paragraph, a draft) is no query: it goes to
+// 查找先例 in the body of a POST, with the filters the box keeps, never in a URL.
+document.querySelectorAll("form[data-long-text]").forEach((form) => {
+  const box = form.querySelector("input[name='q']");
+  box.addEventListener("paste", (event) => {
+    const pasted = event.clipboardData.getData("text/plain");
+    const text = box.value.slice(0, box.selectionStart) + pasted + box.value.slice(box.selectionEnd);
+    if (text.length <= box.maxLength) return;
+    event.preventDefault();
+    const post = document.createElement("form");
+    post.method = "post";
+    post.action = form.dataset.longText;
+    post.hidden = true;
+    const field = (name, value) => {
+      const input = document.createElement("textarea");  // keeps the line breaks between paragraphs
+      input.name = name;
+      input.value = value;
+      post.appendChild(input);
+    };
+    field("text", text);
+    field("from", "search");
+    form.querySelectorAll("input[type='hidden']").forEach((kept) => field(kept.name, kept.value));
+    document.body.appendChild(post);
+    post.submit();
+  });
+});
+
+// Count the characters of a text box against its limit as they are typed or pasted.
+document.querySelectorAll("textarea[data-count]").forEach((box) => {
+  const counter = document.getElementById(box.dataset.count);
+  const count = () => { counter.textContent = `${box.value.length} / ${box.maxLength} 字`; };
+  box.addEventListener("input", count);
+  count();
+});
+
+// Mark the paragraphs of a reply that earlier replies said already, each linked to the
+// oldest of them (the list under the text names them all).
+document.querySelectorAll(".reuse li[data-paragraph]").forEach((item) => {
+  const paragraph = document.getElementById(`p-${item.dataset.paragraph}`);
+  const oldest = item.querySelector("a[data-earlier]");
+  if (!paragraph || !oldest) return;
+  paragraph.classList.add("reused");
+  const link = document.createElement("a");
+  link.className = "reused-link";
+  link.dataset.ui = "";
+  link.href = oldest.href;
+  link.textContent = "此前已见";
+  link.title = `见于：${oldest.textContent}`;
+  paragraph.appendChild(link);
+});
+
+// Copy a passage with its citation: the drafting staff's main gesture. What this script
+// added to the passage (its buttons and links, marked data-ui) is not copied.
+const addCopyButton = (passage, citation, label, description) => {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "copy";
+  button.dataset.ui = "";
+  button.textContent = label;
+  if (description) button.setAttribute("aria-label", description);
+  button.addEventListener("click", async () => {
+    const text = passage.cloneNode(true);
+    text.querySelectorAll("[data-ui]").forEach((added) => added.remove());
+    const copied = `${text.textContent.trim()}\n（引自：${citation}）`;
+    try {
+      await navigator.clipboard.writeText(copied);
+      button.textContent = "已复制";
+    } catch (error) {
+      button.textContent = "复制失败，请手动选择文字";
+    }
+    setTimeout(() => { button.textContent = label; }, 2500);
+  });
+  passage.appendChild(button);
+};
 const documentBody = document.querySelector(".document[data-citation]");
 if (documentBody) {
   documentBody.querySelectorAll("p[id^='p-']").forEach((paragraph) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "copy";
-    button.textContent = "复制并引用";
-    button.setAttribute("aria-label", "复制本段并附引用信息");
-    button.addEventListener("click", async () => {
-      const text = paragraph.cloneNode(true);
-      text.querySelectorAll("button").forEach((b) => b.remove());
-      const citation = documentBody.dataset.citation + "#" + paragraph.id;
-      const copied = `${text.textContent.trim()}\n（引自：${citation}）`;
-      try {
-        await navigator.clipboard.writeText(copied);
-        button.textContent = "已复制";
-      } catch (error) {
-        button.textContent = "复制失败，请手动选择文字";
-      }
-      setTimeout(() => { button.textContent = "复制并引用"; }, 2500);
-    });
-    paragraph.appendChild(button);
+    addCopyButton(paragraph, `${documentBody.dataset.citation}#${paragraph.id}`, "复制并引用", "复制本段并附引用信息");
   });
 }
+document.querySelectorAll("[data-copy-citation]").forEach((passage) => {
+  addCopyButton(passage, passage.dataset.copyCitation, "复制（含出处）");
+});
 
 // Step through the marked matches of a search inside a reply.
 const nav = document.querySelector(".match-nav[data-matches]");
