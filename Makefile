@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium clean recall bench-words accuracy load bench bench-opensearch
+.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium clean recall bench-words accuracy load bench bench-opensearch bench-precedents
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -56,6 +56,13 @@ bench: $(VENV)/.bench-deps
 ## estimate for 1 and 10 million replies (SIZE=1000 for a quick run)
 bench-opensearch: $(VENV)/.test-deps
 	$(BIN)/python -m bench.opensearch $(if $(SIZE),--size $(SIZE))
+
+## bench-precedents: precedent finding over 2,000 and 20,000 generated replies: latency of
+## pasted texts of 20, 200 and 2,000 characters, and whether paraphrases (synonyms, a clause
+## dropped, clauses swapped) find their source passage (SIZES=2000 for one size; archives
+## and indexes cached under var/bench-precedents, the first 20,000 takes about 45 minutes)
+bench-precedents: $(VENV)/.test-deps
+	$(BIN)/python -m bench.precedents $(if $(SIZES),--size $(shell echo $(SIZES) | tr , ' '))
 
 ## load: 16 clients for 60 s against gunicorn over 10,000 generated replies, on 127.0.0.1
 load: install

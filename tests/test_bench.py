@@ -67,3 +67,39 @@ def test_the_benchmark_suite_runs_at_a_thousand_replies(tmp_path, capsys):
     # The engines agree on what the exact phrases match.
     ours = [q["matches"] for q in results["ours"]["exact"]]
     assert all([q["matches"] for q in engine["exact"]] == ours for engine in results["baselines"].values())
+
+
+def test_precedent_paraphrases_differ_and_are_measured(tmp_path, capsys):
+    import json
+    import random
+
+    from bench import generate, precedents
+    from reply_archive.archive.store import iter_replies
+    from reply_archive.archive.tables import department_names
+    from reply_archive.indexer.build import build_index
+
+    archive, index, root = tmp_path / "archive", tmp_path / "index", tmp_path / "bench"
+    assert generate.generate(60, archive, seed=5, size=(300, 600)) == 60
+    build_index(list(iter_replies(archive)), index, aliases=department_names())
+
+    rng = random.Random(5)
+    made = precedents.paraphrases(precedents.sampled_passages(precedents.sampled_replies(archive, rng), rng), 5, rng)
+    assert {p.kind for p in made} == set(precedents.MAKERS)
+    for p in made:
+        assert p.text != p.source.text and "\n" not in p.text
+        if p.kind == "clause dropped":
+            assert len(p.text) < len(p.source.text)
+        if p.kind == "clauses swapped":
+            assert sorted(p.text) == sorted(p.source.text)
+
+    precedents.main(["--archive", str(archive), "--index", str(index), "--root", str(root),
+                     "--texts", "1", "--passages", "4", "--runs", "1"])
+    out = capsys.readouterr().out
+    for line in ("| about 2,000 characters | 1 |", "| two clauses swapped | 4 |", "| all | 12 |",
+                 "| source first ≥ 85%, all paraphrases |"):
+        assert line in out, line
+    results = json.loads((root / "results.json").read_text())["sizes"]["60"]
+    assert len(results["quality"]) == 12
+    assert all(q["pieces"] == 1 for q in results["quality"])  # each paraphrase pasted as one paragraph
+    precedents.main(["--report", "--root", str(root)])
+    assert "## Precedent finding, 60 generated replies" in capsys.readouterr().out
