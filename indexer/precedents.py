@@ -354,8 +354,8 @@ def find_precedents(
     for piece in pasted_paragraphs(text):
         if deadline.passed:
             break
-        ours = _Text.of(piece)
-        found = candidates.find(_plan(reader, "", piece), filters, None, CANDIDATES)
+        ours, plan = _Text.of(piece), _plan(reader, "", piece)
+        found = candidates.find(plan, filters, None, CANDIDATES) if plan is not None else []
         best = [s for s in candidates.scored(ours, found) if s[0] >= MIN_SCORE][:limit]
         passages = tuple(_passage(piece, ours, *s, diffed=rank < DIFFED) for rank, s in enumerate(best))
         pieces.append(PastedParagraph(piece, passages))
@@ -363,13 +363,14 @@ def find_precedents(
     return Precedents(tuple(pieces), took, timed_out=deadline.passed)
 
 
-def _plan(reader: Reader, title: str, text: str) -> Plan:
+def _plan(reader: Reader, title: str, text: str) -> Plan | None:
     """Return the query of the candidates of a text: its key terms (every word of it
-    when it has none, nothing but the genre's everyday words)."""
+    when it has none, nothing but the genre's everyday words); None for a text of no
+    words (punctuation only)."""
     terms = reader.key_terms(candidate_words(title, text), KEY_TERMS)
     if not terms:
         terms = [(w, 1.0) for w in dict.fromkeys(w for w, _, _ in segment(text))]
-    return AnyOf(tuple(Term("body", term, weight) for term, weight in terms))
+    return AnyOf(tuple(Term("body", term, weight) for term, weight in terms)) if terms else None
 
 
 def _passage(piece: str, ours: _Text, score: float, hit: Hit, paragraph: _Paragraph, *, diffed: bool) -> Passage:
@@ -444,6 +445,8 @@ def find_reuse(reader: Reader, doc: Document, deadline: Deadline) -> Reuse:
         return Reuse((), 1.0)
     candidates = _Candidates(reader, deadline)
     plan = _plan(reader, doc.display["title"], "\n".join(p.text for p in own))
+    if plan is None:
+        return Reuse((), 1.0)
     others = [
         reply_id
         for reply_id in candidates.find(plan, {}, doc.display.get("date") or None, REUSE_CANDIDATES)

@@ -147,6 +147,11 @@ def test_empty_or_over_long_text_and_bad_limits_are_refused_naming_the_parameter
         recycling.precedents(RECYCLED, filters={"nope": ["1"]})
 
 
+def test_a_paste_of_no_words_finds_nothing(recycling):
+    found = recycling.precedents("！！……——《》").pieces
+    assert [(p.text, p.passages) for p in found] == [("！！……——《》", ())]
+
+
 def test_a_whole_paste_of_the_limit_is_answered(recycling):
     text = "\n".join([RECYCLED] * (MAX_PASTE_CHARS // (len(RECYCLED) + 1)))
     found = recycling.precedents(text)
