@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -261,7 +261,8 @@ class _Reply:
 
     hit: Hit
     paragraphs: list[_Paragraph]
-    folded: list[str]  # each paragraph folded
+    whole: str  # its paragraphs folded, joined by :data:`_JOINER`
+    starts: list[int]  # where each paragraph starts in ``whole``
     owners: np.ndarray  # for each character pair of the reply (in order), its paragraph
     keys: np.ndarray  # and the pair
     sizes: np.ndarray  # pairs per paragraph
@@ -271,41 +272,64 @@ class _Reply:
         paragraphs = reply_paragraphs(doc)
         # One folding of the whole reply: folding costs mostly a call per text.
         whole = fold(_JOINER.join(p.text for p in paragraphs))
-        starts = np.array([0, *(m.end() for m in re.finditer(_JOINER, whole))], dtype=np.int64)
+        starts = [0, *(m.end() for m in re.finditer(_JOINER, whole))]
         keys, at = _keyed(whole)
-        owners = np.searchsorted(starts, at, side="right") - 1
+        owners = np.searchsorted(np.array(starts, dtype=np.int64), at, side="right") - 1
         return cls(
             Hit.from_display(doc.display),
             paragraphs,
-            whole.split(_JOINER),
+            whole,
+            starts,
             owners,
             keys,
             np.bincount(owners, minlength=len(paragraphs)),
         )
 
-    def closeness(self, ours: _Text) -> np.ndarray:
-        """Return how closely each paragraph says our text: 1.0 for the same text.
+    def words_held(self, words: tuple[tuple[str, ...], ...]) -> np.ndarray:
+        """Return, for each paragraph, how many of these words (any of a word's forms) it
+        holds: each form is looked for once in the whole reply, and found ones placed."""
+        held = np.zeros(len(self.paragraphs))
+        for forms in words:
+            holding = set()
+            for form in forms:
+                at = self.whole.find(form)
+                while at >= 0:
+                    owner = bisect.bisect_right(self.starts, at) - 1
+                    holding.add(owner)
+                    # The rest of this paragraph holds nothing new: look on from the next.
+                    at = self.whole.find(form, self.starts[owner + 1]) if owner + 1 < len(self.starts) else -1
+            if holding:
+                held[list(holding)] += 1
+        return held
 
-        How much of our character pairs it holds (distinct pairs), how many of our words
-        (or their synonyms), and how much of it is our pairs (of all its pairs), weighed
-        by :data:`WEIGHTS`.
-        """
-        count = len(self.paragraphs)
-        if not len(ours.keys) or not count:
-            return np.zeros(count)
-        at = np.searchsorted(ours.keys, self.keys)  # ours.keys is sorted: a lookup per pair
-        at[at == len(ours.keys)] = 0
-        shared = ours.keys[at] == self.keys
-        held_pairs = np.bincount(self.owners[shared], minlength=count)
-        distinct = np.unique((self.owners[shared] << 42) | self.keys[shared]) >> 42
-        recall = np.bincount(distinct, minlength=count) / len(ours.keys)
-        if ours.words:
-            held = np.array(
-                [sum(any(f in text for f in forms) for forms in ours.words) for text in self.folded], dtype=float
-            ) / len(ours.words)
-        else:
-            held = recall
-        return WEIGHTS[0] * recall + WEIGHTS[1] * held + WEIGHTS[2] * held_pairs / np.maximum(self.sizes, 1)
+
+def closeness(ours: _Text, replies: Sequence[_Reply]) -> np.ndarray:
+    """Return how closely each paragraph of these replies (in order) says our text: 1.0
+    for the same text.
+
+    How much of our character pairs it holds (distinct pairs), how many of our words
+    (or their synonyms), and how much of it is our pairs (of all its pairs), weighed by
+    :data:`WEIGHTS`. The replies' pairs are scored together, in one pass.
+    """
+    counts = [len(reply.paragraphs) for reply in replies]
+    total = sum(counts)
+    if not len(ours.keys) or not total:
+        return np.zeros(total)
+    firsts = np.cumsum([0, *counts[:-1]])
+    keys = np.concatenate([reply.keys for reply in replies])
+    owners = np.concatenate([reply.owners + first for reply, first in zip(replies, firsts.tolist(), strict=True)])
+    sizes = np.concatenate([reply.sizes for reply in replies])
+    at = np.searchsorted(ours.keys, keys)  # ours.keys is sorted: a lookup per pair
+    at[at == len(ours.keys)] = 0
+    shared = ours.keys[at] == keys
+    held_pairs = np.bincount(owners[shared], minlength=total)
+    distinct = np.unique((owners[shared] << 42) | keys[shared]) >> 42
+    recall = np.bincount(distinct, minlength=total) / len(ours.keys)
+    if ours.words:
+        held = np.concatenate([reply.words_held(ours.words) for reply in replies]) / len(ours.words)
+    else:
+        held = recall
+    return WEIGHTS[0] * recall + WEIGHTS[1] * held + WEIGHTS[2] * held_pairs / np.maximum(sizes, 1)
 
 
 class _Candidates:
@@ -329,12 +353,14 @@ class _Candidates:
 
     def scored(self, ours: _Text, reply_ids: Iterable[str]) -> list[tuple[float, Hit, _Paragraph]]:
         """Return the paragraphs of these replies by closeness to ours, best first."""
-        found = []
-        for reply_id in reply_ids:
-            reply = self._replies[reply_id]
-            for score, paragraph in zip(reply.closeness(ours).tolist(), reply.paragraphs, strict=True):
-                found.append((score, reply.hit, paragraph))
-        return sorted(found, key=lambda s: (-s[0], s[1].id, s[2].number))
+        replies = [self._replies[reply_id] for reply_id in reply_ids]
+        found = zip(
+            closeness(ours, replies).tolist(),
+            ((reply.hit, paragraph) for reply in replies for paragraph in reply.paragraphs),
+            strict=True,
+        )
+        return sorted(((score, hit, paragraph) for score, (hit, paragraph) in found),
+                      key=lambda s: (-s[0], s[1].id, s[2].number))
 
 
 _JOINER = "\ue000"  # a private-use character: no text holds it and folding keeps it
@@ -420,7 +446,8 @@ def word_diff(ours: str, theirs: str) -> str:
     return "".join(out)
 
 
-def _tokens(text: str) -> list[str]:
+@lru_cache(maxsize=64)  # a pasted paragraph is diffed against each of its best passages
+def _tokens(text: str) -> tuple[str, ...]:
     """Return the text cut into words, everything between them kept (punctuation)."""
     tokens, at = [], 0
     for _, start, end in segment(text):
@@ -430,7 +457,7 @@ def _tokens(text: str) -> list[str]:
         at = end
     if at < len(text):
         tokens.append(text[at:])
-    return tokens
+    return tuple(tokens)
 
 
 # --- reuse ------------------------------------------------------------------------------
