@@ -177,6 +177,29 @@ class Assembly:
     level: str | None = None  # national | provincial | city | county
     region: str | None = None  # e.g. 深圳市福田区
 
+    @property
+    def name(self) -> str | None:
+        """Return the body as it is named: its region and 政协 or 人大 (深圳市福田区政协,
+        青溪市人大, 全国政协); None when the record does not say which body it was."""
+        body = _BODIES.get(self.type or "")
+        if body is None:
+            return None
+        if self.level == "national":
+            return f"全国{body}"
+        return f"{self.region}{body}" if self.region else None
+
+
+_BODIES = {"cppcc": "政协", "npc": "人大"}
+# A 届次 label (十三届二次): what a qualified 届次 ends with, see Reply.qualified_session.
+_SESSION_LABEL = re.compile(r"[一二三四五六七八九十百零〇]+届[一二三四五六七八九十百零〇]+次$")
+
+
+def session_label_of(qualified: str) -> str | None:
+    """Return the bare 届次 of a qualified one (青溪市政协十二届一次 → 十二届一次), or of
+    a bare one itself; None for text that is no 届次."""
+    match = _SESSION_LABEL.search(qualified)
+    return match.group(0) if match else None
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -216,6 +239,7 @@ class Commitment:
     cue: str
     section_idx: int | None = None
     target_year: int | None = None
+    passage: int | None = None  # the paragraph's passage number (its #p-N); None in a heading
 
 
 @dataclass(frozen=True)
@@ -318,7 +342,8 @@ class Reply:
         stale copy behind.
         """
         found: list[Commitment] = []
-        for paragraph, section_idx in zip(self.paragraphs, self._paragraph_sections, strict=True):
+        paragraphs = zip(self.paragraphs, self._paragraph_sections, self.passage_numbers, strict=True)
+        for paragraph, section_idx, passage in paragraphs:
             for sentence in sentences(paragraph):
                 # Cues are simplified; a traditional text is kept as printed.
                 read = to_simplified(sentence) if self.script == "traditional" else sentence
@@ -337,6 +362,7 @@ class Reply:
                         cue=cue,
                         section_idx=section_idx,
                         target_year=int(year.group(1)) if year else None,
+                        passage=passage,
                     )
                 )
         return tuple(found)
@@ -444,6 +470,23 @@ class Reply:
     def closing_type(self) -> str | None:
         """Return the kind of the first closing formula: reply_formula, thanks or appeal."""
         return closing_kind(self._parts[2][0]) if self._parts[2] else None
+
+    @property
+    def qualified_session(self) -> str | None:
+        """Return the 届次 with the body that held it (深圳市福田区政协六届二次): the same
+        label of two bodies is two different meetings.
+
+        When the record does not name the body's region, the channel stands in front,
+        set off by a dot (政协·十三届二次: a 十三届二次 of some CPPCC whose place is not
+        known), or 会议不详· when not even the channel is known; the label is never
+        left bare, so it cannot be mistaken for one body's. None without a 届次.
+        """
+        if not self.session_label:
+            return None
+        if self.assembly.name:
+            return f"{self.assembly.name}{self.session_label}"
+        body = _BODIES.get(self.assembly.type or self.channel or "", "会议不详")
+        return f"{body}·{self.session_label}"
 
     @property
     def review_flags(self) -> tuple[str, ...]:

@@ -78,12 +78,13 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
         "department_names": "\n".join(dict.fromkeys(n for n in names if n)),
         "proposers": _keywords(reply.proposers),
         "numbers": _keywords(reply.proposal_numbers),
+        "session_labels": _keywords((reply.session_label or "",)),
         "commitments": "yes" if reply.commitments else "",
         "display": {
             # What a hit shows, read back without the record (lists stored as lists).
             **{name: _stored(getattr(reply, name)) for name in HIT_FIELDS},
             "sections": _section_starts(reply),
-            "commitments": [[c.text, c.cue, c.target_year] for c in reply.commitments],
+            "commitments": [[c.text, c.cue, c.target_year, c.passage] for c in reply.commitments],
         },
     }
     for facet in FACETS:

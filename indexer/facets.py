@@ -2,7 +2,8 @@
 
 A facet's values are listed the same way whatever backend counted them
 (:func:`facet_list`): selected values stay visible at 0, ranges (``year=2019-2022``)
-mark the values they hold. :class:`FacetArrays` is how the Whoosh backend counts.
+and broader values (``session=十三届二次``) mark the values they pick.
+:class:`FacetArrays` is how the Whoosh backend counts.
 """
 
 from __future__ import annotations
@@ -49,6 +50,35 @@ def in_ranges(value: str, bounds: list[tuple[int, int]]) -> bool:
     return value.isdigit() and any(low <= int(value) <= high for low, high in bounds)
 
 
+def is_broader(name: str, value: str) -> bool:
+    """Return True when a selected value of the facet is a broader one, standing for the
+    indexed values that belong to it (session=十三届二次: that 届次 of every body)."""
+    broader = spec(name).broader
+    return broader is not None and broader(value) == value
+
+
+def stands_for_many(name: str, value: str) -> bool:
+    """Return True when a selected value picks indexed values other than itself: a range
+    or a broader value. Such a value is never itself listed among the facet's values."""
+    return is_range(name, value) or is_broader(name, value)
+
+
+def picker(name: str, selected: Iterable[str]) -> Callable[[str], bool]:
+    """Return the test of the indexed values the selected values of a facet pick: each
+    value itself, the values in a selected range, the values of a selected broader one."""
+    chosen = set(selected)
+    bounds = ranges(name, chosen)
+    broader = spec(name).broader
+    wider = {v for v in chosen if is_broader(name, v)}
+
+    def picks(value: str) -> bool:
+        if value in chosen or in_ranges(value, bounds):
+            return True
+        return bool(wider) and broader is not None and broader(value) in wider
+
+    return picks
+
+
 def ordered(counts: Counter[str], order: str) -> list[tuple[str, int]]:
     """Return a facet's counts in its order: by value, or most replies first."""
     if order in ("value_desc", "value_asc"):
@@ -63,17 +93,14 @@ def facet_list(counts: Mapping[str, Counter[str]], selected: Mapping[str, tuple[
     for facet in FACETS:
         values = Counter(counts.get(facet.name, {}))
         chosen = selected.get(facet.name, ())
-        bounds = ranges(facet.name, chosen)
+        picks = picker(facet.name, chosen)
         for value in chosen:
-            if not is_range(facet.name, value):
+            if not stands_for_many(facet.name, value):
                 values.setdefault(value, 0)  # a selected value stays visible at 0
         found.append(
             Facet(
                 name=facet.name,
-                values=tuple(
-                    FacetValue(value, n, value in chosen or in_ranges(value, bounds))
-                    for value, n in ordered(values, facet.order)
-                ),
+                values=tuple(FacetValue(value, n, picks(value)) for value, n in ordered(values, facet.order)),
             )
         )
     return tuple(found)
@@ -142,11 +169,11 @@ class FacetArrays:
         return np.zeros(self.size, dtype=bool)
 
     def matching(self, name: str, selected: set[str], docs: np.ndarray) -> np.ndarray:
-        """Return the docs among ``docs`` having any of the selected values (or ranges)."""
-        bounds = ranges(name, selected)
+        """Return the docs among ``docs`` having any of the values the selected ones pick
+        (see :func:`picker`)."""
+        picks = picker(name, selected)
         facet = self.facets[name]
-        wanted = {v for v in facet.values if v in selected or in_ranges(v, bounds)}
-        return docs & facet.mask(wanted, self.size)
+        return docs & facet.mask({v for v in facet.values if picks(v)}, self.size)
 
     def count(self, name: str, docs: np.ndarray) -> Counter[str]:
         """Count the values of a facet over the docs of a mask."""

@@ -43,16 +43,15 @@ from .analysis import segmenter
 from .backend import Deadline, Document, Request
 from .build import build_lock, reply_to_doc
 from .errors import ClusterError, IndexerError, IndexMissing, IndexStale
-from .facets import in_ranges, ranges
+from .facets import picker, stands_for_many
 from .opensearch_query import Query, Resolved, candidates, near, nearby_nodes, to_query, word_positions
 from .plan import Everything, Nearby, Plan
 from .query import ScopeFilter, in_one_scope, is_neighbour
-from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, WORD_FIELDS, build_schema
+from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, VALUE_FIELDS, WORD_FIELDS, build_schema
 from .settings import Settings
 
 # Fields matched by their tokens (text, keyword analyzer) and by their values (keyword).
 TEXT_FIELDS = (*WORD_FIELDS, "department_names", EXACT_FIELD, CHAR_FIELD)
-VALUE_FIELDS = ("proposers", "numbers", "commitments", *FACET_NAMES)
 FILLER = "\x1f"  # stands at a position of the exact field that holds no bigram (one character: never a bigram)
 FACET_SIZE = 5_000  # values of one facet counted at most (an exact count says so if there are more)
 PAGE = 500  # replies read per request when walking a whole selection
@@ -564,11 +563,12 @@ class OpenSearchReader:
         )
 
     def _facet_filter(self, name: str, values: tuple[str, ...], deadline: Deadline) -> Query:
-        """Return the filter of a facet's selected values (ranges resolved to the values they hold)."""
+        """Return the filter of a facet's selected values (ranges and broader values
+        resolved to the values they pick)."""
         wanted = set(values)
-        bounds = ranges(name, values)
-        if bounds:
-            wanted |= {v for v in self._backend.vocabulary(self._gen, name, deadline) if in_ranges(v, bounds)}
+        if any(stands_for_many(name, v) for v in values):
+            picks = picker(name, values)
+            wanted |= {v for v in self._backend.vocabulary(self._gen, name, deadline) if picks(v)}
         return {"terms": {name: sorted(wanted)}}
 
     def count(self, plan: Plan, scopes: tuple[ScopeFilter, ...], deadline: Deadline) -> int | None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import islice
 
@@ -41,6 +41,7 @@ from .plan import AllOf, AnyOf, Everything, Nearby, Phrase, Plan, Term, Without
 from .schema import WORD_FIELDS
 
 MAX_QUERY_CHARS = 500
+MAX_WITHIN = 10  # searches within the results (结果中检索) one search may add to its query
 MAX_TERMS = 64
 MAX_YEAR_SPAN = 100
 MAX_DEPTH = 20  # nested parentheses; deeper ones are ignored (and recursion stays bounded)
@@ -465,8 +466,9 @@ class _Builder:
             return AnyOf(tuple(Term("year", str(y)) for y in range(first, last + 1)))
         if name == "topic":
             return AnyOf((Term("topic", value), Term("subtopic", value)))
-        field_name = {"proposer": "proposers", "number": "numbers", "session": "session"}[name]
-        return Term(field_name, value)
+        if name == "session":  # qualified by its body (青溪市政协十二届一次) or bare (十二届一次)
+            return AnyOf((Term("session", value), Term("session_labels", value)))
+        return Term({"proposer": "proposers", "number": "numbers"}[name], value)
 
 
 def _words_query(words: list[str], fields: tuple[str, ...]) -> Plan | None:
@@ -603,6 +605,32 @@ def parse_query(text: str, frequencies: Frequencies | None = None) -> ParsedQuer
         text=text,
         words=tuple(builder.words),
         pasted=tuple(dict.fromkeys(builder.pasted)),
+    )
+
+
+def narrowed(parsed: ParsedQuery, within: Sequence[ParsedQuery]) -> ParsedQuery:
+    """Return a query narrowed by further queries (结果中检索): a reply must match each.
+
+    What the UI shows (words, phrases, notices) is theirs together; the text and words
+    stay the first query's, so a correction offered rewrites that query only.
+    """
+    if not within:
+        return parsed
+    parts = (parsed, *within)
+    asked = [p for p in parts if not p.is_empty]
+    exact = None
+    if any(p.exact_query is not None for p in parts):
+        exact = _all([p.query if p.exact_query is None else p.exact_query for p in asked])
+    return replace(
+        parsed,
+        query=_all([p.query for p in asked]) or Everything(),
+        phrases=tuple(dict.fromkeys(x for p in parts for x in p.phrases)),
+        terms=tuple(dict.fromkeys(x for p in parts for x in p.terms)),
+        segmented=tuple(x for p in parts for x in p.segmented),
+        notice="；".join(dict.fromkeys(p.notice for p in parts if p.notice)) or None,
+        scopes=tuple(x for p in parts for x in p.scopes),
+        exact_query=exact,
+        pasted=tuple(dict.fromkeys(x for p in parts for x in p.pasted)),
     )
 
 

@@ -8,6 +8,7 @@ the index stores them (``display``), hits carry them, exports write them.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,6 +168,12 @@ class SearchResults:
         }
 
 
+def result_parts(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """Return one department's replies by result category, in the order charts draw
+    them: A, B, C, D, any other category, and the unmarked ("") last."""
+    return tuple(sorted(counts.items(), key=lambda kv: (kv[0] == "", kv[0])))
+
+
 @dataclass(frozen=True)
 class Statistics:
     """Counts over every reply a search selects (facet filters included)."""
@@ -175,7 +182,8 @@ class Statistics:
     by_year: tuple[tuple[str, int], ...]  # oldest first
     by_department: tuple[tuple[str, int], ...]  # most replies first
     by_topic: tuple[tuple[str, int], ...]
-    # For each department: replies by result category (A-D, "" for unmarked).
+    # For each department: replies by result category, in category order (A-D, then
+    # any other, then "" for unmarked: see :func:`result_parts`).
     results_by_department: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
 
     # Each chart as a table: its columns and rows, for the page, the JSON and CSV.
@@ -188,9 +196,9 @@ class Statistics:
             "department": (("department", "count"), list(self.by_department)),
             "topic": (("topic", "count"), list(self.by_topic)),
             "results": (
-                ("department", "A", "B", "C", "D", "unmarked"),
+                ("department", "A", "B", "C", "D", "unmarked", "total"),
                 [
-                    (name, *(dict(parts).get(c, 0) for c in self.RESULT_COLUMNS))
+                    (name, *(dict(parts).get(c, 0) for c in self.RESULT_COLUMNS), sum(n for _, n in parts))
                     for name, parts in self.results_by_department
                 ],
             ),
@@ -203,28 +211,53 @@ class Statistics:
         return {"total": self.total, **tables}
 
 
+# What a promise's target year says today: passed, still ahead, or not stated.
+COMMITMENT_STATUSES = ("overdue", "pending", "undated")
+
+
+@dataclass(frozen=True)
+class CommitmentItem:
+    """One promise of a reply, as the commitments ledger shows it."""
+
+    text: str
+    html: str  # the text escaped, the query's words in <mark>
+    cue: str
+    target_year: int | None
+    status: str  # one of COMMITMENT_STATUSES
+    passage: int | None  # the N of the reply page's #p-N holding it; None in a heading
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 @dataclass(frozen=True)
 class CommitmentEntry:
-    """One reply's commitments, for the commitments view."""
+    """One reply's promises, for the commitments ledger, with its possible follow-ups:
+    later replies of its department on its topic, or to its proposal."""
 
     hit: Hit
-    commitments: tuple[tuple[str, str, int | None], ...]  # text, cue, target year
+    commitments: tuple[CommitmentItem, ...]
+    following: tuple[Hit, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "hit": self.hit.to_dict(),
-            "commitments": [{"text": t, "cue": c, "year": y} for t, c, y in self.commitments],
+            "commitments": _plain(self.commitments),
+            "following": _plain(self.following),
         }
 
 
 @dataclass(frozen=True)
 class CommitmentPage:
-    """One page of the replies of a search that make commitments, newest first."""
+    """One page of the replies of a search whose promises the ledger lists, newest first."""
 
-    total: int  # replies with commitments among those the search selects
+    total: int  # replies with a listed promise among those the search selects
+    commitments: int | None  # the promises listed, on every page (None: not counted, all are listed)
     page: int
     per_page: int
     entries: tuple[CommitmentEntry, ...]
+    today: str  # the ISO date the statuses are told against
+    timed_out: bool = False  # the deadline passed: the counts and the page may be short
 
     @property
     def pages(self) -> int:
@@ -234,8 +267,11 @@ class CommitmentPage:
     def to_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
+            "commitments": self.commitments,
             "page": self.page,
             "per_page": self.per_page,
             "pages": self.pages,
+            "today": self.today,
+            "timed_out": self.timed_out,
             "entries": [e.to_dict() for e in self.entries],
         }

@@ -7,11 +7,13 @@ template or view keeps a second list.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from reply_archive import data
+from reply_archive.archive.model import session_label_of
 
 from .analysis import USER_DICT, ngram_analyzer, word_analyzer
 
@@ -27,10 +29,14 @@ class FacetSpec:
     attr: str  # a Reply attribute, dotted for a nested one (assembly.level)
     order: str = "count"  # count: most frequent first; value_desc / value_asc: by value
     ranges: bool = False  # a selected value may be a range, 2019-2022
+    # Reads the broader value an indexed one belongs to, where a selected value may be
+    # that broader value and so pick all of them (session=十三届二次: every body's).
+    broader: Callable[[str], str | None] | None = None
 
 
 FACETS: tuple[FacetSpec, ...] = (
-    FacetSpec("session", "session_label"),
+    # The 届次 with its body (青溪市政协十二届一次); a bare 届次 selects it in every body.
+    FacetSpec("session", "qualified_session", broader=session_label_of),
     FacetSpec("department", "department"),
     FacetSpec("topic", "topic"),
     FacetSpec("subtopic", "topics"),
@@ -41,12 +47,17 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("channel", "channel"),
     FacetSpec("assembly_level", "assembly.level"),
     FacetSpec("review", "review_flags"),  # what needs a person's eye (待核对)
+    FacetSpec("assembly", "assembly.name"),  # the body: 青溪市政协, 全国人大
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
+# The fields of whole values: targets of the query language's field prefixes
+# (proposer: number:, and session: for a bare 届次, which the facet holds qualified by
+# its body), a marker of the replies that make commitments, and the facets.
+VALUE_FIELDS = ("proposers", "numbers", "session_labels", "commitments", *FACET_NAMES)
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 
 
 def index_signature() -> str:
@@ -78,11 +89,7 @@ def build_schema(*, subwords: bool = True) -> Schema:
     }
     for name, boost in WORD_FIELDS.items():
         fields[name] = TEXT(analyzer=words, stored=(name == "body"), field_boost=boost, multitoken_query="and")
-    # Targets of the query language's field prefixes (department: proposer: number:),
-    # and a marker of the replies that make commitments.
     fields["department_names"] = TEXT(analyzer=words)
-    for name in ("proposers", "numbers", "commitments"):
+    for name in VALUE_FIELDS:
         fields[name] = KEYWORD(commas=True, scorable=False, lowercase=False)
-    for facet in FACETS:
-        fields[facet.name] = KEYWORD(commas=True, scorable=False, lowercase=False)
     return Schema(**fields)

@@ -18,17 +18,29 @@ import itertools
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .backend import SORTS, Backend, Deadline, Document, Reader, Request, Selection, open_backend
 from .errors import QueryError, UnknownReply
 from .facets import facet_list, is_range, ordered, spec
-from .highlight import Runs, passages
-from .plan import AnyOf, Plan, Term
+from .highlight import Runs, mark, match_spans, passages
+from .plan import AllOf, AnyOf, Plan, Term
 from .precedents import MAX_PASTE_CHARS, Precedents, Reuse, find_precedents, find_reuse
-from .query import ParsedQuery, correction, parse_query
-from .results import CommitmentEntry, CommitmentPage, Hit, QueryInfo, SearchResults, Snippet, Statistics
+from .query import MAX_WITHIN, ParsedQuery, correction, narrowed, parse_query
+from .results import (
+    COMMITMENT_STATUSES,
+    CommitmentEntry,
+    CommitmentItem,
+    CommitmentPage,
+    Hit,
+    QueryInfo,
+    SearchResults,
+    Snippet,
+    Statistics,
+    result_parts,
+)
 from .schema import FACET_NAMES
 from .settings import Settings
 from .similar import KEY_TERMS, MARKED_TERMS, candidate_words
@@ -36,6 +48,8 @@ from .similar import KEY_TERMS, MARKED_TERMS, candidate_words
 __all__ = ["SORTS", "ReplyIndex", "needles"]
 
 MAX_PRECEDENTS = 50  # passages shown per pasted paragraph, at most
+FOLLOW_UPS = 3  # possible follow-ups shown per reply of the commitments ledger
+_FOLLOW_UP_READS = 50  # replies read at a time while looking for the later ones
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,9 +78,15 @@ class ReplyIndex:
     # --- the one path every query takes ------------------------------------------------
 
     def _ask(
-        self, q: str, filters: Mapping[str, list[str] | tuple[str, ...]] | None, page: Any, per_page: Any, sort: str
+        self,
+        q: str,
+        filters: Mapping[str, list[str] | tuple[str, ...]] | None,
+        page: Any,
+        per_page: Any,
+        sort: str,
+        within: Sequence[str] = (),
     ) -> _Asked:
-        """Check a request's parameters and parse its query.
+        """Check a request's parameters and parse its query, narrowed by ``within``.
 
         :raise QueryError: naming the parameter that is wrong.
         """
@@ -94,7 +114,11 @@ class ReplyIndex:
             raise QueryError("per_page", f"应为 1 到 {self.settings.max_per_page} 之间的整数")
         if sort not in SORTS:
             raise QueryError("sort", f"应为以下之一：{'、'.join(SORTS)}")
-        return _Asked(parse_query(q, self._frequencies), clean, page, per_page, sort)
+        searched = tuple(dict.fromkeys(w.strip() for w in within if w.strip()))
+        if len(searched) > MAX_WITHIN:
+            raise QueryError("within", f"结果中检索最多 {MAX_WITHIN} 次，现为 {len(searched)} 次")
+        parsed = narrowed(parse_query(q, self._frequencies), [parse_query(w, self._frequencies) for w in searched])
+        return _Asked(parsed, clean, page, per_page, sort)
 
     def _frequencies(self, plans: Sequence[Plan]) -> list[int]:
         """Return how many replies of the index each plan matches: what tells a query's
@@ -125,9 +149,16 @@ class ReplyIndex:
 
     def _every_hit(self, reader: Reader, selection: Selection) -> list[Hit]:
         """Return every selected reply as a hit: an export promises all of them."""
-        if selection.timed_out:  # never a silent part of them
-            raise QueryError("q", f"该检索用时超过 {self.settings.query_seconds:g} 秒，请缩小范围后再导出")
+        self._complete(selection)
         return [Hit.from_display(doc.display) for doc in reader.documents(selection, bodies=False)]
+
+    def _complete(self, selection: Selection) -> None:
+        """Refuse a selection the deadline cut short: an export is never a silent part of it.
+
+        :raise QueryError: when the query ran out of time.
+        """
+        if selection.timed_out:
+            raise QueryError("q", f"该检索用时超过 {self.settings.query_seconds:g} 秒，请缩小范围后再导出")
 
     # --- operations ---------------------------------------------------------------------
 
@@ -139,16 +170,18 @@ class ReplyIndex:
         page: Any = 1,
         per_page: Any = None,
         sort: str = "relevance",
+        within: Sequence[str] = (),
         deadline: Deadline | None = None,
     ) -> SearchResults:
         """Search: one page of hits, with facet counts for the whole result.
 
         :param filters: selected values per facet name; values of one facet are ORed.
+        :param within: further queries each hit must also match (结果中检索), ANDed with ``q``.
         :raise QueryError: for an unknown facet, a bad page, page size or sort.
         :raise IndexerError: when there is no index to search.
         """
         started = time.perf_counter()
-        asked = self._ask(q, filters, page, per_page, sort)
+        asked = self._ask(q, filters, page, per_page, sort, within)
         parsed = asked.parsed
         with self._selecting(asked, deadline) as (reader, selection, deadline):
             exact_count = None
@@ -206,13 +239,14 @@ class ReplyIndex:
         *,
         filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
         sort: str = "relevance",
+        within: Sequence[str] = (),
         deadline: Deadline | None = None,
     ) -> list[Hit]:
         """Return every hit of a search, in order, without snippets: no cap, for exports.
 
         :raise QueryError: also when the query runs out of time (an export is never cut short).
         """
-        with self._selecting(self._ask(q, filters, 1, 1, sort), deadline) as (reader, selection, _):
+        with self._selecting(self._ask(q, filters, 1, 1, sort, within), deadline) as (reader, selection, _):
             return self._every_hit(reader, selection)
 
     def statistics(
@@ -221,13 +255,14 @@ class ReplyIndex:
         *,
         filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
         top: int = 30,
+        within: Sequence[str] = (),
         deadline: Deadline | None = None,
     ) -> Statistics:
         """Count the replies a search selects by year, department, topic and result.
 
         :param top: how many departments to list (the most answering first).
         """
-        with self._selecting(self._ask(q, filters, 1, 1, "oldest"), deadline) as (reader, selection, _):
+        with self._selecting(self._ask(q, filters, 1, 1, "oldest", within), deadline) as (reader, selection, _):
             departments = ordered(reader.counts(selection, "department"), "count")[:top]
             by_result = reader.crosstab(selection, "department", "result", {name for name, _ in departments})
             return Statistics(
@@ -235,9 +270,7 @@ class ReplyIndex:
                 by_year=tuple(ordered(reader.counts(selection, "year"), "value_asc")),
                 by_department=tuple(departments),
                 by_topic=tuple(ordered(reader.counts(selection, "topic"), "count")),
-                results_by_department=tuple(
-                    (name, tuple(sorted(by_result[name].items()))) for name, _ in departments
-                ),
+                results_by_department=tuple((name, result_parts(by_result[name])) for name, _ in departments),
             )
 
     def commitments(
@@ -247,19 +280,97 @@ class ReplyIndex:
         filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
         page: Any = 1,
         per_page: Any = None,
+        target_year: Any = None,
+        status: str | None = None,
+        today: date | None = None,
+        follow: int = FOLLOW_UPS,
+        within: Sequence[str] = (),
         deadline: Deadline | None = None,
     ) -> CommitmentPage:
-        """Return one page of the replies a search selects that make commitments, newest first."""
-        asked = self._ask(q, filters, page, per_page, "newest")
+        """Return one page of the replies a search selects with the promises it asks for,
+        newest first, each reply with up to ``follow`` possible follow-ups (:meth:`following`).
+
+        With words in the query, a reply's promises are those that hold one of them,
+        marked as snippets are; without, all of them. The counts cover every page.
+
+        :param target_year: only the promises for this year (拟于2024年…).
+        :param status: only the promises of one of :data:`COMMITMENT_STATUSES` on ``today``.
+        :param today: the day statuses are told against; the real one by default.
+        :param within: further queries each reply must also match (结果中检索), as in :meth:`search`.
+        :raise QueryError: for a bad target year or status, and as :meth:`search` does.
+        """
+        asked = self._ask(q, filters, page, per_page, "newest", within)
+        wanted = _Promised.asked(asked.parsed, target_year, status, today)
+        start = (asked.page - 1) * asked.per_page
+        with self._selecting(asked, deadline, committing=True) as (reader, selection, deadline):
+            if wanted.every:
+                # Every promise of every selected reply: the page is read alone (the
+                # promises of all pages are not counted: that reads every reply).
+                ledger = wanted.ledger(reader, selection, deadline, start, start + asked.per_page)
+                total, promised = selection.total, None
+            else:
+                ledger = wanted.ledger(reader, selection, deadline)
+                total, promised = len(ledger), sum(len(items) for _, items in ledger)
+                ledger = ledger[start : start + asked.per_page]
+            entries = tuple(CommitmentEntry(hit, items, self._following(reader, hit, follow, deadline))
+                            for hit, items in ledger)
+        return CommitmentPage(
+            total=total,
+            commitments=promised,
+            page=asked.page,
+            per_page=asked.per_page,
+            entries=entries,
+            today=wanted.today.isoformat(),
+            timed_out=selection.timed_out or deadline.passed,
+        )
+
+    def commitment_ledger(
+        self,
+        q: str = "",
+        *,
+        filters: Mapping[str, list[str] | tuple[str, ...]] | None = None,
+        target_year: Any = None,
+        status: str | None = None,
+        today: date | None = None,
+        within: Sequence[str] = (),
+        deadline: Deadline | None = None,
+    ) -> tuple[CommitmentEntry, ...]:
+        """Return every reply of :meth:`commitments`, with its promises, without follow-ups
+        and without pages: for exports.
+
+        :raise QueryError: as :meth:`commitments`, and when the query runs out of time
+            (an export is never cut short).
+        """
+        asked = self._ask(q, filters, 1, 1, "newest", within)
+        wanted = _Promised.asked(asked.parsed, target_year, status, today)
         with self._selecting(asked, deadline, committing=True) as (reader, selection, _):
-            start = (asked.page - 1) * asked.per_page
-            entries = tuple(
-                CommitmentEntry(
-                    Hit.from_display(doc.display), tuple(tuple(c) for c in doc.display.get("commitments", ()))
-                )
-                for doc in reader.documents(selection, start, start + asked.per_page, bodies=False)
-            )
-        return CommitmentPage(selection.total, asked.page, asked.per_page, entries)
+            self._complete(selection)
+            return tuple(CommitmentEntry(hit, items) for hit, items in wanted.ledger(reader, selection))
+
+    def following(self, hit: Hit, *, limit: int = FOLLOW_UPS, deadline: Deadline | None = None) -> tuple[Hit, ...]:
+        """Return the earliest replies dated after ``hit``: by its department on its topic,
+        or to one of its proposal numbers (in its session when known), oldest first. They
+        may follow up what it promised; a reply without a date has none."""
+        with self.backend.reader() as reader:
+            return self._following(reader, hit, limit, deadline or self.deadline())
+
+    def _following(self, reader: Reader, hit: Hit, limit: int, deadline: Deadline) -> tuple[Hit, ...]:
+        """Return :meth:`following` of a hit, within a state of the index already held."""
+        plan = _follow_up_plan(hit)
+        if plan is None or not hit.date or limit < 1:
+            return ()
+        # The year facet is the proposal's: a reply dated later answers one of this date's
+        # year or after, or of the year before (answered the next January). Filtering on it
+        # keeps the walk over the earlier replies short; a reply without a year is missed.
+        years = f"{int(hit.date[:4]) - 1}-9999"
+        selection = reader.select(Request(plan, filters={"year": (years,)}, sort="oldest"), deadline)
+        later = (
+            found
+            for start in range(0, selection.total, _FOLLOW_UP_READS)
+            for doc in reader.documents(selection, start, start + _FOLLOW_UP_READS, bodies=False)
+            if (doc.display.get("date") or "") > hit.date and _follows_up(found := Hit.from_display(doc.display), hit)
+        )
+        return tuple(itertools.islice(later, limit))
 
     def preceding(
         self,
@@ -422,3 +533,97 @@ def _snippets(body: str, marked, sections) -> tuple[Snippet, ...]:
         idx = bisect.bisect_right(starts, start) - 1
         found.append(Snippet(html=html, section=sections[idx][1] if idx >= 0 else None))
     return tuple(found)
+
+
+def commitment_status(target_year: int | None, today: date) -> str:
+    """Return what a promise's target year says on ``today``: overdue once the year has
+    passed, pending until then, undated without one (:data:`COMMITMENT_STATUSES`)."""
+    if target_year is None:
+        return "undated"
+    return "overdue" if target_year < today.year else "pending"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Promised:
+    """Which promises of the selected replies a commitments request lists."""
+
+    needles: tuple[str, ...]  # the query's words and phrases; none: every promise
+    target_year: int | None
+    status: str | None
+    today: date
+
+    @classmethod
+    def asked(cls, parsed: ParsedQuery, target_year: Any, status: str | None, today: date | None) -> _Promised:
+        """Check a request's promise filters.
+
+        :raise QueryError: naming ``target_year`` or ``status`` when it is wrong.
+        """
+        year = None
+        if target_year not in (None, ""):
+            text = str(target_year)
+            if not (text.isascii() and text.isdigit() and len(text) == 4):
+                raise QueryError("target_year", "应为四位数的年份（如 2024）")
+            year = int(text)
+        if status not in (None, "", *COMMITMENT_STATUSES):
+            raise QueryError("status", "应为以下之一：overdue（已到期）、pending（未到期）、undated（未注明年份）")
+        return cls((*parsed.terms, *parsed.phrases), year, status or None, today or date.today())
+
+    def items(self, stored: Sequence[Sequence[Any]]) -> tuple[CommitmentItem, ...]:
+        """Return the listed promises among a reply's stored ones, the query's words marked
+        as the highlighter marks snippets."""
+        found = []
+        for text, cue, target_year, passage in stored:
+            spans = match_spans(text, self.needles)
+            status = commitment_status(target_year, self.today)
+            if (self.needles and not spans) or (self.status and status != self.status):
+                continue
+            if self.target_year is not None and target_year != self.target_year:
+                continue
+            found.append(CommitmentItem(text, mark(text, spans), cue, target_year, status, passage))
+        return tuple(found)
+
+    @property
+    def every(self) -> bool:
+        """Whether every promise of the selected replies is listed (nothing narrows them)."""
+        return not self.needles and self.target_year is None and self.status is None
+
+    def ledger(
+        self,
+        reader: Reader,
+        selection: Selection,
+        deadline: Deadline | None = None,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> list[tuple[Hit, tuple[CommitmentItem, ...]]]:
+        """Return the selected replies (from ``start`` to ``stop``) that have listed
+        promises, with them, in order; as far as the deadline lets them be read."""
+        found = []
+        for doc in reader.documents(selection, start, stop, bodies=False):
+            if deadline is not None and deadline.passed:
+                break
+            items = self.items(doc.display.get("commitments", ()))
+            if items:
+                found.append((Hit.from_display(doc.display), items))
+        return found
+
+
+def _follow_up_plan(hit: Hit) -> Plan | None:
+    """Return what a reply's follow-ups match: its department's replies on its topic, and
+    the replies to its proposal numbers (of any session: :func:`_follows_up` tells)."""
+    plans: list[Plan] = []
+    if hit.department and hit.topic:
+        plans.append(AllOf((Term("department", hit.department), Term("topic", hit.topic))))
+    plans.extend(Term("numbers", n) for n in hit.proposal_numbers)
+    if not plans:
+        return None
+    return plans[0] if len(plans) == 1 else AnyOf(tuple(plans))
+
+
+def _follows_up(later: Hit, hit: Hit) -> bool:
+    """Return True when a later reply is one :func:`_follow_up_plan` means: of the same
+    department on the same topic, or to one of the same proposal numbers in the same
+    session when both state one (a number is reused by every session)."""
+    if hit.department and hit.topic and (later.department, later.topic) == (hit.department, hit.topic):
+        return True
+    same_session = not (hit.session_label and later.session_label) or hit.session_label == later.session_label
+    return same_session and not set(hit.proposal_numbers).isdisjoint(later.proposal_numbers)

@@ -301,8 +301,8 @@ class Vocabulary:
             fields["proposer"].update(reply.proposers)
             fields["number"].update(reply.proposal_numbers)
             fields["topic"].update(t for t in (reply.topic, *reply.topics) if t)
-            if reply.session_label:
-                fields["session"].add(reply.session_label)
+            if reply.qualified_session:
+                fields["session"].add(reply.qualified_session)
         return cls(
             tuple(found_sentences),
             tuple(found_paragraphs),

@@ -148,16 +148,17 @@ def _links(response) -> dict[str, str]:
     return {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="([a-z]+)"', response.headers["Link"])}
 
 
-@pytest.mark.parametrize("path", ["/api/search", "/api/commitments"])
-def test_paged_resources_link_their_pages(client, path):
-    response = client.get(path, query_string={"q": "收悉", "per_page": 2, "page": 2})
+# The commitments ledger lists only the promises holding the query's words.
+@pytest.mark.parametrize("path, q", [("/api/search", "收悉"), ("/api/commitments", "下一步")])
+def test_paged_resources_link_their_pages(client, path, q):
+    response = client.get(path, query_string={"q": q, "per_page": 2, "page": 2})
     body = response.get_json()
     assert body["pages"] >= 3
     links = body["links"]
     pages = {rel: parse_qs(urlsplit(url).query)["page"] for rel, url in links.items()}
     assert pages == {"self": ["2"], "first": ["1"], "prev": ["1"], "next": ["3"], "last": [str(body["pages"])]}
     assert all(url.startswith("http://localhost" + path + "?") for url in links.values())
-    assert all(parse_qs(urlsplit(url).query)["q"] == ["收悉"] for url in links.values())
+    assert all(parse_qs(urlsplit(url).query)["q"] == [q] for url in links.values())
     assert _links(response) == links
     last = client.get(links["last"]).get_json()
     assert last["page"] == body["pages"] and last["links"]["next"] is None
@@ -229,7 +230,7 @@ def test_export_csv_has_a_bom_and_every_hit(client, replies):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith("\ufeff".encode("utf-8"))
     lines = response.data.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("id,title,proposal_title,proposal_numbers")
+    assert lines[0].startswith('"编号","标题","提案（建议）标题","提案（建议）号"')  # the Chinese labels
     assert len(lines) == len(replies) + 1
     assert "attachment" in response.headers["Content-Disposition"]
 
@@ -277,9 +278,9 @@ def forged_client(tmp_path, seed_reply):
 
 def test_csv_export_makes_formulas_inert(forged_client):
     text = forged_client.get("/api/export?format=csv").data.decode("utf-8-sig")
-    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
-    assert rows["a" * 16]["title"] == '\'=HYPERLINK("http://evil.example","点此")'
-    assert rows["a" * 16]["department"] == "'-2+3"
+    rows = {row["编号"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["a" * 16]["标题"] == '\'=HYPERLINK("http://evil.example","点此")'
+    assert rows["a" * 16]["承办单位"] == "'-2+3"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows.values() for cell in row.values())
 
 

@@ -24,7 +24,7 @@ from reply_archive.archive.store import iter_replies, write_reply
 from reply_archive.indexer.sync import build_processes
 from reply_archive.web import config, create_app, reply_index
 from reply_archive.web.cli import cli
-from reply_archive.web.formats import EXPORT_COLUMNS
+from reply_archive.web.formats import EXPORT_COLUMNS, column_label
 from tests import formats
 from tests.conftest import SEED
 from tests.test_hardening import _session_members
@@ -266,8 +266,8 @@ def test_export_writes_every_hit_in_each_format_with_its_url(tmp_path, monkeypat
     result = run("export", "养老", "--index", index, "-f", "year=2024", "--format", "csv")
     assert result.stdout_bytes.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
     header, *table = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
-    assert header == list(EXPORT_COLUMNS) and table
-    assert {line[header.index("year")] for line in table} == {"2024"}
+    assert header == [column_label(c) for c in EXPORT_COLUMNS] and table
+    assert {line[header.index("年度")] for line in table} == {"2024"}
     assert all(line[-1] == f"https://archive.example.org/replies/{line[0]}" for line in table)
 
     ris = run("export", "--index", index, "--format", "ris").stdout

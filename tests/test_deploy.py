@@ -174,10 +174,10 @@ def test_health_names_the_generation_and_counts_replies_and_records(server):
 def test_exported_links_follow_the_proxys_scheme_and_host(server):
     path = "/api/export?" + urlencode({"q": "养老", "format": "csv"})
     rows = list(csv.DictReader(io.StringIO(server.get(path, FORWARDED).body.decode("utf-8-sig"))))
-    assert rows and all(row["url"].startswith("https://archive.example.org/replies/") for row in rows)
+    assert rows and all(row["链接"].startswith("https://archive.example.org/replies/") for row in rows)
     direct = list(csv.DictReader(io.StringIO(server.get(path).body.decode("utf-8-sig"))))
-    assert [row["url"] for row in direct] == [
-        row["url"].replace("https://archive.example.org", f"http://127.0.0.1:{server.port}") for row in rows
+    assert [row["链接"] for row in direct] == [
+        row["链接"].replace("https://archive.example.org", f"http://127.0.0.1:{server.port}") for row in rows
     ]
 
 
@@ -185,7 +185,7 @@ def test_a_path_prefix_keeps_every_link_and_redirect_under_it(server):
     prefixed = {**FORWARDED, "X-Forwarded-Prefix": "/archive"}
     export = server.get("/api/export?" + urlencode({"q": "养老", "format": "csv"}), prefixed)
     rows = list(csv.DictReader(io.StringIO(export.body.decode("utf-8-sig"))))
-    assert rows and all(row["url"].startswith("https://archive.example.org/archive/replies/") for row in rows)
+    assert rows and all(row["链接"].startswith("https://archive.example.org/archive/replies/") for row in rows)
     page = server.get("/search?q=" + quote("养老"), prefixed).body.decode()
     links = re.findall(r'(?:href|src|action)="([^"#]+)"', page)
     assert links and all(link.startswith("/archive/") for link in links), links

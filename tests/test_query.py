@@ -16,7 +16,12 @@ def titles(index_dir, q, replies):
 def test_field_prefixes(index_dir, replies, seed_reply):
     assert [r.id for r in titles(index_dir, "proposer:黄逸昆", replies)] == [seed_reply.id]
     assert {r.proposal_numbers for r in titles(index_dir, "number:0087", replies)} == {("0087",)}
-    assert {r.session_label for r in titles(index_dir, "session:十二届二次", replies)} == {"十二届二次"}
+    found = titles(index_dir, "session:青溪市政协十二届二次", replies)
+    assert {r.qualified_session for r in found} == {"青溪市政协十二届二次"}
+    # A bare 届次 finds it in every body that held one so labelled.
+    bare = titles(index_dir, "session:十二届二次", replies)
+    assert {r.session_label for r in bare} == {"十二届二次"}
+    assert {r.id for r in bare} == {r.id for r in replies if r.session_label == "十二届二次"}
     education = titles(index_dir, "topic:教育", replies)
     assert education and all("教育" in r.topics for r in education)
     assert {r.year for r in titles(index_dir, "year:2019-2021", replies)} == {2019, 2020, 2021}

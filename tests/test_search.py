@@ -109,7 +109,8 @@ def test_odd_queries_never_raise(index_dir, q):
 def test_facets_follow_the_query(index_dir, seed_reply):
     results = open_index(index_dir).search('"深港共融"')
     facets = {f.name: {v.value: v.count for v in f.values} for f in results.facets}
-    assert facets["session"] == {"六届二次": 1}
+    assert facets["session"] == {"深圳市福田区政协六届二次": 1}
+    assert facets["assembly"] == {"深圳市福田区政协": 1}
     assert facets["department"] == {"中共深圳市福田区委统一战线工作部": 1}
     assert facets["topic"] == {"政治建设": 1}
     assert facets["year"] == {"2022": 1}

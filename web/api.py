@@ -10,6 +10,7 @@ are JSON (``errors.py``), ``CORS_ORIGINS`` lets scripts of other origins read it
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -18,12 +19,21 @@ from werkzeug.datastructures import MultiDict
 from reply_archive.archive.store import find_reply
 from reply_archive.indexer.errors import QueryError
 from reply_archive.indexer.results import Hit
-from reply_archive.indexer.schema import FACET_NAMES
 
 from . import reply_index, request_deadline
-from .formats import EXPORT_COLUMNS, FORMATS, csv_rows, download
+from .formats import (
+    EXPORT_COLUMNS,
+    FORMATS,
+    TABLE_FORMATS,
+    column_label,
+    download_name,
+    name_part,
+    send,
+)
 from .params import (
     API_PARAMETERS,
+    REPEATED,
+    commitment_ledger_from_request,
     commitments_from_request,
     external_url,
     filters_from_request,
@@ -32,7 +42,9 @@ from .params import (
     request_fields,
     search_from_request,
     statistics_from_request,
+    within_from_request,
 )
+from .render import citation
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -54,8 +66,8 @@ def _refuse_unknown(fields: MultiDict) -> None:
     for name in fields:
         if name not in accepted:
             raise QueryError(name, f"不是该接口的参数；可用的参数：{'、'.join(accepted) or '无'}")
-        if name not in FACET_NAMES and len(fields.getlist(name)) > 1:
-            raise QueryError(name, "只能出现一次（只有分面可以取多个值）")
+        if name not in REPEATED and len(fields.getlist(name)) > 1:
+            raise QueryError(name, "只能出现一次（只有分面和 within 可以取多个值）")
 
 
 @bp.after_app_request
@@ -113,6 +125,19 @@ def similar(reply_id: str):
     return jsonify({"ok": True, "id": reply_id, "hits": [h.to_dict() for h in hits]})
 
 
+@bp.get("/replies/<reply_id>/cite")
+def cite(reply_id: str):
+    """Return one reply's citation: GB/T 7714-2015 as text (``gbt``), or a file for a
+    reference manager, RIS (EndNote, NoteExpress and Zotero import it) or BibTeX."""
+    fmt = _format(("gbt", "ris", "bibtex"), "gbt")
+    record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
+    permalink = external_url("pages.reply", reply_id=record.id)
+    if fmt == "gbt":
+        return Response(citation(record, permalink) + "\n", mimetype="text/plain")
+    row = {**Hit.from_display(record.to_dict()).fields(), "url": permalink, "channel": record.channel}
+    return send(fmt, [row], EXPORT_COLUMNS, name_part(record.title))
+
+
 @bp.route("/precedents", methods=["GET", "POST"])
 def precedents():
     """Return the earlier passages that say what a text says, paragraph by paragraph.
@@ -135,26 +160,58 @@ def _limit() -> int:
     return limit
 
 
+# Columns of a commitments export: one row per promise, linked to its paragraph.
+COMMITMENT_COLUMNS = ("id", "title", "department", "date", "text", "cue", "target_year", "status", "url")
+
+
 @bp.get("/commitments")
 def commitments():
-    """Return one page of the replies of a search that make commitments, newest first."""
-    return _paged(commitments_from_request().to_dict())
+    """Return one page of the commitments ledger (JSON), or every promise of it as a
+    download in one of the export formats (``format=``)."""
+    fmt = _format(("json", *FORMATS), "json")
+    if fmt == "json":
+        return _paged(commitments_from_request().to_dict())
+    rows = [
+        {
+            **{name: getattr(entry.hit, name) for name in ("id", "title", "department", "date")},
+            **{name: getattr(item, name) for name in ("text", "cue", "target_year", "status")},
+            "url": _passage_url(entry.hit.id, item.passage),
+        }
+        for entry in commitment_ledger_from_request()
+        for item in entry.commitments
+    ]
+    name = download_name("承诺事项", request.args.get("q", ""), filters_from_request())
+    return send(fmt, rows, COMMITMENT_COLUMNS, name)
+
+
+def _passage_url(reply_id: str, passage: int | None) -> str:
+    """Return the absolute URL of a reply, at the paragraph ``passage`` when there is one."""
+    anchor = {"_anchor": f"p-{passage}"} if passage is not None else {}
+    return external_url("pages.reply", reply_id=reply_id, **anchor)
 
 
 @bp.get("/export")
 def export():
-    """Return every hit of a search (no cap) as JSON Lines, CSV (UTF-8 with BOM) or RIS."""
-    fmt = request.args.get("format", "jsonl")
-    if fmt not in FORMATS:
-        raise QueryError("format", f"应为以下之一：{'、'.join(FORMATS)}")
+    """Return every hit of a search (no cap) in one of the export formats, in a file
+    named after the search (答复检索_养老_2023_2024-05-01.xlsx)."""
+    fmt = _format(FORMATS, "jsonl")
+    q, filters = request.args.get("q", ""), filters_from_request()
     hits = reply_index().export(
-        request.args.get("q", ""),
-        filters=filters_from_request(),
+        q,
+        filters=filters,
         sort=request.args.get("sort", "relevance"),
+        within=within_from_request(),
         deadline=request_deadline(),
     )
-    writer, mimetype = FORMATS[fmt]
-    return download(writer([_export_row(hit) for hit in hits], EXPORT_COLUMNS), mimetype, f"replies.{fmt}")
+    return send(fmt, [_export_row(hit) for hit in hits], EXPORT_COLUMNS, download_name("答复检索", q, filters))
+
+
+def _format(formats: Collection[str], default: str) -> str:
+    """Return the ``format`` the request asks for, one of ``formats``."""
+    fmt = request.args.get("format", default)
+    if fmt not in formats:
+        raise QueryError("format", f"应为以下之一：{'、'.join(formats)}")
+    return fmt
 
 
 def _export_row(hit: Hit) -> dict:
@@ -171,12 +228,15 @@ def stats():
     tables = data.tables()
     if chart not in tables:
         raise QueryError("chart", f"应为以下之一：{'、'.join(tables)}")
-    if fmt != "csv":
-        raise QueryError("format", "应为 json（全部图表）或 csv（单个图表，需同时指定 chart）")
-    header, rows = tables[chart]
-    return download(
-        csv_rows([dict(zip(header, r, strict=True)) for r in rows], header), "text/csv", f"stats-{chart}.csv"
-    )
+    if fmt not in TABLE_FORMATS:
+        raise QueryError("format", f"应为 json（全部图表）或 {'、'.join(TABLE_FORMATS)}（单个图表，需同时指定 chart）")
+    header, _ = tables[chart]
+    rows = [dict(zip(header, r, strict=True)) for r in data.to_dict()[chart]]  # years as numbers, as in JSON
+    subject = f"答复统计_{column_label(_CHART_FIELDS.get(chart, chart))}"
+    return send(fmt, rows, header, download_name(subject, request.args.get("q", ""), filters_from_request()))
+
+
+_CHART_FIELDS = {"results": "result_category"}  # the field a chart counts, where its name is not one
 
 
 @bp.get("/openapi.json")

@@ -338,7 +338,8 @@ def search(
 @_sort_option
 @click.option(
     "--format", "fmt", type=_Choice("reply_archive.web.formats", "FORMATS"), default="jsonl", show_default=True,
-    help="JSON Lines, CSV (UTF-8 with a byte-order mark, for Excel) or RIS (for reference managers).",
+    help="JSON Lines, CSV (UTF-8 with a byte-order mark) or XLSX for spreadsheets, "
+    "RIS (EndNote, NoteExpress, Zotero) or BibTeX.",
 )
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -352,7 +353,7 @@ def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, 
 
     \b
     Examples:
-        reply-archive export -f year=2023 --format csv -o replies-2023.csv
+        reply-archive export -f year=2023 --format xlsx -o replies-2023.xlsx
         reply-archive export '"现答复如下"' --sort newest > replies.jsonl
     """
     from .formats import EXPORT_COLUMNS, FORMATS
@@ -362,9 +363,8 @@ def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, 
         hits = _index(index).export(query, filters=chosen, sort=sort)
     base = (os.environ.get(config.BASE_URL_ENV) or "").rstrip("/")
     rows = ({**hit.fields(), "url": f"{base}/replies/{hit.id}"} for hit in hits)
-    writer, _ = FORMATS[fmt]
     # Written once whole: an export that fails on the way leaves no half a file.
-    body = "".join(writer(rows, EXPORT_COLUMNS)).encode("utf-8")
+    body = b"".join(FORMATS[fmt].writer(rows, EXPORT_COLUMNS))
     if output is None:
         sys.stdout.buffer.write(body)
         return

@@ -19,6 +19,7 @@ from reply_archive.indexer.schema import FACET_NAMES
 from reply_archive.indexer.search import SORTS, needles
 
 from . import params, reply_index, request_deadline
+from .formats import FORMATS
 from .render import citation, labels, metadata_rows, reply_html, warning_text
 
 bp = Blueprint("pages", __name__)
@@ -39,6 +40,9 @@ def helpers():
         "query_read": params.query_read,
         "reply_url": params.reply_url,
         "kept_state": params.kept_state,
+        "within_words": params.within_words,
+        "without_url": params.without_url,
+        "year_chart": params.year_chart,
         "export_url": params.export_url,
         "facet_url": params.facet_url,
         "labels": labels(),
@@ -101,19 +105,32 @@ def stats():
     return render_template("stats.html", results=results, stats=params.statistics_from_request())
 
 
+# The exports the commitments ledger offers, where the export formats hold them.
+LEDGER_EXPORTS = ("csv", "xlsx")
+
+
 @bp.get("/commitments")
 def commitments():
-    """List the commitments (下一步…) of the replies a search selects."""
+    """List the promises (下一步…) of the replies a search selects that are about its
+    words, each linked to its paragraph, with possible follow-ups."""
     results = params.search_from_request(per_page=1, page=1)
     found = params.commitments_from_request()
     return render_template(
         "commitments.html",
         results=results,
-        total=found.total,
-        entries=found.entries,
+        ledger=found,
         page=found.page,
         pages=found.pages,
+        exports=[fmt for fmt in LEDGER_EXPORTS if fmt in FORMATS],
+        passage_url=_passage_url,
     )
+
+
+def _passage_url(reply_id: str, passage: int | None) -> str:
+    """Return the URL of a reply opened from the current search, at the paragraph
+    ``passage`` when there is one (the reply page marks the search's words)."""
+    anchor = {"_anchor": f"p-{passage}"} if passage is not None else {}
+    return params.state_url(params.state(), "pages.reply", reply_id=reply_id, **anchor)
 
 
 @bp.get("/review")
@@ -215,7 +232,7 @@ def reply(reply_id: str):
 def _same_proposal(record: Reply) -> tuple[Hit, ...]:
     """Return the other replies to the same proposal numbers (主办 and 会办 together)."""
     return reply_index().same_proposal(
-        record.proposal_numbers, session=record.session_label, exclude=record.id, deadline=request_deadline()
+        record.proposal_numbers, session=record.qualified_session, exclude=record.id, deadline=request_deadline()
     )
 
 

@@ -1,9 +1,10 @@
 """Read a search request's parameters and build the URLs that change them.
 
-Every state of a search (query, filters, sort, page, page size) lives in the URL, so a
-result page can be shared, bookmarked and reached again with the back button. The
-search, statistics and commitments pages share that state: their links keep the page
-they are on. A query travels in them only as far as the index reads it
+Every state of a search (query, searches within its results, filters, sort, page, page
+size) lives in the URL, so a result page can be shared, bookmarked and reached again
+with the back button. The search, statistics and commitments pages share that state:
+their links keep the page they are on. A query (``q``, each ``within``) travels in them
+only as far as the index reads it
 (``MAX_QUERY_CHARS``), so no link is longer than the server takes. A pasted text to
 find precedents of (查找先例) is longer than any URL: it travels in a request's body,
 never in a link.
@@ -12,21 +13,27 @@ never in a link.
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, request, url_for
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from reply_archive.indexer.errors import QueryError
+from reply_archive.indexer.facets import in_ranges, is_range, ranges
 from reply_archive.indexer.precedents import Precedents
-from reply_archive.indexer.query import MAX_QUERY_CHARS
-from reply_archive.indexer.results import CommitmentPage, SearchResults, Statistics
+from reply_archive.indexer.query import MAX_QUERY_CHARS, MAX_YEAR_SPAN
+from reply_archive.indexer.results import CommitmentEntry, CommitmentPage, Facet, SearchResults, Statistics
 from reply_archive.indexer.schema import FACET_NAMES
 
 from . import reply_index, request_deadline
 
-_STATE_KEYS = ("q", "sort", "per_page", *FACET_NAMES)
-_SELECTING = ("q", *FACET_NAMES)  # what every view of a search reads to select its replies
+_QUERIES = ("q", "within")  # the parameters holding query text
+_LEDGER = ("target_year", "status")  # what narrows the commitments ledger to some promises
+_STATE_KEYS = (*_QUERIES, "sort", "per_page", *FACET_NAMES, *_LEDGER)
+_SELECTING = (*_QUERIES, *FACET_NAMES)  # what every view of a search reads to select its replies
+REPEATED = ("within", *FACET_NAMES)  # the parameters a request may give more than once
 
 # The body a precedents request may send: its text of MAX_PASTE_CHARS (5,000) characters
 # takes up to 60,000 bytes (12 bytes a character at most, percent-encoded in a form or
@@ -37,10 +44,11 @@ MAX_BODY_BYTES = 256 * 1024
 # so a page's link to it keeps only these of the page's state.
 API_PARAMETERS: dict[str, tuple[str, ...]] = {
     "api.search": (*_SELECTING, "sort", "page", "per_page"),
-    "api.commitments": (*_SELECTING, "page", "per_page"),
+    "api.commitments": (*_SELECTING, *_LEDGER, "page", "per_page", "format"),
     "api.export": (*_SELECTING, "sort", "format"),
     "api.stats": (*_SELECTING, "chart", "format"),
     "api.reply": (),
+    "api.cite": ("format",),
     "api.similar": ("limit",),
     "api.precedents": ("text", "limit", *FACET_NAMES),
     "api.openapi": (),
@@ -89,6 +97,18 @@ def filters_from(fields: MultiDict) -> dict[str, list[str]]:
 def filters_from_request() -> dict[str, list[str]]:
     """Return the facet selections of the current request's query string."""
     return filters_from(request.args)
+
+
+def within_from_request() -> list[str]:
+    """Return the searches within the results of the current request (its ``within``),
+    each a query every hit must also match."""
+    return [text for text in request.args.getlist("within") if text.strip()]
+
+
+def within_words() -> list[str]:
+    """Return the searches within the results of the current request as its links carry
+    them: once each, as far as the index reads them (the chips that remove them)."""
+    return list(dict.fromkeys(text for text in map(query_read, request.args.getlist("within")) if text))
 
 
 def request_fields() -> MultiDict:
@@ -153,6 +173,7 @@ def search_from_request(**overrides) -> SearchResults:
         "page": args.get("page", 1),
         "per_page": args.get("per_page"),
         "sort": args.get("sort", "relevance"),
+        "within": within_from_request(),
         **overrides,
     }
     return reply_index().search(args.get("q", ""), deadline=request_deadline(), **options)
@@ -161,24 +182,41 @@ def search_from_request(**overrides) -> SearchResults:
 def statistics_from_request() -> Statistics:
     """Count the replies the current request's search selects (the stats page and API)."""
     return reply_index().statistics(
-        request.args.get("q", ""), filters=filters_from_request(), deadline=request_deadline()
-    )
-
-
-def commitments_from_request() -> CommitmentPage:
-    """Return the page of commitments the current request asks for."""
-    args = request.args
-    return reply_index().commitments(
-        args.get("q", ""),
+        request.args.get("q", ""),
         filters=filters_from_request(),
-        page=args.get("page", 1),
-        per_page=args.get("per_page"),
+        within=within_from_request(),
         deadline=request_deadline(),
     )
 
 
+def commitments_from_request() -> CommitmentPage:
+    """Return the page of the commitments ledger the current request asks for."""
+    args = request.args
+    return reply_index().commitments(
+        page=args.get("page", 1), per_page=args.get("per_page"), **_ledger_options()
+    )
+
+
+def commitment_ledger_from_request() -> tuple[CommitmentEntry, ...]:
+    """Return every reply and promise of the commitments ledger the current request asks
+    for, on no page: what its exports write."""
+    return reply_index().commitment_ledger(**_ledger_options())
+
+
+def _ledger_options() -> dict[str, Any]:
+    """Return what selects the promises of the commitments ledger in the current request."""
+    args = request.args
+    return {
+        "q": args.get("q", ""),
+        "filters": filters_from_request(),
+        "within": within_from_request(),
+        **{name: args.get(name) for name in _LEDGER},
+        "deadline": request_deadline(),
+    }
+
+
 def state() -> MultiDict:
-    """Return the current search state: query, filters, sort and page size."""
+    """Return the current search state: query, searches within it, filters, sort and page size."""
     return MultiDict([(k, v) for k, v in request.args.items(multi=True) if k in _STATE_KEYS and v])
 
 
@@ -197,21 +235,42 @@ def state_url(args: MultiDict, endpoint: str | None = None, **values) -> str:
     query: dict[str, Any] = {k: v for k, v in args.to_dict(flat=False).items() if reads is None or k in reads}
     if "q" in query:
         query["q"] = [query_read(q) for q in query["q"]]
+    if "within" in query:
+        query["within"] = list(dict.fromkeys(text for text in map(query_read, query["within"]) if text))
     return url_for(target, **values, **query)
+
+
+def toggled(facet: str, values: list[str], value: str) -> list[str]:
+    """Return a facet's selection once ``value`` is clicked in its list.
+
+    A year inside a selected range narrows the selection to that year (the ranges that
+    hold it give way), so the chips and the count say one thing; a value selected by
+    itself is dropped; any other value is added, ORed with the others.
+    """
+    holding = [v for v in values if is_range(facet, v) and in_ranges(value, ranges(facet, [v]))]
+    if holding:
+        return [*(v for v in values if v not in holding and v != value), value]
+    return [v for v in values if v != value] if value in values else [*values, value]
 
 
 def toggle_url(facet: str, value: str, endpoint: str | None = None) -> str:
     """Return the URL that selects or deselects a facet value (back to page 1)."""
     args = state()
-    values = args.getlist(facet)
-    args.setlist(facet, [v for v in values if v != value] if value in values else [*values, value])
+    args.setlist(facet, toggled(facet, args.getlist(facet), value))
     return state_url(args, endpoint, **({} if endpoint else _view_args()))
 
 
-def clear_url() -> str:
-    """Return the URL that keeps the query and drops every filter."""
+def without_url(text: str) -> str:
+    """Return the URL of the same search without one of its searches within the results."""
     args = state()
-    for name in FACET_NAMES:
+    args.setlist("within", [w for w in args.getlist("within") if query_read(w) != text])
+    return state_url(args, **_view_args())
+
+
+def clear_url() -> str:
+    """Return the URL that keeps the query and drops every filter and search within it."""
+    args = state()
+    for name in (*FACET_NAMES, "within"):
         args.poplist(name)
     return state_url(args, **_view_args())
 
@@ -279,7 +338,7 @@ def neighbours(at: int) -> tuple[tuple[str, int] | None, tuple[str, int] | None]
 def kept_state(*dropped: str) -> list[tuple[str, str]]:
     """Return the search state of the current request but the parameters ``dropped``: what
     a form changing those keeps, as hidden fields (the header's box drops ``q``, its own)."""
-    return [(k, query_read(v) if k == "q" else v) for k, v in state().items(multi=True) if k not in dropped]
+    return [(k, query_read(v) if k in _QUERIES else v) for k, v in state().items(multi=True) if k not in dropped]
 
 
 def _per_page(args: MultiDict) -> int:
@@ -302,15 +361,101 @@ def export_url(fmt: str) -> str:
 def year_range_target() -> str | None:
     """Return the canonical URL when the request used the year range form.
 
-    The form sends ``year_from`` and ``year_to``; the shared URL says ``year=2019-2022``.
+    The form sends ``year_from`` and ``year_to``; the shared URL says ``year=2019-2022``
+    (``year=2022`` for one year), in place of any years selected before. Years given the
+    wrong way round are swapped, as the query language's ``year:2022-2019`` is.
+
+    :raise QueryError: when either is not a year.
     """
-    low, high = request.args.get("year_from", ""), request.args.get("year_to", "")
-    if not (low or high):
+    fields = {name: request.args.get(name, "").strip() for name in ("year_from", "year_to")}
+    if not any(fields.values()):
         return None
+    for name, text in fields.items():
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 4):
+            raise QueryError(name, "应为年份（如 2021）")
+    given = sorted(int(text) for text in fields.values() if text)
+    low, high = given[0], given[-1]
     args = state()
-    if low.isdigit() or high.isdigit():
-        args.add("year", f"{low or high}-{high or low}")
+    args.setlist("year", [str(low) if low == high else f"{low}-{high}"])
     return state_url(args, **_view_args())
+
+
+CHART_WIDTH = 240  # the year histogram's width in its own units (about the sidebar's in pixels)
+_MAX_PITCH = 26  # the widest slot a year takes, when there are few
+_LABEL_UNITS = 24  # room a four-digit year label needs (at the font size style.css gives it)
+
+
+@dataclass(frozen=True)
+class YearBar:
+    """One year of the histogram: its slot (``x``, ``width``) and bar, empty for 0."""
+
+    year: int
+    count: int
+    selected: bool
+    x: float
+    width: float
+    height: float  # of 36 units
+    label: bool  # whether its year is printed under it
+
+
+@dataclass(frozen=True)
+class YearChart:
+    """Every year from the first to the last the year facet holds, with gaps for the
+    years no reply is of, and the range the current selection spans."""
+
+    bars: tuple[YearBar, ...]
+    chosen: tuple[int, int] | None  # the first and last selected years, within the chart
+    width: float = CHART_WIDTH
+
+    @property
+    def span(self) -> tuple[float, float] | None:
+        """Return the left edge and width of the chosen years' band."""
+        if self.chosen is None:
+            return None
+        inside = [b for b in self.bars if self.chosen[0] <= b.year <= self.chosen[1]]
+        return inside[0].x, inside[-1].x + inside[-1].width - inside[0].x
+
+
+def year_chart(facet: Facet) -> YearChart | None:
+    """Return the histogram and range menus of the year facet (None without years).
+
+    The years run from the facet's first to its last, widened to the selected ones
+    unless that makes more than ``MAX_YEAR_SPAN`` of them; a year is selected when the
+    selection holds it, alone or in a range. Labels go under every year when they fit,
+    else under every Nth, the first and the last always.
+    """
+    counts = {int(v.value): v.count for v in facet.values if v.value.isdigit()}
+    chosen = state().getlist("year")
+    bounds = ranges("year", chosen) + [(int(v), int(v)) for v in chosen if v.isdigit()]
+    years = [*counts, *(y for pair in bounds for y in pair)]
+    if years and max(years) - min(years) > MAX_YEAR_SPAN:
+        years = [y for y, n in counts.items() if n] or list(counts)
+    if not years:
+        return None
+    first, last = min(years), max(years)
+    every = list(range(first, last + 1))
+    pitch = min(_MAX_PITCH, CHART_WIDTH / len(every))
+    left = (CHART_WIDTH - pitch * len(every)) / 2
+    step = math.ceil(_LABEL_UNITS / pitch)
+    labelled = {i for i in range(0, len(every), step) if len(every) - 1 - i >= step or i == 0}
+    labelled.add(len(every) - 1)
+    top = max(counts.values(), default=0)
+    bars = tuple(
+        YearBar(
+            year=year,
+            count=counts.get(year, 0),
+            selected=in_ranges(str(year), bounds),
+            x=round(left + i * pitch, 2),
+            width=round(pitch, 2),
+            height=round(36 * counts.get(year, 0) / top, 1) if top else 0,
+            label=i in labelled,
+        )
+        for i, year in enumerate(every)
+    )
+    if not bounds:
+        return YearChart(bars, None)
+    low, high = max(first, min(lo for lo, _ in bounds)), min(last, max(hi for _, hi in bounds))
+    return YearChart(bars, (low, high) if low <= high else None)
 
 
 def _endpoint() -> str:

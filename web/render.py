@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -85,20 +86,30 @@ def _section_anchor(section_idx: int) -> str:
     return f"sec_{section_idx}" if section_idx else "sec"
 
 
-def citation(reply: Reply, permalink: str) -> str:
-    """Return a citation of the reply in Chinese official style.
+def citation(reply: Reply, permalink: str, *, cited: date | None = None) -> str:
+    """Return the reply's reference in the form of GB/T 7714-2015, ending with its link.
 
-    Issuing department, title in 《》, proposal number, date, then the permanent link;
-    the page appends the paragraph's anchor when one paragraph is copied.
+    ``青溪市民政局. 关于市政协十二届一次会议第0087号提案的答复[A/OL]. (2023-06-15)[2026-12-01].
+    https://…/replies/<id>``: the issuing department (the canonical name; 佚名 when the
+    reply is unsigned), the title as the reply prints it, the 文号 as other title
+    information after a colon when it has one, the type, the date it was signed in
+    parentheses, the date it was cited (``cited``, today) in brackets, the permanent link.
+
+    The type is A (档案) on the carrier OL: a reply is an official document (公文) issued
+    by a department, and the standard codes its own example of an official document read
+    online, a government office's 通知 with its 文号, as [A/OL]. EB (电子公告) is for a
+    text that exists only as a posting on a site, which a reply is not (the site only
+    carries it), and Z (其他) for a kind no code names. The standard puts titles in no
+    《》, so a title holding 《》 nests none. The closing full stop, which the standard
+    makes optional, is left off: the entry ends with its link, and the copy buttons
+    append a paragraph's anchor (``#p-3``) to it.
     """
-    parts = [f"{reply.department or reply.department_raw or '（未署名）'}：《{reply.title}》"]
-    if reply.proposal_numbers:
-        kind = "建议" if reply.channel == "npc" else "提案"
-        parts.append(f"第{'、'.join(reply.proposal_numbers)}号{kind}")
-    if reply.date:
-        year, month, day = (int(x) for x in reply.date.split("-"))
-        parts.append(f"{year}年{month}月{day}日")
-    return "，".join(parts) + f"。{permalink}"
+    title = reply.title + (f": {reply.doc_number}" if reply.doc_number else "")
+    signed = f"({reply.date})" if reply.date else ""
+    return (
+        f"{reply.department or reply.department_raw or '佚名'}. {title}[A/OL]. "
+        f"{signed}[{(cited or date.today()).isoformat()}]. {permalink}"
+    )
 
 
 @cache

@@ -85,8 +85,8 @@ def test_a_paraphrase_finds_its_passage_to_copy_with_its_citation(page, producti
 
     first.get_by_role("button", name="复制（含出处）").click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith(SAID + "\n（引自：" + seed_reply.department + "：《" + seed_reply.title + "》")
-    assert copied.endswith(f"。{url}{href}）")
+    assert copied.startswith(f"{SAID}\n（引自：{seed_reply.department}. {seed_reply.title}[A/OL]. ")
+    assert copied.endswith(f". {url}{href}）")
 
     link.click()
     page.wait_for_url(url + href)

@@ -74,7 +74,7 @@ def test_export_downloads_utf8_with_bom(page, live_server, replies):
     data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("id,title") and len(lines) == 1 + sum(1 for r in replies if "收悉" in r.body)
+    assert lines[0].startswith('"编号","标题"') and len(lines) == 1 + sum(1 for r in replies if "收悉" in r.body)
 
 
 def test_copy_a_paragraph_with_its_citation(page, live_server, seed_reply):
@@ -87,8 +87,9 @@ def test_copy_a_paragraph_with_its_citation(page, live_server, seed_reply):
     paragraph.get_by_role("button").click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("根据深圳市福田区政协六届二次会议")
-    assert "中共深圳市福田区委统一战线工作部：《关于深圳市福田区政协六届二次会议第20220030号提案的办理意见》" in copied
-    assert "第20220030号提案，2022年9月23日" in copied and copied.rstrip("）").endswith(f"/replies/{seed_reply.id}#p-2")
+    title = "关于深圳市福田区政协六届二次会议第20220030号提案的办理意见"
+    assert f"（引自：中共深圳市福田区委统一战线工作部. {title}[A/OL]. " in copied
+    assert "[A/OL]. (2022-09-23)[" in copied and copied.rstrip("）").endswith(f"/replies/{seed_reply.id}#p-2")
     screenshot(page, "reply-marked")
 
 
@@ -115,8 +116,8 @@ def test_pages_fit_a_phone(page, live_server, seed_reply):
 
 def test_keyboard_reaches_search_and_facets(page, live_server):
     page.goto(live_server + "/search?q=收悉")
-    page.keyboard.press("Tab")  # the skip link comes first
-    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.keyboard.press("Tab")  # the skip links come first
+    assert page.evaluate("document.activeElement.textContent") == "跳到检索结果"
     page.locator("#q-top").focus()
     page.keyboard.type("养老")
     page.keyboard.press("Enter")

@@ -70,8 +70,25 @@ document.querySelectorAll(".reuse li[data-paragraph]").forEach((item) => {
   paragraph.appendChild(link);
 });
 
-// Copy a passage with its citation: the drafting staff's main gesture. What this script
-// added to the passage (its buttons and links, marked data-ui) is not copied.
+// The text of a passage as a reader sees it, without what this script added to it (its
+// buttons and links, marked data-ui): paragraphs apart by a blank line, other blocks on
+// lines of their own, table cells apart by tabs.
+const PARAGRAPHS = new Set(["P", "BLOCKQUOTE", "H1", "H2", "H3", "H4", "H5", "H6", "TABLE", "UL", "OL", "PRE"]);
+const LINES = new Set(["LI", "TR", "DIV", "SECTION", "ARTICLE"]);
+const textOf = (node) => {
+  if (node.nodeType === Node.TEXT_NODE) return node.data.replace(/\s+/g, " ");
+  if (node.nodeType === Node.ELEMENT_NODE && node.hasAttribute("data-ui")) return "";
+  const inner = Array.from(node.childNodes, textOf).join("");
+  if (node.nodeType !== Node.ELEMENT_NODE) return inner;
+  if (PARAGRAPHS.has(node.tagName)) return `\n\n${inner}\n\n`;
+  if (LINES.has(node.tagName)) return `\n${inner}\n`;
+  if (node.tagName === "TD" || node.tagName === "TH") return `${inner}\t`;
+  if (node.tagName === "BR") return "\n";
+  return inner;
+};
+const plainText = (node) => textOf(node).replace(/[ \t]*\n[ \t]*/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+
+// Copy a passage with its citation: the drafting staff's main gesture.
 const addCopyButton = (passage, citation, label, description) => {
   const button = document.createElement("button");
   button.type = "button";
@@ -80,9 +97,7 @@ const addCopyButton = (passage, citation, label, description) => {
   button.textContent = label;
   if (description) button.setAttribute("aria-label", description);
   button.addEventListener("click", async () => {
-    const text = passage.cloneNode(true);
-    text.querySelectorAll("[data-ui]").forEach((added) => added.remove());
-    const copied = `${text.textContent.trim()}\n（引自：${citation}）`;
+    const copied = `${plainText(passage)}\n（引自：${citation}）`;
     try {
       await navigator.clipboard.writeText(copied);
       button.textContent = "已复制";
@@ -95,12 +110,28 @@ const addCopyButton = (passage, citation, label, description) => {
 };
 const documentBody = document.querySelector(".document[data-citation]");
 if (documentBody) {
-  documentBody.querySelectorAll("p[id^='p-']").forEach((paragraph) => {
+  // Body paragraphs only: not the headings, nor the signature and date that close the reply.
+  documentBody.querySelectorAll(":scope > p[id^='p-']:not(.signature)").forEach((paragraph) => {
     addCopyButton(paragraph, `${documentBody.dataset.citation}#${paragraph.id}`, "复制并引用", "复制本段并附引用信息");
   });
 }
 document.querySelectorAll("[data-copy-citation]").forEach((passage) => {
   addCopyButton(passage, passage.dataset.copyCitation, "复制（含出处）");
+});
+
+// A selection copied by hand (Ctrl+C, the context menu) leaves out what this script added
+// inside the selected passages; any other selection is copied as the browser does.
+document.addEventListener("copy", (event) => {
+  const selection = document.getSelection();
+  if (!selection || selection.isCollapsed || !event.clipboardData) return;
+  const selected = document.createElement("div");
+  for (let i = 0; i < selection.rangeCount; i += 1) selected.append(selection.getRangeAt(i).cloneContents());
+  const added = selected.querySelectorAll("[data-ui]");
+  if (added.length === 0) return;
+  added.forEach((element) => element.remove());
+  event.clipboardData.setData("text/plain", plainText(selected));
+  event.clipboardData.setData("text/html", selected.innerHTML);
+  event.preventDefault();
 });
 
 // Step through the marked matches of a search inside a reply.
@@ -131,4 +162,62 @@ if (total > 0) {
     if (event.key === "n") go(1);
     if (event.key === "p") go(-1);
   });
+}
+
+// On a narrow screen the views, sorting and facets of a search are a panel that the 筛选
+// button opens over the results. In the page, the button and the panel's 关闭 are links to
+// the panel and back, which open and close it (as their target) without this script.
+const panel = document.getElementById("facets");
+const toggleLink = document.querySelector("a.facets-toggle[href='#facets']");
+if (panel && toggleLink) {
+  const asButton = (link) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = link.className;
+    button.textContent = link.textContent;
+    link.replaceWith(button);
+    return button;
+  };
+  const toggle = asButton(toggleLink);
+  toggle.setAttribute("aria-controls", panel.id);
+  toggle.setAttribute("aria-expanded", "false");
+  const close = asButton(panel.querySelector("a.panel-close"));
+  const title = panel.querySelector(".panel-bar [tabindex='-1']");
+  const narrow = () => getComputedStyle(toggle).display !== "none";  // the button shows only then
+  const isOpen = () => panel.classList.contains("open");
+  const open = () => {
+    panel.classList.add("open");
+    toggle.setAttribute("aria-expanded", "true");
+    title.focus();
+  };
+  const shut = (refocus) => {
+    panel.classList.remove("open");
+    toggle.setAttribute("aria-expanded", "false");
+    // The panel is also shown as the page's target: drop the #facets the address may hold.
+    if (window.location.hash === `#${panel.id}`) {
+      window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
+    }
+    if (refocus) toggle.focus();
+  };
+  toggle.addEventListener("click", () => (isOpen() ? shut(true) : open()));
+  close.addEventListener("click", () => shut(true));
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && isOpen()) {
+      event.preventDefault();
+      shut(true);
+    }
+  });
+  // Tabbing out of the panel leaves it: it closes rather than hide the focus behind it.
+  panel.addEventListener("focusout", (event) => {
+    if (isOpen() && event.relatedTarget && !panel.contains(event.relatedTarget)) shut(false);
+  });
+  // 跳到筛选 and any other link to the panel open it too.
+  document.querySelectorAll(`a[href='#${panel.id}']`).forEach((link) => {
+    link.addEventListener("click", (event) => {
+      if (!narrow()) return;
+      event.preventDefault();
+      open();
+    });
+  });
+  if (window.location.hash === `#${panel.id}` && narrow()) open();
 }
