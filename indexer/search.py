@@ -147,10 +147,13 @@ class ReplyIndex:
             notices.append(f"检索用时超过 {self.settings.query_seconds:g} 秒，已停止：结果不完整，请缩小检索范围")
         return "；".join(notices) or None
 
-    def _every_hit(self, reader: Reader, selection: Selection) -> list[Hit]:
-        """Return every selected reply as a hit: an export promises all of them."""
+    def _every_hit(self, reader: Reader, selection: Selection, shown: tuple = ()) -> list[Hit]:
+        """Return every selected reply as a hit: an export promises all of them; with
+        ``shown`` (what a query marks), each with its first passage that holds it."""
         self._complete(selection)
-        return [Hit.from_display(doc.display) for doc in reader.documents(selection, bodies=False)]
+        if not shown:
+            return [Hit.from_display(doc.display) for doc in reader.documents(selection, bodies=False)]
+        return [_hit(doc, shown, None, snippets=1) for doc in reader.documents(selection)]
 
     def _complete(self, selection: Selection) -> None:
         """Refuse a selection the deadline cut short: an export is never a silent part of it.
@@ -196,7 +199,7 @@ class ReplyIndex:
                 )
             matched = time.perf_counter()
             start = (asked.page - 1) * asked.per_page
-            shown = (*parsed.terms, *parsed.phrases, *map(Runs, parsed.pasted))
+            shown = _shown(parsed)
             hits = tuple(
                 _hit(doc, shown, None if parsed.is_empty else doc.score)
                 for doc in reader.documents(selection, start, start + asked.per_page)
@@ -242,12 +245,14 @@ class ReplyIndex:
         within: Sequence[str] = (),
         deadline: Deadline | None = None,
     ) -> list[Hit]:
-        """Return every hit of a search, in order, without snippets: no cap, for exports.
+        """Return every hit of a search, in order, each with the first passage that holds
+        the query's words (none without words): no cap, for exports.
 
         :raise QueryError: also when the query runs out of time (an export is never cut short).
         """
-        with self._selecting(self._ask(q, filters, 1, 1, sort, within), deadline) as (reader, selection, _):
-            return self._every_hit(reader, selection)
+        asked = self._ask(q, filters, 1, 1, sort, within)
+        with self._selecting(asked, deadline) as (reader, selection, _):
+            return self._every_hit(reader, selection, _shown(asked.parsed))
 
     def statistics(
         self,
@@ -512,6 +517,11 @@ def needles(q: str) -> tuple[str, ...]:
     """Return what a query asks to see marked in a reply: its words and exact phrases."""
     parsed = parse_query(q)
     return (*parsed.terms, *parsed.phrases)
+
+
+def _shown(parsed: ParsedQuery) -> tuple:
+    """Return what a query marks in a hit's passages: its words, phrases and pasted text."""
+    return (*parsed.terms, *parsed.phrases, *map(Runs, parsed.pasted))
 
 
 def _hit(doc: Document, marked, score: float | None, snippets: int | None = None) -> Hit:

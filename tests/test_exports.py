@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from reply_archive.archive.store import write_reply
 from reply_archive.indexer.build import build_index
@@ -98,7 +99,7 @@ def test_xlsx_export_keeps_text_as_text_and_numbers_as_numbers(hostile):
             "xl/worksheets/sheet1.xml"} == set(names)
     sheet = _sheet(response.data)
     assert [cell.value for cell in sheet[1]] == HEADER
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:O{sheet.max_row}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{get_column_letter(len(HEADER))}{sheet.max_row}"
     rows = {row[0].value: {h: c for h, c in zip(HEADER, row, strict=True)} for row in sheet.iter_rows(min_row=2)}
     assert set(rows) == {DIGIT_ID, "b" * 16}
     digits = rows[DIGIT_ID]
@@ -113,6 +114,15 @@ def test_xlsx_export_keeps_text_as_text_and_numbers_as_numbers(hostile):
     assert other["承办单位"].value is None and not other["标题"].quotePrefix
     widths = {key: dimension.width for key, dimension in sheet.column_dimensions.items()}
     assert widths["B"] > widths["F"] >= 6 and max(widths.values()) <= 60  # the title wide, the year narrow
+
+
+def test_an_export_of_a_query_holds_each_hit_s_first_passage_of_its_words(client, replies):
+    def rows(url):
+        return list(csv.DictReader(io.StringIO(client.get(url).data.decode("utf-8-sig"))))
+
+    found = rows("/api/export?format=csv&q=电梯")
+    assert found and all("电梯" in row["摘录"] and "<" not in row["摘录"] for row in found)
+    assert {row["摘录"] for row in rows("/api/export?format=csv")} == {""}  # no words: no passage
 
 
 def test_statistics_download_as_a_workbook_with_numbers(client, replies):

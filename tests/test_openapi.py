@@ -147,7 +147,7 @@ def test_the_enums_are_the_code_s_lists():
     schemas = DOC["components"]["schemas"]
     assert schemas["FacetName"]["enum"] == list(FACET_NAMES)
     assert schemas["Sort"]["enum"] == list(SORTS)
-    assert [*schemas["HitFields"]["properties"], "url"] == list(EXPORT_COLUMNS)
+    assert [*schemas["HitFields"]["properties"], *schemas["ExportRow"]["properties"]] == list(EXPORT_COLUMNS)
 
 
 @pytest.mark.parametrize("url, path", [

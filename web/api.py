@@ -27,6 +27,7 @@ from .formats import (
     TABLE_FORMATS,
     column_label,
     download_name,
+    hit_row,
     name_part,
     send,
 )
@@ -134,7 +135,7 @@ def cite(reply_id: str):
     permalink = external_url("pages.reply", reply_id=record.id)
     if fmt == "gbt":
         return Response(citation(record, permalink) + "\n", mimetype="text/plain")
-    row = {**Hit.from_display(record.to_dict()).fields(), "url": permalink, "channel": record.channel}
+    row = {**hit_row(Hit.from_display(record.to_dict()), permalink), "channel": record.channel}
     return send(fmt, [row], EXPORT_COLUMNS, name_part(record.title))
 
 
@@ -215,7 +216,7 @@ def _format(formats: Collection[str], default: str) -> str:
 
 
 def _export_row(hit: Hit) -> dict:
-    return {**hit.fields(), "url": external_url("pages.reply", reply_id=hit.id)}
+    return hit_row(hit, external_url("pages.reply", reply_id=hit.id))
 
 
 @bp.get("/stats")

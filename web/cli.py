@@ -356,13 +356,13 @@ def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, 
         reply-archive export -f year=2023 --format xlsx -o replies-2023.xlsx
         reply-archive export '"现答复如下"' --sort newest > replies.jsonl
     """
-    from .formats import EXPORT_COLUMNS, FORMATS
+    from .formats import EXPORT_COLUMNS, FORMATS, hit_row
 
     chosen = _facet_filters(filters)
     with _reported():
         hits = _index(index).export(query, filters=chosen, sort=sort)
     base = (os.environ.get(config.BASE_URL_ENV) or "").rstrip("/")
-    rows = ({**hit.fields(), "url": f"{base}/replies/{hit.id}"} for hit in hits)
+    rows = (hit_row(hit, f"{base}/replies/{hit.id}") for hit in hits)
     # Written once whole: an export that fails on the way leaves no half a file.
     body = b"".join(FORMATS[fmt].writer(rows, EXPORT_COLUMNS))
     if output is None:

@@ -23,13 +23,14 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response
+from markupsafe import Markup
 
-from reply_archive.indexer.results import HIT_FIELDS
+from reply_archive.indexer.results import HIT_FIELDS, Hit
 
 from .render import labels
 
 # Columns of a hit export, in order; lists are joined with 、 in CSV and XLSX.
-EXPORT_COLUMNS = (*HIT_FIELDS, "url")
+EXPORT_COLUMNS = (*HIT_FIELDS, "snippet", "url")
 
 Row = Mapping[str, Any]
 Writer = Callable[[Iterable[Row], Sequence[str]], Iterator[bytes]]
@@ -41,6 +42,13 @@ class Format(NamedTuple):
     writer: Writer
     mimetype: str
     extension: str
+
+
+def hit_row(hit: Hit, url: str) -> dict[str, Any]:
+    """Return a hit as an export's row: its fields, its first snippet as plain text (the
+    passage holding the query's words; empty without words) and the link to it."""
+    snippet = Markup(hit.snippets[0].html).striptags() if hit.snippets else ""
+    return {**hit.fields(), "snippet": snippet, "url": url}
 
 
 def column_label(column: str) -> str:
