@@ -72,7 +72,7 @@ load: install
 ## by Playwright), the OpenSearch tests (a 3-node cluster from Maven Central; Java 17 and
 ## Maven) and the benchmark smoke run included
 test: $(VENV)/.test-deps chromium lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 ## check: the quick loop while working: lint, type checks and every test but the browser
 ## tests, the OpenSearch cluster's and the slow ones (the benchmark suite's smoke run)
