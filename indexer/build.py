@@ -145,7 +145,8 @@ def build_index(
         options = {"procs": procs, "multisegment": True, "batchsize": _BATCH} if procs > 1 else {}
         with _workers_die_with_this_process(procs > 1):
             writer = ix.writer(limitmb=limitmb, **options)
-            with _workers_stopped_on_failure(writer), writer:
+            # The workers stop first: the writer's cancelling removes the files they read.
+            with writer, _workers_stopped_on_failure(writer):
                 count = _write_replies(replies, aliases, gen, writer.add_document, progress)
         ix.close()
     return count
