@@ -370,7 +370,7 @@ FORMATS: dict[str, Format] = {
     "ris": Format(ris, "application/x-research-info-systems", "ris"),
     "bibtex": Format(bibtex, "application/x-bibtex", "bib"),
 }
-# The formats of a plain table (statistics): those that write any columns.
+# The formats of a plain table (statistics, the commitments ledger): those that write any columns.
 TABLE_FORMATS = ("csv", "xlsx")
 
 

@@ -19,7 +19,7 @@ from reply_archive.indexer.schema import FACET_NAMES
 from reply_archive.indexer.search import SORTS, needles
 
 from . import params, reply_index, request_deadline
-from .formats import FORMATS
+from .formats import TABLE_FORMATS
 from .render import citation, labels, metadata_rows, reply_html, warning_text
 
 bp = Blueprint("pages", __name__)
@@ -105,10 +105,6 @@ def stats():
     return render_template("stats.html", results=results, stats=params.statistics_from_request())
 
 
-# The exports the commitments ledger offers, where the export formats hold them.
-LEDGER_EXPORTS = ("csv", "xlsx")
-
-
 @bp.get("/commitments")
 def commitments():
     """List the promises (下一步…) of the replies a search selects that are about its
@@ -121,7 +117,7 @@ def commitments():
         ledger=found,
         page=found.page,
         pages=found.pages,
-        exports=[fmt for fmt in LEDGER_EXPORTS if fmt in FORMATS],
+        exports=TABLE_FORMATS,
         passage_url=_passage_url,
     )
 

@@ -108,7 +108,13 @@ def within_from_request() -> list[str]:
 def within_words() -> list[str]:
     """Return the searches within the results of the current request as its links carry
     them: once each, as far as the index reads them (the chips that remove them)."""
-    return list(dict.fromkeys(text for text in map(query_read, request.args.getlist("within")) if text))
+    return _within_read(request.args.getlist("within"))
+
+
+def _within_read(texts: list[str]) -> list[str]:
+    """Return searches within the results as links carry them: each once, as far as the
+    index reads it, none empty."""
+    return list(dict.fromkeys(text for text in map(query_read, texts) if text))
 
 
 def request_fields() -> MultiDict:
@@ -236,7 +242,7 @@ def state_url(args: MultiDict, endpoint: str | None = None, **values) -> str:
     if "q" in query:
         query["q"] = [query_read(q) for q in query["q"]]
     if "within" in query:
-        query["within"] = list(dict.fromkeys(text for text in map(query_read, query["within"]) if text))
+        query["within"] = _within_read(query["within"])
     return url_for(target, **values, **query)
 
 
