@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium clean recall bench-words accuracy load bench bench-opensearch bench-precedents
+.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium tesseract clean recall bench-words accuracy load bench bench-opensearch bench-precedents bench-ocr
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -64,6 +64,15 @@ bench-opensearch: $(VENV)/.test-deps
 bench-precedents: $(VENV)/.test-deps
 	$(BIN)/python -m bench.precedents $(if $(SIZES),--size $(shell echo $(SIZES) | tr , ' '))
 
+## bench-ocr: OCR of the project's replies rendered as scans (clean at 300 and 200 dpi, skewed,
+## blurred, JPEG-compressed, sealed, on grey paper, as a TIFF) through ingestion, with RapidOCR
+## and Tesseract: character error rate, fields, exact-wording recall, pages per minute
+## (3 replies a condition by default, 96 pages an engine: about half an hour an engine at the
+## 3-4 pages a minute of a loaded 2-core machine; REPLIES=30 for firmer figures, ENGINES=rapidocr
+## for one engine; figures in var/bench/ocr.json)
+bench-ocr: $(VENV)/.test-deps
+	$(BIN)/python -m bench.ocr $(if $(REPLIES),--replies $(REPLIES)) $(if $(ENGINES),--engines $(ENGINES))
+
 ## load: 16 clients for 60 s against gunicorn over 10,000 generated replies, on 127.0.0.1
 load: install
 	$(BIN)/python -m bench.load
@@ -71,12 +80,12 @@ load: install
 ## test: lint, type checks, then the whole suite, browser tests (Debian's chromium, driven
 ## by Playwright), the OpenSearch tests (a 3-node cluster from Maven Central; Java 17 and
 ## Maven) and the benchmark smoke run included
-test: $(VENV)/.test-deps chromium lint typecheck
+test: $(VENV)/.test-deps chromium tesseract lint typecheck
 	$(BIN)/python -m pytest --durations=15
 
 ## check: the quick loop while working: lint, type checks and every test but the browser
 ## tests, the OpenSearch cluster's and the slow ones (the benchmark suite's smoke run)
-check: $(VENV)/.test-deps lint typecheck
+check: $(VENV)/.test-deps tesseract lint typecheck
 	$(BIN)/python -m pytest -m "not browser and not slow and not opensearch"
 
 LINTED := archive indexer web data bench tests
@@ -117,6 +126,20 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else \
 	    echo "browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+	  fi; \
+	fi
+
+# The second OCR engine, tested beside RapidOCR: Debian's Tesseract with its Chinese data
+# (installed when root; elsewhere its tests skip, except under CI).
+tesseract:
+	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's tesseract-ocr and its Chinese data for the OCR tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-chi-sim >/dev/null; \
+	  elif [ "$$CI" = true ]; then \
+	    echo "CI needs Tesseract for the OCR tests: apt-get install tesseract-ocr tesseract-ocr-chi-sim" >&2; exit 1; \
+	  else \
+	    echo "the Tesseract OCR tests will skip: sudo apt-get install tesseract-ocr tesseract-ocr-chi-sim" >&2; \
 	  fi; \
 	fi
 

@@ -21,7 +21,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ import pypdf
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from . import ocr
 from .clean import CJK
 from .errors import ParseError
 from .layout import METADATA_LABELS, PAGE_LABELS, label_pattern
@@ -49,6 +50,7 @@ CONVERTER_TIMEOUT = 120
 TEXT_SUFFIXES = (".txt", ".text")
 RECORD_SUFFIXES = (".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".jhtml")
+IMAGE_FORMATS = ("png", "jpg", "tif")  # page images, read by OCR
 _FORMATS = {
     **dict.fromkeys(TEXT_SUFFIXES, "txt"),
     **dict.fromkeys(RECORD_SUFFIXES, "md"),
@@ -56,10 +58,21 @@ _FORMATS = {
     ".pdf": "pdf",
     ".docx": "docx",
     ".doc": "doc",
+    ".png": "png",
+    **dict.fromkeys((".jpg", ".jpeg"), "jpg"),
+    **dict.fromkeys((".tif", ".tiff"), "tif"),
 }
 # The content decides over the name: a .doc that is really a DOCX (or a PDF saved as
-# .txt) is read as what it is.
-_MAGIC = ((b"%PDF-", "pdf"), (b"PK\x03\x04", "docx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "doc"))
+# .txt, a JPEG saved as .png) is read as what it is.
+_MAGIC = (
+    (b"%PDF-", "pdf"),
+    (b"PK\x03\x04", "docx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "doc"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
+)
 
 # GB2312 and GBK are subsets of GB18030, and pages labelled gb2312 routinely hold
 # GBK-only characters (镕, —) that Python's gb2312 codec refuses: read them all as GB18030.
@@ -75,10 +88,11 @@ class Extracted:
 
     raw: bytes = field(repr=False)  # the file's bytes, hashed and kept in the archive
     text: str
-    format: str  # txt | md | pdf | docx | doc | html
+    format: str  # txt | md | pdf | docx | doc | html | png | jpg | tif
     encoding: str | None = None
     converter: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)  # a web page's metadata table
+    ocr_confidence: tuple[float, ...] | None = None  # per page, when the text was read by OCR
 
     @property
     def sha256(self) -> str:
@@ -86,10 +100,18 @@ class Extracted:
         return hashlib.sha256(self.raw).hexdigest()
 
 
-def extract(path: Path, name: str | None = None) -> Extracted:
+def extract(
+    path: Path,
+    name: str | None = None,
+    *,
+    ocr_cache: Path | None = None,
+    ocr_progress: Callable[[int, int], None] | None = None,
+) -> Extracted:
     """Read one source file and return its text.
 
     :param name: the name to report in errors (default: the file name).
+    :param ocr_cache: the folder caching the text OCR read from scanned pages.
+    :param ocr_progress: called with (pages done, pages) while pages are read by OCR.
     :raise ParseError: for an unreadable, oversized, unsupported or damaged file.
     """
     path = Path(path)
@@ -101,7 +123,9 @@ def extract(path: Path, name: str | None = None) -> Extracted:
     raw = read_bytes(path, name)
     fmt = next((magic_fmt for magic, magic_fmt in _MAGIC if raw.startswith(magic)), fmt)
     if fmt == "pdf":
-        return _pdf(raw, name)
+        return _pdf(raw, name, ocr_cache, ocr_progress)
+    if fmt in IMAGE_FORMATS:
+        return _ocr(raw, fmt, name, ocr_cache, ocr_progress)
     if fmt == "docx":
         return _docx(raw, name)
     if fmt == "doc":
@@ -214,8 +238,8 @@ _pypdf_log.addHandler(_KeepPdfMessages())
 _pypdf_log.propagate = False
 
 
-def _pdf(raw: bytes, name: str) -> Extracted:
-    """Return a PDF's text layer, pages joined by form feeds."""
+def _pdf(raw: bytes, name: str, ocr_cache: Path | None, ocr_progress: Callable[[int, int], None] | None) -> Extracted:
+    """Return a PDF's text layer, pages joined by form feeds; a scan's pages read by OCR."""
     messages: list[str] = []
     token = _pdf_messages.set(messages)
     try:
@@ -236,9 +260,57 @@ def _pdf(raw: bytes, name: str) -> Extracted:
     # A page's text ends with a line break; left in, it would read as a paragraph break
     # before the page boundary even inside a sentence that runs on to the next page.
     text = "\f".join(page.strip("\r\n") for page in pages)
-    if not any(ch.isalpha() for ch in text):  # page numbers alone are no text layer
-        raise ParseError(name, "PDF has no text layer (scanned image?); OCR it first")
+    if not usable_text_layer(pages):
+        return _ocr(raw, "pdf", name, ocr_cache, ocr_progress, pages=len(pages))
     return Extracted(raw, text, "pdf", converter=f"pypdf {pypdf.__version__}")
+
+
+# A reply's page holds hundreds of Chinese characters; a text layer with a few per page
+# (page numbers, a stamp's caption) or mostly other signs is a scan's, or a font's
+# broken character map: private-use code points, replacement characters, controls.
+_MIN_CJK_PER_PAGE = 20
+_MIN_CJK_SHARE = 0.3
+_MAX_JUNK_SHARE = 0.1
+_JUNK = re.compile("[\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0e-\x1f]")
+
+
+def usable_text_layer(pages: list[str]) -> bool:
+    """Return True when a PDF's page texts read as a Chinese reply, not as a scan's or
+    a garbled layer."""
+    text = "".join(pages)
+    signs = sum(1 for ch in text if not ch.isspace())
+    cjk = len(_CJK_CHAR.findall(text))
+    return (
+        cjk >= _MIN_CJK_PER_PAGE * max(len(pages), 1)
+        and cjk >= _MIN_CJK_SHARE * signs
+        and len(_JUNK.findall(text)) <= _MAX_JUNK_SHARE * signs
+    )
+
+
+def _ocr(
+    raw: bytes,
+    fmt: str,
+    name: str,
+    cache: Path | None,
+    progress: Callable[[int, int], None] | None,
+    pages: int | None = None,
+) -> Extracted:
+    """Return the text OCR reads from a scanned PDF's pages or an image file's."""
+    what = "scanned PDF (no usable text layer)" if fmt == "pdf" else "page image"
+    try:
+        total = pages if pages is not None else ocr.image_count(raw)
+        if total > ocr.MAX_PAGES:
+            raise ParseError(name, f"{total} pages to read by OCR: a scan of over {ocr.MAX_PAGES} pages is no reply")
+        reader = ocr.engine()
+        images = ocr.pdf_page_images(raw) if fmt == "pdf" else ocr.image_pages(raw)
+        read = ocr.ocr_pages(images, reader, cache=cache, total=total, progress=progress)
+    except ParseError as exc:
+        raise ParseError(name, exc.message if exc.source == name else f"{what}; {exc.message}") from None
+    text = ocr.page_text(read)
+    if not any(ch.isalpha() for ch in text):  # page numbers alone are no text
+        raise ParseError(name, f"{what}, but OCR found no text on its {total} page(s)")
+    return Extracted(raw, text, fmt, converter=f"{reader.name} {reader.version} (OCR)",
+                     ocr_confidence=tuple(page.confidence for page in read))
 
 
 # --- DOCX --------------------------------------------------------------------------

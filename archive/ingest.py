@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import re
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import ocr
 from .clean import mask_phones
 from .errors import ArchiveError, ParseError, RecordError
 from .extract import Extracted, extract
@@ -44,6 +46,9 @@ REPORTS = ".reports"
 # meant to be linear, but a file that still finds a slow path must not hold the
 # archive's lock for the hours a batch of thousands would otherwise wait.
 FILE_SECONDS = 120.0
+# And for each page a scan has: OCR reads a page in seconds, ten on a busy machine.
+PAGE_SECONDS = 60.0
+_POLL = 0.2  # how often the time budget and the pages read are looked at
 _CONTROL = re.compile(r"[\t\r\n]+")  # would break a TSV row
 
 
@@ -98,8 +103,12 @@ def to_reply(extracted: Extracted, name: str, *, sample: bool = False) -> Reply:
         parser_version=PARSER_VERSION,
         encoding=extracted.encoding,
         extracted_with=extracted.converter,
+        ocr_confidence=extracted.ocr_confidence,
     )
-    return parse_reply(extracted.text, source=source, sample=sample, metadata=extracted.metadata)
+    reply = parse_reply(extracted.text, source=source, sample=sample, metadata=extracted.metadata)
+    if not (low := ocr.low_confidence_warnings(extracted.ocr_confidence or ())):
+        return reply
+    return dataclasses.replace(reply, warnings=(*reply.warnings, *low))
 
 
 def _masked(reply: Reply) -> Reply:
@@ -166,19 +175,25 @@ def ingest_sources(
     sample: bool = False,
     progress: Callable[[str], None] | None = None,
     file_seconds: float = FILE_SECONDS,
+    pages: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Parse the files from :func:`iter_sources` into records.
 
     A record whose source bytes, extraction and parser are unchanged is left alone;
     one corrected by hand is kept whatever changed, its fresh parse written beside it.
+    Pages read by OCR are cached in the archive's ``.ocr-cache/`` (or
+    ``$REPLY_ARCHIVE_OCR_CACHE``), so that no page is read twice.
 
     :param sample: mark the records as fictional sample data.
     :param progress: called with each file name as it is processed.
-    :param file_seconds: how long reading one file may take before it fails.
+    :param file_seconds: how long reading one file may take before it fails; a scan
+        has :data:`PAGE_SECONDS` more for each of its pages.
+    :param pages: called with (pages done, pages) of the file being read by OCR.
     :raise ArchiveBusy: when another ingest is writing to the same archive.
     """
     report = IngestReport()
-    with archive_lock(archive_dir), _Reader(file_seconds, sample) as reader:
+    cache = ocr.cache_folder(Path(archive_dir) / ocr.CACHE_FOLDER)
+    with archive_lock(archive_dir), _Reader(file_seconds, sample, cache, pages) as reader:
         for item in sources:
             _ingest_one(item, archive_dir, reader, report, progress)
     return report
@@ -206,14 +221,20 @@ class _Reader:
     """Reads source files in a worker process, each within a time budget.
 
     A file past its budget fails (the worker is killed; the next file gets a new one) and
-    the batch goes on. Where processes cannot be forked (Windows), files are read here,
+    the batch goes on. A scan's budget grows with its pages, which the worker reports as
+    it reads them. Where processes cannot be forked (Windows), files are read here,
     without a budget.
     """
 
-    def __init__(self, seconds: float, sample: bool) -> None:
+    def __init__(
+        self, seconds: float, sample: bool, ocr_cache: Path | None, pages: Callable[[int, int], None] | None
+    ) -> None:
         self.seconds = seconds
         self.sample = sample
+        self.ocr_cache = ocr_cache
+        self.pages = pages
         self._pool: Any = None
+        self._pages_read: Any = None  # the worker's (pages done, pages) reports
         self._fork = "fork" in multiprocessing.get_all_start_methods()
 
     def read(self, item: SourceFile) -> tuple[Extracted, Reply]:
@@ -222,15 +243,33 @@ class _Reader:
         :raise ArchiveError: when the file cannot be read, does not parse, or takes too long.
         """
         if not self._fork:
-            return _outcome(_read(item.path, item.name, self.sample))
+            return _outcome(_read(item.path, item.name, self.sample, self.ocr_cache, self.pages))
         if self._pool is None:
-            self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_started)
-        pending = self._pool.apply_async(_read, (item.path, item.name, self.sample))
-        try:
-            return _outcome(pending.get(self.seconds))
-        except multiprocessing.TimeoutError:
-            self.close()
-            raise ParseError(item.name, f"reading took over {self.seconds:g} s and was stopped") from None
+            context = multiprocessing.get_context("fork")
+            self._pages_read = context.SimpleQueue()
+            self._pool = context.Pool(1, initializer=_worker_started, initargs=(self._pages_read,))
+        pending = self._pool.apply_async(_read, (item.path, item.name, self.sample, self.ocr_cache, _report_pages))
+        started, budget = time.monotonic(), self.seconds
+        while True:
+            try:
+                result = pending.get(_POLL)
+                break
+            except multiprocessing.TimeoutError:
+                budget = self._follow_pages(budget)
+                if time.monotonic() - started > budget:
+                    self.close()
+                    raise ParseError(item.name, f"reading took over {budget:g} s and was stopped") from None
+        self._follow_pages(budget)
+        return _outcome(result)
+
+    def _follow_pages(self, budget: float) -> float:
+        """Pass on the pages the worker reported read; return the file's budget."""
+        while not self._pages_read.empty():
+            done, total = self._pages_read.get()
+            budget = self.seconds + total * PAGE_SECONDS
+            if self.pages:
+                self.pages(done, total)
+        return budget
 
     def close(self) -> None:
         """Stop the worker process."""
@@ -256,7 +295,16 @@ class _Kept(logging.Handler):
         _logged.append((record.name, record.levelno, record.getMessage()))
 
 
-def _worker_started() -> None:
+_pages_read: Any = None  # in a worker: where it reports the pages it read by OCR
+
+
+def _report_pages(done: int, total: int) -> None:
+    _pages_read.put((done, total))
+
+
+def _worker_started(pages_read: Any) -> None:
+    global _pages_read
+    _pages_read = pages_read
     # Ctrl-C in a terminal signals the whole process group: the ingest handles it and
     # stops this worker, which must not print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -268,13 +316,15 @@ def _worker_started() -> None:
     root.addHandler(_Kept())
 
 
-def _read(path: Path, name: str, sample: bool) -> tuple[str, Any, list[tuple[str, int, str]]]:
+def _read(
+    path: Path, name: str, sample: bool, ocr_cache: Path | None, pages: Callable[[int, int], None] | None
+) -> tuple[str, Any, list[tuple[str, int, str]]]:
     """Extract and parse one file; return ``("ok", (extracted, record), logged)``, or the
     kind and text of the failure (exceptions are returned as text: not every one pickles)
     and what was logged meanwhile."""
     _logged.clear()
     try:
-        extracted = extract(path, name)
+        extracted = extract(path, name, ocr_cache=ocr_cache, ocr_progress=pages)
         return "ok", (extracted, to_reply(extracted, name, sample=sample)), list(_logged)
     except ArchiveError as exc:
         return "refused", exc.message, list(_logged)

@@ -247,11 +247,12 @@ class Source:
     """Where a record came from, so that every field can be traced back."""
 
     file: str
-    format: str  # txt | pdf | docx | doc | html
+    format: str  # txt | pdf | docx | doc | html | png | jpg | tif
     sha256: str  # of the source file's bytes; names its copy in the archive's .sources/
     parser_version: str
     encoding: str | None = None  # of a text or HTML source, as detected
     extracted_with: str | None = None  # the tool that turned the file into text: pypdf 7.1.1, antiword…
+    ocr_confidence: tuple[float, ...] | None = None  # per page (0-1), when the text was read by OCR
 
 
 # Warnings that mean a person should look at the record (待核对): a field the reader
@@ -271,6 +272,7 @@ REVIEW_KINDS = (
     "lost_characters",
     "unreadable",
     "mojibake",
+    "ocr_low_confidence",
 )
 
 
@@ -528,7 +530,10 @@ class Reply:
         elif data.get("assembly") is None:
             data.pop("assembly", None)
         if data.get("source") is not None:
-            data["source"] = Source(**data["source"])
+            source = data["source"]
+            if source.get("ocr_confidence") is not None:
+                source["ocr_confidence"] = tuple(source["ocr_confidence"])
+            data["source"] = Source(**source)
         if data.get("contact") is not None:
             data["contact"] = Contact(**data["contact"])
         data["sections"] = tuple(Section(**s) for s in data.get("sections") or ())
@@ -588,6 +593,8 @@ def _checked(expected: Any, value: Any, name: str) -> Any:
         ok = isinstance(value, bool)
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     elif kind is str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)

@@ -130,10 +130,10 @@ def test_pdf_pages_are_joined_by_form_feeds(tmp_path):
     assert read_source(path).source.extracted_with == extracted.converter
 
 
-def test_pdf_without_text_layer_is_refused_never_indexed_empty(tmp_path):
+def test_pdf_without_text_layer_or_readable_scan_is_refused_never_indexed_empty(tmp_path):
     path = tmp_path / "scan.pdf"
-    path.write_bytes(formats.to_pdf("", scanned=True))
-    with pytest.raises(ParseError, match=r"scan\.pdf: PDF has no text layer \(scanned image\?\); OCR it first"):
+    path.write_bytes(formats.to_pdf("", scanned=True))  # page images of no text
+    with pytest.raises(ParseError, match=r"scan\.pdf: scanned PDF \(no usable text layer\), but OCR found no text"):
         extract(path)
 
 
@@ -488,7 +488,7 @@ def test_an_unexpected_reader_failure_fails_one_file_not_the_batch(tmp_path, mon
     good.write_bytes(SEED.read_bytes())
     bad.write_bytes(b"%PDF-1.4 whatever")
 
-    def explode(raw, name):
+    def explode(*args):
         raise RuntimeError("the PDF library fell over")
 
     monkeypatch.setattr(extract_module, "_pdf", explode)

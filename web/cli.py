@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,14 +131,31 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _progress(label: str, length: Callable[[], int]) -> Iterator[Callable[[int], None] | None]:
-    """Yield what advances a progress bar on stderr by a number of steps, or None, and no
-    bar, when stderr is no terminal (piped or logged)."""
+def _progress(label: str, length: Callable[[], int]) -> Iterator[Callable[..., None] | None]:
+    """Yield what advances a progress bar on stderr by a number of steps (and, optionally,
+    sets the status shown after it), or None, and no bar, when stderr is no terminal
+    (piped or logged)."""
     if not sys.stderr.isatty():
         yield None
         return
-    with click.progressbar(length=length(), label=label, file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(length=length(), label=label, file=sys.stderr, show_pos=True,
+                           item_show_func=lambda status: status) as bar:
         yield bar.update
+
+
+def _ocr_status(advance: Callable[..., None]) -> Callable[[int, int], None]:
+    """Return what shows the OCR of a scan after the bar: pages read, pages a minute."""
+    started = time.monotonic()
+    read = 0
+
+    def show(done: int, total: int) -> None:
+        nonlocal read
+        read += done > 0
+        minutes = (time.monotonic() - started) / 60
+        rate = f", {read / minutes:.1f} pages/min" if read and minutes else ""
+        advance(0, f"OCR page {done}/{total}{rate}" if done < total else None)
+
+    return show
 
 
 def _refresh(archive: Path, index: Path, *, rebuild: bool = False) -> IndexRun:
@@ -191,7 +209,8 @@ def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
     """Parse source files and folders (recursively) into the archive.
 
     Reads .txt (UTF-8, UTF-16, GBK/GB18030, Big5), .pdf, .docx, .doc, saved web pages
-    and archive records (.md). Files that fail are listed with their reason, and also
+    and archive records (.md); scanned PDFs and page images (.png, .jpg, .tif) are read
+    by OCR (REPLY_ARCHIVE_OCR: rapidocr, tesseract or off). Files that fail are listed with their reason, and also
     written to a report in the archive's .reports/ folder; the others are ingested all
     the same, and the exit status is 1. A record corrected by hand is kept, its fresh
     parse written beside it as <id>.md.new (a conflict).
@@ -205,7 +224,8 @@ def ingest(paths: tuple[Path, ...], archive: Path | None, sample: bool) -> None:
     archive = config.archive_dir(archive)
     sources = list(iter_sources(paths))
     with _reported(), _progress("ingesting", lambda: len(sources)) as advance:
-        report = ingest_sources(sources, archive, sample=sample, progress=advance and (lambda _name: advance(1)))
+        report = ingest_sources(sources, archive, sample=sample, progress=advance and (lambda _name: advance(1)),
+                                pages=advance and _ocr_status(advance))
     try:
         report_file = write_report(report, archive)
     except OSError as exc:
