@@ -19,10 +19,12 @@ HIT_FIELDS = (
     "proposal_title",
     "proposal_numbers",
     "session_label",
+    "qualified_session",
     "year",
     "date",
     "department",
     "department_role",
+    "channel",
     "doc_kind",
     "proposers",
     "topic",
@@ -68,10 +70,12 @@ class Hit:
     proposal_title: str | None
     proposal_numbers: tuple[str, ...]
     session_label: str | None
+    qualified_session: str | None  # the 届次 with the body that held it (Reply.qualified_session)
     year: int | None
     date: str | None
     department: str | None
     department_role: str | None
+    channel: str | None
     doc_kind: str | None
     proposers: tuple[str, ...]
     topic: str | None

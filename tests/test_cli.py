@@ -384,3 +384,20 @@ def test_serve_names_no_versions_in_its_server_header(tmp_path, monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_search_and_export_search_within_the_results_as_the_web_does(tmp_path, archive_dir):
+    index = _sample_index(tmp_path)
+    client = create_app({"TESTING": True, "ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index)}).test_client()
+    web = client.get("/api/search?q=答复&within=资金&within=养老&per_page=100").get_json()
+    found = json.loads(run("search", "答复", "--within", "资金", "--within", "养老", "--per-page", 100,
+                           "--index", index, "--json").output)
+    assert [hit["id"] for hit in found["hits"]] == [hit["id"] for hit in web["hits"]]
+    wider = json.loads(run("search", "答复", "--within", "资金", "--per-page", 100, "--index", index, "--json").output)
+    assert 0 < found["total"] < wider["total"]
+    exported = [json.loads(line) for line in run("export", "答复", "--within", "资金", "--within", "养老",
+                                                 "--index", index).stdout.splitlines()]
+    assert [row["id"] for row in exported] == [hit["id"] for hit in web["hits"]]
+    many = [arg for n in range(12) for arg in ("--within", f"词{n}")]
+    refused = run("search", "答复", *many, "--index", index)
+    assert refused.exit_code == 1 and "within" in refused.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import re
 import zipfile
 from datetime import date
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from reply_archive.archive.store import write_reply
 from reply_archive.indexer.build import build_index
+from reply_archive.indexer.results import COMMITMENT_STATUSES
 from reply_archive.web import config, create_app
 from reply_archive.web.cli import cli
 from reply_archive.web.formats import (
@@ -27,7 +29,7 @@ from reply_archive.web.formats import (
     csv_rows,
     download_name,
 )
-from reply_archive.web.render import citation
+from reply_archive.web.render import citation, labels
 from tests.test_openapi import check
 
 HEADER = [column_label(c) for c in EXPORT_COLUMNS]
@@ -113,7 +115,41 @@ def test_xlsx_export_keeps_text_as_text_and_numbers_as_numbers(hostile):
     assert other["标题"].value == "关于《青溪市养老条例》修订的答复 {50%} & $#_\\~^"  # the control character dropped
     assert other["承办单位"].value is None and not other["标题"].quotePrefix
     widths = {key: dimension.width for key, dimension in sheet.column_dimensions.items()}
-    assert widths["B"] > widths["F"] >= 6 and max(widths.values()) <= 60  # the title wide, the year narrow
+    year = get_column_letter(EXPORT_COLUMNS.index("year") + 1)
+    assert widths["B"] > widths[year] >= 6 and max(widths.values()) <= 60  # the title wide, the year narrow
+
+
+def test_spreadsheets_show_labels_and_qualified_sessions_where_json_lines_keeps_codes(client, replies):
+    by_id = {r.id: r for r in replies}
+    table = _csv(client.get("/api/export?format=csv").data)
+    header, rows = table[0], table[1:]
+    channel, session, bare = header.index("类型"), header.index("会议届次"), header.index("届次")
+    assert {row[channel] for row in rows} == {"政协提案", "人大建议"}
+    for row in rows:
+        reply = by_id[row[0]]
+        assert row[session] == (reply.qualified_session or "") and row[bare] == (reply.session_label or "")
+    sheet = _sheet(client.get("/api/export?format=xlsx").data)
+    kinds = {cell.value for cell in next(sheet.iter_cols(min_col=channel + 1, max_col=channel + 1, min_row=2))}
+    assert kinds == {"政协提案", "人大建议"}
+    lines = [json.loads(line) for line in client.get("/api/export").get_data(as_text=True).splitlines()]
+    assert {row["channel"] for row in lines} == {"cppcc", "npc"}
+    assert all(row["qualified_session"] == by_id[row["id"]].qualified_session for row in lines)
+
+
+def test_a_commitments_spreadsheet_shows_each_status_by_its_label(client):
+    statuses = {row["status"] for row in map(json.loads, client.get("/api/commitments?format=jsonl").data.splitlines())}
+    table = _csv(client.get("/api/commitments?format=csv").data)
+    column = table[0].index("状态")
+    assert {row[column] for row in table[1:]} == {labels()["values"]["status"][code] for code in statuses}
+    assert len(statuses) > 1 and statuses <= set(COMMITMENT_STATUSES)
+    sheet = _sheet(client.get("/api/commitments?format=xlsx").data)
+    assert {c.value for c in next(sheet.iter_cols(min_col=column + 1, max_col=column + 1, min_row=2))} == {
+        labels()["values"]["status"][code] for code in statuses}
+
+
+def test_ris_names_the_session_with_its_body(client, seed_reply):
+    ris = client.get(f"/api/replies/{seed_reply.id}/cite?format=ris").get_data(as_text=True)
+    assert f"N1  - 届次：{seed_reply.qualified_session}\r\n" in ris and "福田区政协六届二次" in ris
 
 
 def test_an_export_of_a_query_holds_each_hit_s_first_passage_of_its_words(client, replies):
@@ -206,7 +242,7 @@ def test_one_reply_cites_as_text_ris_and_bibtex(hostile):
     entry = bib.get_data(as_text=True)
     assert entry.startswith(f"@misc{{reply-{DIGIT_ID},\n  author = {{{{青溪市民政局}}}},\n")
     for field in ("year = {2022}", "date = {2022-09-23}", f"url = {{http://localhost/replies/{DIGIT_ID}}}",
-                  f"urldate = {{{date.today().isoformat()}}}", "note = {第0087号提案}", "langid = {chinese}"):
+                  f"urldate = {{{date.today().isoformat()}}}", "note = {第0087号政协提案}", "langid = {chinese}"):
         assert f"  {field}" in entry, field
 
 

@@ -257,3 +257,26 @@ def test_the_api_applies_within_and_its_links_keep_it(client, index_dir):
     many = "&".join(f"within=词{n}" for n in range(MAX_WITHIN + 1))
     refused = client.get(f"/api/search?q=答复&{many}")
     assert refused.status_code == 400 and refused.get_json()["parameter"] == "within"
+
+
+def test_a_reply_opened_with_within_marks_its_words_and_its_neighbours_keep_it(client, index_dir):
+    hits = open_index(index_dir).search("答复", within=["资金"], per_page=3).hits
+    page = client.get(f"/replies/{hits[1].id}?q=答复&within=资金&per_page=3&at=2").get_data(as_text=True)
+    marked = {unescape(text) for text in re.findall(r'<mark id="m-\d+">([^<]+)</mark>', page)}
+    assert {"答复", "资金"} <= marked
+    assert "“答复”、结果中“资金”在本件中匹配" in page
+    neighbours = dict(re.findall(r'<a rel="(prev|next)" href="([^"]+)"', page))
+    assert set(neighbours) == {"prev", "next"}
+    for rel, hit, at in (("prev", hits[0], "1"), ("next", hits[2], "3")):
+        url = urlsplit(unescape(neighbours[rel]))
+        assert url.path == f"/replies/{hit.id}"
+        assert parse_qs(url.query) == {"q": ["答复"], "within": ["资金"], "per_page": ["3"], "at": [at]}
+    # Without q, the words searched within are marked all the same.
+    alone = client.get(f"/replies/{hits[1].id}?within=资金").get_data(as_text=True)
+    assert "结果中“资金”在本件中匹配" in alone and "<mark" in alone
+
+
+def test_the_api_echoes_the_searches_within_beside_the_query(client):
+    body = client.get('/api/search?q=答复&within=资金&within= 资金 &within=&within="现答复如下"').get_json()
+    assert body["q"] == "答复" and body["within"] == ["资金", '"现答复如下"']
+    assert client.get("/api/search?q=答复").get_json()["within"] == []

@@ -44,6 +44,7 @@ from .params import (
     search_from_request,
     statistics_from_request,
     within_from_request,
+    within_words,
 )
 from .render import citation
 
@@ -107,8 +108,9 @@ def _paged(body: dict[str, Any]) -> Response:
 
 @bp.get("/search")
 def search():
-    """Return one page of hits with facet counts."""
-    return _paged(search_from_request().to_dict())
+    """Return one page of hits with facet counts, and the searches within the results
+    that narrowed them (``within``) beside the query."""
+    return _paged({**search_from_request().to_dict(), "within": within_words()})
 
 
 @bp.get("/replies/<reply_id>")
@@ -135,8 +137,8 @@ def cite(reply_id: str):
     permalink = external_url("pages.reply", reply_id=record.id)
     if fmt == "gbt":
         return Response(citation(record, permalink) + "\n", mimetype="text/plain")
-    row = {**hit_row(Hit.from_display(record.to_dict()), permalink), "channel": record.channel}
-    return send(fmt, [row], EXPORT_COLUMNS, name_part(record.title))
+    hit = Hit.from_display({**record.to_dict(), "qualified_session": record.qualified_session})
+    return send(fmt, [hit_row(hit, permalink)], EXPORT_COLUMNS, name_part(record.title))
 
 
 @bp.route("/precedents", methods=["GET", "POST"])

@@ -93,6 +93,10 @@ _index_option = click.option(
 _filter_option = click.option(
     "--filter", "-f", "filters", multiple=True, metavar="FACET=VALUE", help="Facet filter, repeatable."
 )
+_within_option = click.option(
+    "--within", "within", multiple=True, metavar="QUERY",
+    help="Search within the results (结果中检索): a further query every hit must also match, repeatable.",
+)
 _sort_option = click.option(
     "--sort", type=_Choice("reply_archive.indexer.backend", "SORTS"), default="relevance", show_default=True
 )
@@ -322,30 +326,39 @@ def check(archive: Path | None, index: Path | None) -> None:
 @click.argument("query", default="")
 @_index_option
 @_filter_option
+@_within_option
 @_sort_option
 @click.option("--page", default=1, show_default=True)
 @click.option("--per-page", default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def search(
-    query: str, index: Path | None, filters: tuple[str, ...], sort: str, page: int, per_page: int, as_json: bool
+    query: str,
+    index: Path | None,
+    filters: tuple[str, ...],
+    within: tuple[str, ...],
+    sort: str,
+    page: int,
+    per_page: int,
+    as_json: bool,
 ) -> None:
     """Search the index, as the web page does.
 
     \b
-    Example:
+    Examples:
         reply-archive search '"现答复如下"' -f year=2023 --sort newest
+        reply-archive search 养老 --within 资金 --within '"下一步"'
     """
     chosen = _facet_filters(filters)
     with _reported():
         results = _index(index).search(
-            query, filters=chosen, page=page, per_page=per_page, sort=sort
+            query, filters=chosen, page=page, per_page=per_page, sort=sort, within=within
         )
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(f"{results.total} replies (page {results.page}/{results.pages})")
     for hit in results.hits:
-        click.echo(f"\n{hit.id}  {hit.title}\n  {hit.department or ''} {hit.session_label or ''} {hit.date or ''}")
+        click.echo(f"\n{hit.id}  {hit.title}\n  {hit.department or ''} {hit.qualified_session or ''} {hit.date or ''}")
         for snippet in hit.snippets:
             text = html.unescape(snippet.html.replace("<mark>", "[").replace("</mark>", "]"))
             click.echo(f"  {snippet.section or ''} | {text}" if snippet.section else f"  {text}")
@@ -355,6 +368,7 @@ def search(
 @click.argument("query", default="")
 @_index_option
 @_filter_option
+@_within_option
 @_sort_option
 @click.option(
     "--format", "fmt", type=_Choice("reply_archive.web.formats", "FORMATS"), default="jsonl", show_default=True,
@@ -365,7 +379,15 @@ def search(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="File to write (default: standard output).",
 )
-def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, fmt: str, output: Path | None) -> None:
+def export(
+    query: str,
+    index: Path | None,
+    filters: tuple[str, ...],
+    within: tuple[str, ...],
+    sort: str,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """Write every hit of a search, in the formats of the web app's export.
 
     Each row holds the hit's fields and its url: $REPLY_ARCHIVE_BASE_URL followed by
@@ -375,12 +397,13 @@ def export(query: str, index: Path | None, filters: tuple[str, ...], sort: str, 
     Examples:
         reply-archive export -f year=2023 --format xlsx -o replies-2023.xlsx
         reply-archive export '"现答复如下"' --sort newest > replies.jsonl
+        reply-archive export 养老 --within 资金 --format csv -o replies.csv
     """
     from .formats import EXPORT_COLUMNS, FORMATS, hit_row
 
     chosen = _facet_filters(filters)
     with _reported():
-        hits = _index(index).export(query, filters=chosen, sort=sort)
+        hits = _index(index).export(query, filters=chosen, sort=sort, within=within)
     base = (os.environ.get(config.BASE_URL_ENV) or "").rstrip("/")
     rows = (hit_row(hit, f"{base}/replies/{hit.id}") for hit in hits)
     # Written once whole: an export that fails on the way leaves no half a file.

@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from reply_archive.indexer.results import HIT_FIELDS, Hit
 
-from .render import labels
+from .render import labels, value_label
 
 # Columns of a hit export, in order; lists are joined with 、 in CSV and XLSX.
 EXPORT_COLUMNS = (*HIT_FIELDS, "snippet", "url")
@@ -61,6 +61,12 @@ def jsonl(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[bytes]:
     """Write one JSON object per line, with the columns' own (English) names."""
     for row in rows:
         yield (json.dumps({k: row.get(k) for k in columns}, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _shown(row: Row, columns: Sequence[str]) -> list[object]:
+    """Return a row's values as a spreadsheet shows them: a coded value (a channel, a
+    document kind, a promise's status) by its label in the interface (政协提案, 已到期)."""
+    return [value_label(c, v) if isinstance(v, str) else v for c, v in zip(columns, map(row.get, columns), strict=True)]
 
 
 def _plain(value: object) -> object:
@@ -129,7 +135,7 @@ def csv_rows(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[bytes]:
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([column_label(c) for c in columns])
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in map(row.get, columns)])
+        writer.writerow([_csv_cell(v) for v in _shown(row, columns)])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
@@ -244,7 +250,7 @@ def _sheet(rows: Iterable[Row], columns: Sequence[str]) -> tuple[str, str]:
     widths = [_width(h) for h in header]
     lines = ['<row r="1">' + "".join(_xlsx_cell(f"{n}1", h, 1) for n, h in zip(names, header, strict=True)) + "</row>"]
     for number, row in enumerate(rows, start=2):
-        values = [row.get(c) for c in columns]
+        values = _shown(row, columns)
         if number - 1 <= _WIDTH_SAMPLE:
             for i, value in enumerate(values):
                 if value is not None:
@@ -312,8 +318,8 @@ def ris(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[bytes]:
             lines.append(("PY", str(row["year"])))
         if row.get("proposal_numbers"):
             lines.append(("M1", "、".join(row["proposal_numbers"])))
-        if row.get("session_label"):
-            lines.append(("N1", f"届次：{row['session_label']}"))
+        if row.get("qualified_session"):
+            lines.append(("N1", f"届次：{row['qualified_session']}"))
         lines += [("UR", row["url"]), ("ID", row["id"]), ("LA", "zh-CN"), ("ER", "")]
         text = "".join(f"{tag}  - {_RIS_BREAK.sub(' ', value)}\r\n" for tag, value in lines if value or tag == "ER")
         yield text.encode("utf-8")
@@ -325,7 +331,6 @@ _BIBTEX_SPECIAL = {
     "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
 _BIBTEX_MARKUP = re.compile("|".join(map(re.escape, _BIBTEX_SPECIAL)))
-_KINDS = {"npc": "建议", "cppcc": "提案"}
 
 
 def _bibtex_text(value: str) -> str:
@@ -339,8 +344,8 @@ def bibtex(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[bytes]:
     """Write BibTeX entries (``@misc``, biblatex's fields), one per hit.
 
     The department is a corporate author, in double braces so that no style splits it
-    into given and family names; ``note`` holds the proposal numbers (提案 or 建议 when
-    the row says which channel, as a reply's own citation does).
+    into given and family names; ``note`` holds the proposal numbers, with the channel's
+    label (政协提案, 人大建议) when the row has one.
     """
     today = date.today().isoformat()
     for row in rows:
@@ -355,8 +360,9 @@ def bibtex(rows: Iterable[Row], columns: Sequence[str]) -> Iterator[bytes]:
         fields += [("url", row["url"]), ("urldate", today)]
         if row.get("proposal_numbers"):
             numbers = "、".join(row["proposal_numbers"])
-            kind = _KINDS.get(row.get("channel") or "")
-            fields.append(("note", _bibtex_text(f"第{numbers}号{kind}" if kind else f"提案（建议）号：{numbers}")))
+            channel = row.get("channel")
+            note = f"第{numbers}号{value_label('channel', channel)}" if channel else f"提案（建议）号：{numbers}"
+            fields.append(("note", _bibtex_text(note)))
         fields.append(("langid", "chinese"))
         key = "reply-" + re.sub(r"[^0-9A-Za-z]", "", row["id"])
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)

@@ -13,14 +13,14 @@ from reply_archive.archive.store import find_reply, record_path, source_path
 from reply_archive.indexer.analysis import fold
 from reply_archive.indexer.errors import ClusterError, QueryError, UnknownReply
 from reply_archive.indexer.precedents import MAX_PASTE_CHARS, Precedents, Reuse
-from reply_archive.indexer.query import MAX_QUERY_CHARS
+from reply_archive.indexer.query import MAX_QUERY_CHARS, MAX_WITHIN
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.schema import FACET_NAMES
 from reply_archive.indexer.search import SORTS, needles
 
 from . import params, reply_index, request_deadline
 from .formats import TABLE_FORMATS
-from .render import citation, labels, metadata_rows, reply_html, warning_text
+from .render import citation, labels, metadata_rows, reply_html, value_label, warning_text
 
 bp = Blueprint("pages", __name__)
 
@@ -46,7 +46,7 @@ def helpers():
         "export_url": params.export_url,
         "facet_url": params.facet_url,
         "labels": labels(),
-        "facet_label": facet_label,
+        "facet_label": value_label,
         "warning_text": warning_text,
         "sidebar_values": SIDEBAR_VALUES,
         "sorts": SORTS,
@@ -55,13 +55,9 @@ def helpers():
         # server accepts.
         "max_query_chars": MAX_QUERY_CHARS,
         "max_paste_chars": MAX_PASTE_CHARS,
+        "max_within": MAX_WITHIN,  # searches within the results one search may add (help)
         "precedent_facets": PRECEDENT_FACETS,
     }
-
-
-def facet_label(facet: str, value: str) -> str:
-    """Return how a facet value reads in the interface (codes such as cppcc → 政协提案)."""
-    return labels()["values"].get(facet, {}).get(value, value)
 
 
 @bp.before_request
@@ -94,7 +90,7 @@ def facet(name: str):
     results = params.search_from_request(per_page=1, page=1)
     values = next(f for f in results.facets if f.name == name).values
     wanted = fold(request.args.get("fq", ""))
-    shown = [v for v in values if wanted in fold(v.value) or wanted in fold(facet_label(name, v.value))]
+    shown = [v for v in values if wanted in fold(v.value) or wanted in fold(value_label(name, v.value))]
     return render_template("facet.html", results=results, name=name, values=shown, total_values=len(values))
 
 
@@ -201,9 +197,12 @@ def reply(reply_id: str):
     """Show one reply: metadata, contents, the typeset text and related replies."""
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
     q = request.args.get("q", "")
+    within = params.within_words()
     at = params.position()
     previous, following = params.neighbours(at) if at is not None else (None, None)
-    body, matches = reply_html(record, needles(q) if q else ())
+    # The words of the query and of each search within its results are marked alike.
+    marked = tuple(dict.fromkeys(needle for text in (q, *within) if text for needle in needles(text)))
+    body, matches = reply_html(record, marked)
     permalink = params.external_url("pages.reply", reply_id=record.id)
     return render_template(
         "reply.html",
@@ -211,7 +210,8 @@ def reply(reply_id: str):
         body=body,
         matches=matches,
         q=q,
-        from_search=at is not None or bool(q),
+        within=within,
+        from_search=at is not None or bool(q or within),
         results_url=params.results_url(at),
         previous=previous,
         following=following,

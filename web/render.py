@@ -119,6 +119,12 @@ def labels() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+def value_label(field: str, value: str) -> str:
+    """Return how a coded value of a field or facet reads in the interface (cppcc → 政协提案,
+    overdue → 已到期); a value without a label reads as itself."""
+    return labels()["values"].get(field, {}).get(value, value)
+
+
 # The metadata panel, in reading order; empty fields are left out.
 _PANEL = ("channel", "doc_kind", "proposal_numbers", "proposal_class", "class_seq", "session_label", "is_interim",
           "assembly", "year", "year_source", "proposal_title", "proposers", "proposer_count", "proposer_kind",
@@ -144,7 +150,7 @@ def metadata_rows(reply: Reply) -> list[tuple[str, str]]:
         elif isinstance(value, (list, tuple)):
             text = "、".join(str(v) for v in value)
         elif field in values:
-            text = values[field].get(str(value), str(value)) if value else ""
+            text = value_label(field, str(value)) if value else ""
         else:
             text = "" if value is None else str(value)
         if text:

@@ -6,17 +6,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def screenshot(page, name: str) -> None:
-    """Save what the screen shows (a panel over the page, a paragraph scrolled to) under test-artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 # What has the focus, as "tag#id.class: text".

@@ -44,7 +44,7 @@ def test_the_overdue_filter_lists_promises_whose_year_has_passed(page, live_serv
     page.goto(live_server + "/commitments")
     everything = page.locator(".promise").count()
     page.locator("#status").select_option("overdue")
-    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("button", name="应用").click()
     page.wait_for_url(re.compile(r"status=overdue"))
     years = page.locator(".promise .badge.target").all_inner_texts()
     assert 0 < page.locator(".promise").count() < everything
