@@ -449,9 +449,12 @@ class _Builder:
 
     def field_term(self, node: FieldTerm, collect: bool) -> Plan | None:
         name, value = node.name, node.value
-        if name in ("title", "department"):
-            fields = TITLE_FIELDS if name == "title" else ("department_names",)
-            return self.word(Word(value, fields), False, collect)
+        if name == "title":
+            return self.word(Word(value, TITLE_FIELDS), False, collect)
+        if name == "department":
+            # Who replied, not what the reply says: its name is no word to mark in the
+            # text or to pick a reply's promises by.
+            return self.word(Word(value, ("department_names",)), False, False)
         if name == "year":
             match = re.fullmatch(r"(\d{4})(?:\s*[-–~至]\s*(\d{4}))?", value)
             if not match:

@@ -57,6 +57,17 @@ def test_without_words_every_promise_of_the_selected_replies_is_listed(index_dir
         assert all(item.html == escape(item.text) for item in entry.commitments)
 
 
+def test_a_department_query_lists_every_promise_of_its_replies(index_dir, replies):
+    # department: says who replied, not what a promise is about: it picks replies, as
+    # the department facet does, and every promise of theirs is listed, nothing marked.
+    department = next(r.department for r in replies if r.commitments and r.department)
+    by_prefix = open_index(index_dir).commitments(f"department:{department}", per_page=100)
+    by_facet = open_index(index_dir).commitments("", filters={"department": [department]}, per_page=100)
+    assert by_prefix.total == by_facet.total > 0
+    assert every_item(by_prefix.entries) == every_item(by_facet.entries)
+    assert "<mark>" not in "".join(item.html for _, item in every_item(by_prefix.entries))
+
+
 def test_the_query_s_words_are_marked_in_escaped_html(index_dir):
     items = every_item(open_index(index_dir).commitments('"黑臭水体" 排污口').entries)
     assert items
