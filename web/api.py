@@ -16,7 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from reply_archive.archive.store import find_reply
+from reply_archive.archive.page_images import scan_pages
+from reply_archive.archive.store import find_reply, source_path
 from reply_archive.indexer.errors import QueryError
 from reply_archive.indexer.results import Hit
 
@@ -115,9 +116,13 @@ def search():
 
 @bp.get("/replies/<reply_id>")
 def reply(reply_id: str):
-    """Return one full record, with the field names of the archive."""
+    """Return one full record, with the field names of the archive, and the URLs of its
+    page images when it was read from a scan the archive keeps."""
     record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
-    return jsonify({"ok": True, "reply": record.to_dict()})
+    kept = source_path(current_app.config["ARCHIVE_DIR"], record) is not None
+    images = [external_url("pages.page_image", reply_id=record.id, number=page.number)
+              for page in scan_pages(record)] if kept else []
+    return jsonify({"ok": True, "reply": record.to_dict(), "page_images": images})
 
 
 @bp.get("/replies/<reply_id>/similar")

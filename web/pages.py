@@ -1,12 +1,14 @@
-"""The HTML pages: home, search, facet lists, statistics, commitments, precedents, a reply, help."""
+"""The HTML pages: home, search, facet lists, statistics, commitments, precedents, a reply
+and the page images of a scanned one, help."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file
 
+from reply_archive.archive import page_images
 from reply_archive.archive.errors import ReplyNotFound
 from reply_archive.archive.model import REVIEW_KINDS, Reply, review_kind
 from reply_archive.archive.store import find_reply, record_path, source_path
@@ -137,7 +139,8 @@ def review():
     )
     archive = current_app.config["ARCHIVE_DIR"]
     entries = [(hit, _record(archive, hit.id), record_path(archive, hit.id)) for hit in flagged.hits]
-    return render_template("review.html", results=results, flagged=flagged, entries=entries, review_kind=review_kind)
+    return render_template("review.html", results=results, flagged=flagged, entries=entries, review_kind=review_kind,
+                           scan_pages=page_images.scan_pages)
 
 
 @bp.route("/precedents", methods=["GET", "POST"])
@@ -222,6 +225,8 @@ def reply(reply_id: str):
         similar=_similar(record),
         reuse=_reuse(record),
         has_source=source_path(current_app.config["ARCHIVE_DIR"], record) is not None,
+        scan_pages=page_images.scan_pages(record),
+        ocr_engine=page_images.ocr_engine(record),
     )
 
 
@@ -266,6 +271,46 @@ def source(reply_id: str):
     # A hand-edited source name may hold a line break, which no header can carry.
     name = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", "_", PurePosixPath(record.source.file).name) or "source"
     return send_file(path, as_attachment=True, download_name=name)
+
+
+# Page images change only with their source (named by its digest in the ETag): a
+# browser keeps them a day, then asks again and gets a 304.
+PAGE_IMAGE_MAX_AGE = 86400
+
+
+@bp.get("/replies/<reply_id>/pages/<int:number>")
+def page_image(reply_id: str, number: int):
+    """Send page ``number`` of a scanned reply as an image (PNG, or JPEG when much smaller)."""
+    record = find_reply(current_app.config["ARCHIVE_DIR"], reply_id)
+    try:
+        kept = page_images.locate(current_app.config["ARCHIVE_DIR"], record, number)
+        # The browser's copy is current: a 304, and nothing rendered.
+        image = None if kept.etag in request.if_none_match else page_images.render(kept)
+    except page_images.PageImageError as exc:
+        abort(*_page_image_error(exc))
+    if image is None:
+        response = Response(status=304)
+    else:
+        response = Response(image.data, mimetype=image.mimetype)
+        extension = "jpg" if image.mimetype == "image/jpeg" else "png"
+        response.headers["Content-Disposition"] = f'inline; filename="{record.id}-page-{number}.{extension}"'
+    response.set_etag(kept.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = PAGE_IMAGE_MAX_AGE
+    return response
+
+
+def _page_image_error(exc: page_images.PageImageError) -> tuple[int, str]:
+    """Return the status and the reader's message for a page image that cannot be shown."""
+    if isinstance(exc, page_images.PageOutOfRange):
+        return 404, f"没有第 {exc.page} 页：这件答复的扫描件共 {exc.pages} 页"
+    if isinstance(exc, page_images.NotAScan):
+        return 404, "这件答复不是由扫描件识别（OCR）得到的，没有页面图像"
+    if isinstance(exc, page_images.SourceMissing):
+        return 404, "档案中没有保存这件答复的原始扫描件，无法显示页面图像"
+    if isinstance(exc, page_images.RendererMissing):
+        return 501, "服务器未安装 pypdfium2，无法显示 PDF 扫描件的页面图像：pip install 'reply-archive[ocr]'"
+    return 404, "档案中保存的原始扫描件已损坏，无法显示这一页"
 
 
 @bp.get("/help")
