@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
+from .clean import CJK
 from .errors import ParseError
 
 ENGINE_ENV = "REPLY_ARCHIVE_OCR"
@@ -100,6 +102,25 @@ def drop_red(image: Image.Image) -> Image.Image:
     return Image.fromarray(cleaned)
 
 
+# A page number between dashes ("— 2 —"), its dashes read as the look-alike 一 or as
+# hyphens: written as printed, so that cleaning drops it as page furniture.
+_PAGE_NUMBER = re.compile(r"^[一—–\-－﹣]+\s*(\d{1,3})\s*[一—–\-－﹣]+$")
+# A lone Latin letter with an accent the recogniser added (“é站通” for “e站通”): an
+# accented letter alone between Chinese characters is no word and no pinyin gloss.
+_LONE_ACCENTED = re.compile(f"(?<=[{CJK}“‘《（])[À-ÿĀ-ſ](?=[{CJK}”’》）])")
+
+
+def _plain_letter(match: re.Match[str]) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", match.group(0)) if not unicodedata.combining(ch))
+
+
+def fix_misreadings(line: str) -> str:
+    """Return a recognised line with the engines' known misreadings undone."""
+    if number := _PAGE_NUMBER.match(line):
+        return f"— {number.group(1)} —"
+    return _LONE_ACCENTED.sub(_plain_letter, line)
+
+
 def page_of(lines: Iterable[_Line]) -> OcrPage:
     """Return the page of the lines kept: in reading order, pieces of one printed line
     joined, lines of tiny confidence dropped."""
@@ -123,7 +144,7 @@ def page_of(lines: Iterable[_Line]) -> OcrPage:
             # removes the ones it does not keep.
             gap = piece.left - before.right > (before.bottom - before.top)
             text += (" " if gap else "") + piece.text.strip()
-        texts.append(text)
+        texts.append(fix_misreadings(text))
     chars = sum(len(line.text.strip()) for line in kept)
     confidence = sum(line.confidence * len(line.text.strip()) for line in kept) / chars if chars else 0.0
     return OcrPage("\n".join(texts), round(confidence, 4))
