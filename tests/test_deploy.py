@@ -10,19 +10,12 @@ from __future__ import annotations
 
 import csv
 import gzip
-import http.client
 import io
 import json
 import os
 import re
 import runpy
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -36,12 +29,11 @@ from reply_archive.web import create_app, reply_index
 from reply_archive.web.cli import cli
 from reply_archive.web.serving import KEYED_ENDPOINTS
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from .servers import ROOT, Server
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DEPLOYING = README.split("\n## Deploying\n", 1)[1].split("\n## ", 1)[0]
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "archive.example.org"}
-READY_SECONDS = 20  # the master preloads the app and jieba's dictionary (about 2 s)
 
 
 def reply_archive(*args: object) -> None:
@@ -53,74 +45,6 @@ def reply_archive(*args: object) -> None:
 def index(home: Path) -> None:
     """Bring the index of the deployment in ``home`` up to date, as ``reply-archive index`` does there."""
     reply_archive("index", "--archive", home / "archive", "--index", home / "index")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Answer:
-    """One HTTP response, read."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-
-class Server:
-    """A gunicorn started in ``home`` as README's Deploying section starts it."""
-
-    def __init__(self, home: Path, proxies: int) -> None:
-        self.port = free_port()
-        self.log = home / f"gunicorn-{self.port}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REPLY_ARCHIVE_")}  # none of the caller's
-        env.update(REPLY_ARCHIVE_HOME=str(home), REPLY_ARCHIVE_PROXIES=str(proxies),
-                   REPLY_ARCHIVE_BIND=f"127.0.0.1:{self.port}")
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [BIN / "gunicorn", "-c", "gunicorn.conf.py"], cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
-        """Send one GET on a connection of its own and read the answer."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request("GET", path, headers=headers or {})
-            response = conn.getresponse()
-            return Answer(response.status, response.headers, response.read())
-        finally:
-            conn.close()
-
-    def wait_healthy(self) -> None:
-        """Wait until /healthz says ok."""
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if self.get("/healthz").status == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                pass  # not listening yet
-            time.sleep(0.1)
-        raise AssertionError(f"gunicorn was not healthy within {READY_SECONDS} s:\n{self.output()}")
-
-    def stop(self) -> int:
-        """Stop it as systemd does (SIGTERM); return its exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +101,7 @@ def test_exported_links_follow_the_proxys_scheme_and_host(server):
     assert rows and all(row["链接"].startswith("https://archive.example.org/replies/") for row in rows)
     direct = list(csv.DictReader(io.StringIO(server.get(path).body.decode("utf-8-sig"))))
     assert [row["链接"] for row in direct] == [
-        row["链接"].replace("https://archive.example.org", f"http://127.0.0.1:{server.port}") for row in rows
+        row["链接"].replace("https://archive.example.org", server.url) for row in rows
     ]
 
 

@@ -1,20 +1,21 @@
-"""A live server on a free loopback port and Debian's Chromium driven by Playwright."""
+"""A live server as production runs it (gunicorn with gunicorn.conf.py) on a free
+loopback port, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import threading
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from reply_archive.archive.store import write_reply
 from reply_archive.indexer.build import build_index
-from reply_archive.web import create_app
+from tests.servers import ROOT, Server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -22,16 +23,18 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @contextmanager
 def serving(archive_dir: Path, index_dir: Path) -> Iterator[str]:
-    """Serve an archive on a free loopback port; yield its base URL."""
-    app = create_app({"ARCHIVE_DIR": str(archive_dir), "INDEX_DIR": str(index_dir)})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """Serve an archive with gunicorn and gunicorn.conf.py on a free loopback port, as
+    README's Deploying section does; yield its base URL."""
+    home = Path(tempfile.mkdtemp(prefix="serving-"))
+    shutil.copy(ROOT / "gunicorn.conf.py", home)
+    server = Server(home, proxies=0, settings={"REPLY_ARCHIVE_DIR": str(archive_dir),
+                                              "REPLY_ARCHIVE_INDEX": str(index_dir)})
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        server.wait_healthy(stale=True)
+        yield server.url
     finally:
-        server.shutdown()
-        thread.join()
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ from reply_archive import data
 from reply_archive.indexer.precedents import MAX_PASTE_CHARS
 from reply_archive.indexer.query import MAX_QUERY_CHARS
 from tests.browser.conftest import screenshot
-from tests.test_deploy import ROOT, Server, index, reply_archive
+from tests.servers import ROOT, Server
+from tests.test_deploy import index, reply_archive
 from tests.test_precedents_web import PARAPHRASE, REPEATED, SAID, add_recycled, draft
 
 pytestmark = pytest.mark.browser
@@ -32,7 +33,7 @@ def production(tmp_path_factory):
     server = Server(home, proxies=0)
     try:
         server.wait_healthy()
-        yield server, f"http://127.0.0.1:{server.port}", recycled
+        yield server, server.url, recycled
     finally:
         server.stop()
 

@@ -50,6 +50,9 @@ def test_on_a_phone_the_page_images_follow_the_text(browser, scans_server):
     page = context.new_page()
     try:
         page.goto(f"{url}/replies/{records['tif'].id}")
+        for number in (1, 2):  # measured once their images are in (they load lazily)
+            page.locator(f"#page-{number}").scroll_into_view_if_needed()
+            loaded(page, f"#page-{number} img")
         text = page.locator(".document").bounding_box()
         first = page.locator("#page-1").bounding_box()
         second = page.locator("#page-2").bounding_box()
@@ -57,8 +60,6 @@ def test_on_a_phone_the_page_images_follow_the_text(browser, scans_server):
         assert second["y"] >= first["y"] + first["height"]  # one below the other
         assert first["width"] <= PHONE["width"]  # no sideways scrolling
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        page.locator("#page-2").scroll_into_view_if_needed()
-        loaded(page, "#page-2 img")
         screenshot(page, "scan-reply-phone")
     finally:
         context.close()
