@@ -9,7 +9,8 @@ Two engines: RapidOCR (PaddleOCR's PP-OCRv4 Chinese models run by ONNX Runtime, 
 inside its wheel, the default) and Tesseract with its ``chi_sim`` data (a Debian
 package). ``REPLY_ARCHIVE_OCR`` chooses one (``rapidocr``, ``tesseract``) or none
 (``off``). Before recognition, red ink (seals) is turned white; recognised lines of
-tiny confidence (a signature, a smudge) are dropped.
+tiny confidence (a signature, a smudge) are dropped, and the engines' known misreadings
+(a page number's dashes read as 一) are undone.
 
 Reading a page takes seconds, so each page's text is cached by the page's pixels and
 the engine: re-reading the same file, or a batch that was interrupted, reads no page
@@ -52,7 +53,11 @@ MIN_LINE_CONFIDENCE = 0.5
 LOW_PAGE_CONFIDENCE = 0.85
 # Part of every cache key: change it when preparing pages or keeping lines changes, so
 # that no page is answered from a cache written by the old rules.
-PIPELINE = "1"
+PIPELINE = "2"
+# RapidOCR's settings, measured with bench/ocr.py. Its angle classifier is off: pages
+# are upright (a skew of a degree or two needs no classifier), and on upright lines it
+# turned whole lines upside down, which then read as nonsense or as nothing.
+RAPIDOCR_SETTINGS: dict[str, Any] = {"use_cls": False}
 # Seal ink: red well above both green and blue. Dark text printed over a seal stays.
 _RED_MARGIN = 60
 _RED_MIN = 110
@@ -106,8 +111,9 @@ def drop_red(image: Image.Image) -> Image.Image:
 # hyphens: written as printed, so that cleaning drops it as page furniture.
 _PAGE_NUMBER = re.compile(r"^[一—–\-－﹣]+\s*(\d{1,3})\s*[一—–\-－﹣]+$")
 # A lone Latin letter with an accent the recogniser added (“é站通” for “e站通”): an
-# accented letter alone between Chinese characters is no word and no pinyin gloss.
-_LONE_ACCENTED = re.compile(f"(?<=[{CJK}“‘《（])[À-ÿĀ-ſ](?=[{CJK}”’》）])")
+# accented letter alone between Chinese characters is no word (a pinyin gloss stands in
+# brackets).
+_LONE_ACCENTED = re.compile(f"(?<=[{CJK}“‘《])[À-ÿĀ-ſ](?=[{CJK}”’》])")
 
 
 def _plain_letter(match: re.Match[str]) -> str:
@@ -163,7 +169,8 @@ class RapidOcrEngine:
         self.version = importlib.metadata.version("rapidocr-onnxruntime")
         # Lines below MIN_LINE_CONFIDENCE are dropped here, not by the engine, so that
         # both engines keep lines by the same rule.
-        self._ocr = RapidOCR(text_score=0.0, intra_op_num_threads=threads or _cores(), inter_op_num_threads=1)
+        self._ocr = RapidOCR(text_score=0.0, intra_op_num_threads=threads or _cores(), inter_op_num_threads=1,
+                             **RAPIDOCR_SETTINGS)
 
     def read(self, image: Image.Image) -> OcrPage:
         """Return the text of a page image."""
@@ -202,6 +209,8 @@ class TesseractEngine:
         """Return the text of a page image."""
         png = io.BytesIO()
         drop_red(image).save(png, "PNG")
+        # Automatic page segmentation (--psm 3). One uniform block (--psm 6) reads straight
+        # pages a little better but merges the lines of a page skewed by a degree or two.
         tsv = self._run(["stdin", "stdout", "-l", "chi_sim", "--psm", "3", "tsv"], png.getvalue())
         words: dict[tuple[str, ...], list[list[str]]] = {}
         for row in tsv.splitlines()[1:]:

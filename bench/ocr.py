@@ -1,11 +1,12 @@
 """OCR of scanned replies: how well each engine reads them, and how fast.
 
 The project's own replies (the seed reply, the bundled samples, then generated ones,
-``bench/generate.py``) are rendered as scans (``bench/scans.py``) under each condition
-below, packed as image-only PDFs (a multi-page TIFF for one condition) and read through
-ingestion as a user's scans are (``REPLY_ARCHIVE_OCR`` chooses the engine; every run
-has a fresh archive and OCR cache, so no page is answered from a cache). Each record
-is compared with the record of the same reply ingested as text:
+``bench/generate.py``), their paragraphs as cleaning reads them, are rendered as scans
+(``bench/scans.py``) under each condition below, packed as image-only PDFs (a
+multi-page TIFF for one condition) and read through ingestion as a user's scans are
+(``REPLY_ARCHIVE_OCR`` chooses the engine; every run has a fresh archive and OCR cache,
+so no page is answered from a cache). Each record is compared with the record of the
+same reply ingested as text:
 
 - character error rate: the edit distance between the two bodies over the text's body
   length, both folded first (NFKC, the full- and half-width forms of punctuation as one,
@@ -43,6 +44,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from reply_archive.archive.clean import clean_text
 from reply_archive.archive.errors import ArchiveError
 from reply_archive.archive.ingest import ingest, read_source
 from reply_archive.archive.model import Reply
@@ -57,7 +59,7 @@ from .run import ROOT
 from .scans import render_pages, to_pdf, to_tiff
 
 ENGINES = ("rapidocr", "tesseract")
-REPLIES = 3  # replies per condition: the seed reply and two samples, 12 pages a condition
+REPLIES = 3  # replies per condition: the seed reply and two samples, 10 pages a condition
 GENERATED_CHARS = (800, 1600)  # body length of a generated reply: one to two pages
 PHRASES_PER_REPLY = 10
 PHRASE_CHARS = (4, 12)
@@ -220,6 +222,13 @@ def source_files(count: int, folder: Path, seed: int) -> list[Path]:
     return own[:count]
 
 
+def printed_text(raw: str) -> str:
+    """Return a reply's text as the renderer sets it, one paragraph a line: a source
+    hard-wrapped as a PDF's text layer is (the seed reply) is rejoined first, or each of
+    its wrapped lines would be printed as a paragraph of its own."""
+    return "\n".join(clean_text(raw))
+
+
 def run_condition(engine: str, condition: Condition, texts: dict[str, Reply], sources: dict[str, str],
                   work: Path, phrases: list[str]) -> dict[str, Any]:
     """Scan every reply under one condition, ingest the scans with one engine, score them."""
@@ -275,7 +284,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 texts[path.stem] = read_source(path)
             except ArchiveError as exc:
                 print(f"  skipped {path.name}: the text version does not parse: {exc.message}")
-        sources = {path.stem: path.read_text(encoding="utf-8") for path in files if path.stem in texts}
+        sources = {path.stem: printed_text(path.read_text(encoding="utf-8")) for path in files if path.stem in texts}
         phrases = sample_phrases([r.body for r in texts.values()], PHRASES_PER_REPLY, random.Random(args.seed))
         for engine in args.engines:
             for condition in conditions:

@@ -81,6 +81,15 @@ def test_fields_of_a_misread_scan_are_graded_against_the_text_version(sample_tex
     assert "right" not in ocr.field_grades(truth, None).values()
 
 
+def test_a_hard_wrapped_source_is_printed_one_paragraph_a_line():
+    wrapped = (Path(data.__file__).parent / "seed" / "seed_reply.txt").read_text(encoding="utf-8")
+    printed = ocr.printed_text(wrapped).split("\n")
+    # 我部作为 / 主办单位 are two lines of the source: printed apart, the role would be lost.
+    assert any("我部作为主办单位" in line for line in printed)
+    assert "1" not in printed and "" not in printed  # its page numbers and blank lines are gone
+    assert len(printed) < len([line for line in wrapped.splitlines() if line.strip()]) / 2
+
+
 def test_pages_are_a4_numbered_and_deterministic(sample_text: str, pages: list[Image.Image]):
     assert len(pages) == 3
     assert all(p.size == (scans.mm_to_px(210, 100), scans.mm_to_px(297, 100)) for p in pages)

@@ -17,6 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bench import scans
 from reply_archive.archive import ocr
+from reply_archive.archive.clean import is_page_furniture
 from reply_archive.archive.errors import ParseError
 from reply_archive.archive.extract import extract, usable_text_layer
 from reply_archive.archive.ingest import ingest
@@ -167,6 +168,17 @@ def test_red_seal_ink_turns_white_and_black_text_stays():
     assert (cleaned[10:90, 10:90] != 0).all() and not (np.asarray(image)[10:90, 10:90] == 255).all()
     assert (cleaned[15, 50] == 255).all()  # the ring
     assert (cleaned[50, 150] == scans.INK).all() and (cleaned[50, 50] == (90, 10, 10)).all()
+
+
+def test_known_misreadings_are_undone_when_lines_are_kept():
+    def line(top: int, text: str) -> ocr._Line:
+        return ocr._Line(top, top + 60, 300, 2100, text, 0.9)
+
+    page = ocr.page_of([line(0, "化深港交流交融。二是充分发挥河套合作区“é站通”服"), line(100, "务作用。"),
+                        line(200, "一2一"), line(300, "-3—"), line(400, "统一1一"), line(500, "Café（é）")])
+    assert page.text.split("\n") == ["化深港交流交融。二是充分发挥河套合作区“e站通”服", "务作用。",
+                                      "— 2 —", "— 3 —", "统一1一", "Café（é）"]
+    assert is_page_furniture("— 2 —") and not is_page_furniture("一2一")  # what cleaning then drops
 
 
 def test_cached_pages_are_not_read_again(tmp_path):
