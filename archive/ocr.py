@@ -24,6 +24,7 @@ import importlib.metadata
 import io
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ import tempfile
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -75,7 +77,11 @@ class OcrPage(NamedTuple):
 
 
 class OcrEngine(Protocol):
-    """An OCR engine: reads the text of one page image."""
+    """An OCR engine: reads the text of one page image.
+
+    ``read`` may be called from several threads at once: :func:`ocr_pages` reads as many
+    pages at a time as the engine's ``parallel`` says (one when it says nothing).
+    """
 
     name: str
     version: str
@@ -161,21 +167,32 @@ class RapidOcrEngine:
 
     name = "rapidocr-onnxruntime"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, parallel: int | None = None) -> None:
+        """:param parallel: pages read at once (default: one a core)."""
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError:
             raise ParseError("OCR", f"the OCR engine rapidocr is not installed: {_INSTALL_RAPIDOCR}") from None
         self.version = importlib.metadata.version("rapidocr-onnxruntime")
-        # Lines below MIN_LINE_CONFIDENCE are dropped here, not by the engine, so that
-        # both engines keep lines by the same rule.
-        self._ocr = RapidOCR(text_score=0.0, intra_op_num_threads=threads or _cores(), inter_op_num_threads=1,
-                             **RAPIDOCR_SETTINGS)
+        # One model a page read at once, each on one thread: ONNX Runtime releases the
+        # GIL, and pages side by side read faster than one page on every core (measured
+        # on 2 cores: 3.7 against 4.7 s a page).
+        self.parallel = parallel or _cores()
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for _ in range(self.parallel):
+            # Lines below MIN_LINE_CONFIDENCE are dropped here, not by the engine, so that
+            # both engines keep lines by the same rule.
+            self._idle.put(RapidOCR(text_score=0.0, intra_op_num_threads=1, inter_op_num_threads=1,
+                                    **RAPIDOCR_SETTINGS))
 
     def read(self, image: Image.Image) -> OcrPage:
         """Return the text of a page image."""
         bgr = np.ascontiguousarray(np.asarray(drop_red(image))[:, :, ::-1])
-        found, _ = self._ocr(bgr)
+        model = self._idle.get()
+        try:
+            found, _ = model(bgr)
+        finally:
+            self._idle.put(model)
         lines = []
         for box, text, score in found or ():
             xs, ys = [point[0] for point in box], [point[1] for point in box]
@@ -197,10 +214,13 @@ class TesseractEngine:
         if "chi_sim" not in languages:
             raise ParseError("OCR", f"tesseract has no simplified Chinese data (chi_sim): {_INSTALL_TESSERACT}")
         self.version = self._run(["--version"]).split()[1]
+        self.parallel = _cores()  # one process a page, each on one thread
 
     def _run(self, arguments: list[str], stdin: bytes | None = None) -> str:
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:
-            done = subprocess.run([self._binary, *arguments], input=stdin, capture_output=True, timeout=300, check=True)
+            done = subprocess.run([self._binary, *arguments], input=stdin, capture_output=True, timeout=300, check=True,
+                                  env=env)
         except (OSError, subprocess.SubprocessError) as exc:
             raise ParseError("OCR", f"tesseract failed: {exc}") from None
         return done.stdout.decode("utf-8", "replace")
@@ -352,29 +372,57 @@ def ocr_pages(
     total: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[OcrPage]:
-    """Read pages in order, each from the cache when it was read before.
+    """Read pages, each from the cache when it was read before, as many at once as the
+    engine reads (``parallel``); return them in order.
+
+    A page is cached as soon as it is read, so that a batch stopped halfway keeps the
+    pages it had read. Pages are taken from ``images`` only as a reader is free for
+    them: a long scan is never held in memory whole.
 
     :param cache: the folder of cached results (none: every page is read).
     :param total: the number of pages, for progress.
     :param progress: called with (pages done, total) after each page.
     """
-    pages: list[OcrPage] = []
+    pages: list[OcrPage | None] = []
+    done = 0
+
+    def finished(number: int, page: OcrPage, path: Path | None) -> None:
+        nonlocal done
+        pages[number] = page
+        if path is not None:
+            try:
+                _keep(path, page, reader)
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+        done += 1
+        if progress:
+            progress(done, total or len(pages))
+
     if progress and total:
         progress(0, total)
-    for image in images:
-        path = cache / f"{_cache_key(image, reader)}.json" if cache is not None else None
-        page = _cached(path) if path is not None else None
-        if page is None:
-            page = reader.read(image)
-            if path is not None:
-                try:
-                    _keep(path, page, reader)
-                except OSError:
-                    pass  # a cache that cannot be written only costs time
-        pages.append(page)
-        if progress:
-            progress(len(pages), total or len(pages))
-    return pages
+    at_once = max(1, getattr(reader, "parallel", 1))
+    with ThreadPoolExecutor(at_once, thread_name_prefix="ocr") as pool:
+        reading: dict[Future[OcrPage], tuple[int, Path | None]] = {}
+
+        def collect(until: str) -> None:
+            ended, _ = wait(reading, return_when=until)
+            for future in ended:
+                number, path = reading.pop(future)
+                finished(number, future.result(), path)
+
+        for image in images:
+            path = cache / f"{_cache_key(image, reader)}.json" if cache is not None else None
+            pages.append(None)
+            page = _cached(path) if path is not None else None
+            if page is not None:
+                finished(len(pages) - 1, page, None)
+                continue
+            reading[pool.submit(reader.read, image)] = (len(pages) - 1, path)
+            if len(reading) >= at_once:
+                collect(FIRST_COMPLETED)
+        if reading:
+            collect(ALL_COMPLETED)
+    return [page for page in pages if page is not None]
 
 
 _SPACES = re.compile(r"[ \t]+")

@@ -7,6 +7,8 @@ import io
 import os
 import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -203,6 +205,39 @@ def test_an_interrupted_batch_resumes_after_the_pages_it_read(tmp_path):
     assert seen == [(0, 4), (1, 4), (2, 4)]
     resumed = Counting()
     assert len(ocr.ocr_pages(images, resumed, cache=tmp_path)) == 4 and resumed.calls == 2
+
+
+class SideBySide:
+    """An engine reading two pages at once, the first page slowest: it tells how many
+    pages it was given at once."""
+
+    name, version, parallel = "side-by-side", "1", 2
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reading = self.most = 0
+
+    def read(self, image: Image.Image) -> ocr.OcrPage:
+        with self.lock:
+            self.reading += 1
+            self.most = max(self.most, self.reading)
+        time.sleep(0.3 if image.width == 100 else 0.05)
+        with self.lock:
+            self.reading -= 1
+        return ocr.OcrPage(f"第{image.width}页", 0.9)
+
+
+def test_pages_are_read_side_by_side_and_kept_in_order(tmp_path):
+    def scan():
+        for width in range(100, 106):
+            yield Image.new("RGB", (width, 40), "white")
+
+    engine, seen = SideBySide(), []
+    read = ocr.ocr_pages(scan(), engine, cache=tmp_path, total=6, progress=lambda *done: seen.append(done))
+    assert [page.text for page in read] == [f"第{width}页" for width in range(100, 106)]
+    assert engine.most == 2  # two at once, never more: pages wait for a free reader
+    assert seen == [(n, 6) for n in range(7)]
+    assert len(list(tmp_path.glob("*.json"))) == 6  # each cached as it was read
 
 
 def test_a_damaged_cache_entry_is_read_again(tmp_path):
