@@ -92,6 +92,13 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
     return doc
 
 
+def stored_exact_text(stored: Mapping[str, Any]) -> str:
+    """Return the folded exact text of a reply from its stored fields: what its texts
+    file holds (:func:`read_texts`), for a search that has no texts file at hand."""
+    display = stored["display"]
+    return fold(exact_text(display["title"], display["proposal_title"], stored["body"]))
+
+
 def _stored(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 

@@ -57,7 +57,7 @@ VALUE_FIELDS = ("proposers", "numbers", "session_labels", "commitments", *FACET_
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 12
+INDEX_VERSION = 13
 
 
 def index_signature() -> str:
@@ -68,7 +68,7 @@ def index_signature() -> str:
 
 # BM25F field weights: a word in the title says more about a reply than one in its body.
 WORD_FIELDS = {"title": 3.0, "proposal_title": 2.5, "headings": 2.0, "body": 1.0}
-EXACT_FIELD = "exact"  # character bigrams, phrase positions
+EXACT_FIELD = "exact"  # character bigrams; a phrase is checked in the folded texts
 CHAR_FIELD = "chars"  # single characters, for one-character exact queries
 
 
@@ -79,17 +79,23 @@ def build_schema(*, subwords: bool = True) -> Schema:
         default, see BENCHMARKS.md); False gives precise words only.
     """
     words = word_analyzer(subwords=subwords)
+    # Positions are kept only where a query reads them: the body's, for proximity
+    # (``"…"~N``). Exact wording is checked in the folded texts, and term queries and
+    # BM25F need frequencies alone; positions cost a quarter of the index (BENCHMARKS.md).
     fields = {
         "id": ID(stored=True, unique=True, sortable=True),  # a column: ids by document number
         "display": STORED,  # what a hit shows, so search never reads the archive
         "date": ID(stored=False, sortable=True),
         "number_order": ID(stored=False, sortable=True),  # the smallest proposal number
-        EXACT_FIELD: TEXT(analyzer=ngram_analyzer(2), phrase=True),
+        EXACT_FIELD: TEXT(analyzer=ngram_analyzer(2), phrase=False),
         CHAR_FIELD: TEXT(analyzer=ngram_analyzer(1), phrase=False),
     }
     for name, boost in WORD_FIELDS.items():
-        fields[name] = TEXT(analyzer=words, stored=(name == "body"), field_boost=boost, multitoken_query="and")
-    fields["department_names"] = TEXT(analyzer=words)
+        fields[name] = TEXT(
+            analyzer=words, stored=(name == "body"), field_boost=boost, phrase=(name == "body"),
+            multitoken_query="and",
+        )
+    fields["department_names"] = TEXT(analyzer=words, phrase=False)
     for name in VALUE_FIELDS:
         fields[name] = KEYWORD(commas=True, scorable=False, lowercase=False)
     return Schema(**fields)

@@ -9,9 +9,8 @@ into a document array and a BM25F score array (computed exactly as Whoosh's BM25
 scorer does, from the same statistics), and AND, OR and NOT become array
 intersections, unions and differences. A longer exact phrase takes the documents
 holding all its bigrams and keeps those whose folded text contains it (a substring
-test in C; Whoosh decodes and compares bigram positions in Python, 30-60 µs per
-document). Anything else (proximity, fields without lengths) returns None and Whoosh
-evaluates it.
+test in C; Whoosh reads and folds each candidate's stored text). Anything else
+(proximity, fields without lengths) returns None and Whoosh evaluates it.
 
 A generation never changes, so each term's arrays are kept (up to a bound) and
 reused by later queries; so are its body words, sorted, for the words one edit from a

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from whoosh.matching import WrappingMatcher
 from whoosh.query import And, Every, Not, Or, Query
 from whoosh.query import Term as WhooshTerm
 from whoosh.query.spans import SpanNear2
 from whoosh.query.wrappers import WrappingQuery
 
+from .build import stored_exact_text
 from .plan import AllOf, AnyOf, Everything, Nearby, Phrase, Plan, Term, Without
 from .schema import CHAR_FIELD, EXACT_FIELD
 
@@ -61,27 +63,28 @@ def _(plan: Everything) -> Query:
 def exact_query(phrase: str) -> Query:
     """Return the query matching texts that contain ``phrase`` (already folded).
 
-    Bigram tokens sit at their character's position, so the phrase is pinned down by
-    bigrams that cover each of its characters once, at fixed distances: those starting
-    at characters 0, 2, 4 … plus, for an odd length, the last one, one step after the
-    previous. That is half the terms of a phrase of every overlapping bigram, for the
-    same exact match.
+    The bigram field keeps no positions: a phrase of three characters or more is the
+    documents holding the bigrams that cover each of its characters once (those starting
+    at characters 0, 2, 4 … plus, for an odd length, the last one), kept where the folded
+    text contains the phrase.
     """
     if len(phrase) == 1:
         return WhooshTerm(CHAR_FIELD, phrase)
     if len(phrase) == 2:
         return WhooshTerm(EXACT_FIELD, phrase)
     last = len(phrase) - 2
-    cover = [WhooshTerm(EXACT_FIELD, phrase[i : i + 2]) for i in range(0, last + 1, 2)]
-    query: Query = cover[0] if len(cover) == 1 else SpanNear2(cover, slop=2, mindist=2)
-    if last % 2:
-        query = SpanNear2([query, WhooshTerm(EXACT_FIELD, phrase[last : last + 2])], slop=1, mindist=1)
-    return ExactPhrase(phrase, query)
+    starts = [*range(0, last + 1, 2), *([last] if last % 2 else [])]
+    return ExactPhrase(phrase, And([WhooshTerm(EXACT_FIELD, phrase[i : i + 2]) for i in starts]))
 
 
 class ExactPhrase(WrappingQuery):
-    """A folded phrase of three characters or more, matched by the bigram spans it
-    wraps; :mod:`indexer.terms` matches it in the folded texts when it holds them."""
+    """A folded phrase of three characters or more: the documents its bigrams' query
+    (``child``) matches whose folded text contains it, scored as those bigrams.
+
+    :mod:`indexer.terms` matches it in the generation's folded texts once it holds them;
+    Whoosh (before then, or inside a query the arrays do not evaluate) reads each
+    candidate's text from its stored fields.
+    """
 
     def __init__(self, phrase: str, child: Query) -> None:
         super().__init__(child)
@@ -103,3 +106,50 @@ class ExactPhrase(WrappingQuery):
         """Return the bigram terms that every text containing the phrase holds."""
         return [t.text for t in self.child.leaves() if isinstance(t, WhooshTerm)]
 
+    def matcher(self, searcher, context=None):
+        return _ContainingMatcher(self.child.matcher(searcher, context), self.phrase, searcher)
+
+
+class _ContainingMatcher(WrappingMatcher):
+    """The documents of a child matcher whose stored folded text contains ``phrase``.
+
+    ``searcher`` is the one the child matches in (a segment's: its document numbers).
+    """
+
+    def __init__(self, child, phrase: str, searcher) -> None:
+        super().__init__(child)
+        self._phrase = phrase
+        self._searcher = searcher
+        self._skip_unmatched()
+
+    def _skip_unmatched(self) -> None:
+        child = self.child
+        while child.is_active() and self._phrase not in stored_exact_text(self._searcher.stored_fields(child.id())):
+            child.next()
+
+    def copy(self) -> _ContainingMatcher:
+        return _ContainingMatcher(self.child.copy(), self._phrase, self._searcher)
+
+    def _replacement(self, newchild) -> _ContainingMatcher:
+        return _ContainingMatcher(newchild, self._phrase, self._searcher)
+
+    def reset(self) -> None:
+        self.child.reset()
+        self._skip_unmatched()
+
+    def next(self) -> None:
+        self.child.next()
+        self._skip_unmatched()
+
+    def skip_to(self, target) -> None:
+        self.child.skip_to(target)
+        self._skip_unmatched()
+
+    def all_ids(self):
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def supports_block_quality(self) -> bool:
+        # Skipping by quality would land on documents not checked.
+        return False

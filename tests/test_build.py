@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+from reply_archive.indexer.analysis import exact_text, fold
 from reply_archive.indexer.build import build_index, build_lock, current_generation, index_info, update_index
 from reply_archive.indexer.errors import IndexerError
 from reply_archive.web import create_app
@@ -164,3 +165,24 @@ def test_an_update_links_the_segments_it_keeps_and_leaves_the_previous_generatio
 def test_an_update_needs_an_index_to_update(tmp_path, replies):
     with pytest.raises(IndexerError, match="reply-archive index"):
         update_index(replies, tmp_path)
+
+
+def test_only_the_body_keeps_positions(tmp_path, replies):
+    build_index(replies[:2], tmp_path)
+    schema = whoosh_index.open_dir(str(current_generation(tmp_path))).schema
+    positioned = [name for name in schema.names() if schema[name].format and schema[name].format.supports("positions")]
+    assert positioned == ["body"]
+
+
+def test_phrases_matched_by_whoosh_read_the_stored_texts(tmp_path, replies):
+    # Without the texts files (and inside a proximity query, which the arrays leave to
+    # Whoosh), an exact phrase is checked in each candidate's stored text.
+    build_index(replies, tmp_path)
+    for texts in current_generation(tmp_path).glob("texts-*"):
+        texts.unlink()
+    haystacks = {r.id: fold(exact_text(r.title, r.proposal_title, r.searchable_body)) for r in replies}
+    for phrase in ("现答复如下", "答复如下", "感谢您对", "不存在的说法"):
+        expected = {rid for rid, text in haystacks.items() if phrase in text}
+        assert {h.id for h in open_index(tmp_path).export(f'"{phrase}"')} == expected, phrase
+        nearby = {h.id for h in open_index(tmp_path).export(f'"{phrase}" "工作 推进"~5')}
+        assert nearby <= expected, phrase
