@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reply_archive.archive.clean import to_simplified
-from reply_archive.indexer.analysis import _FOLD, fold, fold_with_offsets, ngram_analyzer, segment, word_analyzer
+from reply_archive.indexer.analysis import (
+    _FOLD,
+    fold,
+    fold_with_offsets,
+    ngram_analyzer,
+    segment,
+    segmenter,
+    word_analyzer,
+)
 
 
 def tokens(analyzer, text, **kw):
@@ -94,3 +102,19 @@ def test_folding_replaces_exactly_what_the_fold_table_maps(text):
     assert fold(text) == to_simplified(text).translate(_FOLD)
     folded, offsets = fold_with_offsets(text)
     assert folded == fold(text) and len(offsets) == len(folded)
+
+
+def _tokenized(text):
+    return [t for t in segmenter().tokenize(to_simplified(text)) if any(ch.isalnum() for ch in t[0])]
+
+
+def test_segmenting_clause_by_clause_gives_jiebas_words_of_the_whole_text(replies):
+    for reply in replies:
+        for text in (reply.title, reply.body, "\n".join(s.heading_line for s in reply.sections)):
+            assert segment(text) == _tokenized(text), reply.id
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="深港合作发展养老服务2023年-_.%+#&，。 \nabcAB", max_size=60))
+def test_segmenting_clause_by_clause_agrees_on_any_text(text):
+    assert segment(text) == _tokenized(text)
