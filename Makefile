@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium tesseract clean recall bench-words accuracy load bench bench-opensearch bench-precedents bench-ocr
+.PHONY: serve serve-prod sample-archive test check lint typecheck install chromium tesseract clean recall bench-words check-rjieba accuracy load bench bench-opensearch bench-precedents bench-ocr
 
 # setuptools >= 81 has no pkg_resources, which jieba would otherwise import with a warning.
 $(BIN)/reply-archive: setup.cfg pyproject.toml requirements.txt
@@ -67,8 +67,9 @@ bench-precedents: $(VENV)/.test-deps
 ## bench-ocr: OCR of the project's replies rendered as scans (clean at 300 and 200 dpi, skewed,
 ## blurred, JPEG-compressed, sealed, on grey paper, as a TIFF) through ingestion, with RapidOCR
 ## and Tesseract: character error rate, fields, exact-wording recall, pages per minute
-## (3 replies a condition by default, 96 pages an engine: about half an hour an engine at the
-## 3-4 pages a minute of a loaded 2-core machine; REPLIES=30 for firmer figures, ENGINES=rapidocr
+## (3 replies a condition by default, 80 pages an engine: about a quarter of an hour for
+## RapidOCR at the 5-6 pages a minute of a loaded 2-core machine, Tesseract slower;
+## REPLIES=30 for firmer figures, ENGINES=rapidocr
 ## for one engine; figures in var/bench/ocr.json)
 bench-ocr: $(VENV)/.test-deps
 	$(BIN)/python -m bench.ocr $(if $(REPLIES),--replies $(REPLIES)) $(if $(ENGINES),--engines $(ENGINES))
@@ -117,6 +118,13 @@ accuracy: $(VENV)/.test-deps
 ## bench-words: precise-only versus sub-word indexing for word search, measured
 bench-words: install
 	$(BIN)/python -m bench.words
+
+## check-rjieba: does rjieba (jieba-rs) segment token for token as our jieba does (domain
+## dictionary, precise mode, sub-words), and how much faster (real replies and the shared
+## corpus when present, the bundled replies otherwise); exits 1 on any difference
+check-rjieba: install
+	$(BIN)/python -m pip install --quiet rjieba==0.2.2
+	$(BIN)/python -m bench.segmenter
 
 # Browser tests use the system's Chromium, never a downloaded browser build.
 chromium:
