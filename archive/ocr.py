@@ -41,6 +41,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from .clean import CJK
 from .errors import ParseError
+from .system import usable_cores
 
 ENGINE_ENV = "REPLY_ARCHIVE_OCR"
 CACHE_ENV = "REPLY_ARCHIVE_OCR_CACHE"
@@ -177,7 +178,7 @@ class RapidOcrEngine:
         # One model a page read at once, each on one thread: ONNX Runtime releases the
         # GIL, and pages side by side read faster than one page on every core (measured
         # on 2 cores: 3.7 against 4.7 s a page).
-        self.parallel = parallel or _cores()
+        self.parallel = parallel or usable_cores()
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for _ in range(self.parallel):
             # Lines below MIN_LINE_CONFIDENCE are dropped here, not by the engine, so that
@@ -214,7 +215,7 @@ class TesseractEngine:
         if "chi_sim" not in languages:
             raise ParseError("OCR", f"tesseract has no simplified Chinese data (chi_sim): {_INSTALL_TESSERACT}")
         self.version = self._run(["--version"]).split()[1]
-        self.parallel = _cores()  # one process a page, each on one thread
+        self.parallel = usable_cores()  # one process a page, each on one thread
 
     def _run(self, arguments: list[str], stdin: bytes | None = None) -> str:
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
@@ -255,11 +256,6 @@ class TesseractEngine:
 
 def _latin(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
-
-
-def _cores() -> int:
-    """Return the CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _engines: dict[tuple[int, str], OcrEngine] = {}

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import statistics
@@ -41,9 +40,11 @@ from pathlib import Path
 from typing import Any
 
 from reply_archive.archive.store import iter_records, iter_replies, snapshot
+from reply_archive.archive.system import usable_cores
 from reply_archive.indexer.analysis import segment
 from reply_archive.indexer.build import current_generation
 from reply_archive.indexer.query import parse_query
+from reply_archive.indexer.sync import MAX_BUILD_PROCESSES
 
 from .baselines import available, from_reply
 from .corpus import searchable_text
@@ -243,7 +244,7 @@ def baseline_phases(run: Callable[..., Any], query: Any) -> dict[str, float]:
     return figures
 
 
-PROCESSES = min(os.cpu_count() or 1, 4)  # as many as `reply-archive index` uses
+PROCESSES = min(usable_cores(), MAX_BUILD_PROCESSES)  # as many as `reply-archive index` uses
 
 
 def segment_all(records: list) -> tuple[float, Callable[[str], list[str]]]:

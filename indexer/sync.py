@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from reply_archive.archive.errors import RecordError
 from reply_archive.archive.model import Reply
 from reply_archive.archive.store import iter_records, iter_replies, snapshot
+from reply_archive.archive.system import usable_cores
 from reply_archive.archive.tables import department_names
 
 from .backend import Backend, open_backend
@@ -27,10 +27,14 @@ from .settings import Settings
 PARALLEL_BUILD_FROM = 200  # records; below this, starting worker processes costs more
 
 
+MAX_BUILD_PROCESSES = 4
+
+
 def build_processes(archive: Path) -> int:
-    """Return how many processes should analyse the archive's records."""
+    """Return how many processes should analyse the archive's records: one a core this
+    process may use, up to :data:`MAX_BUILD_PROCESSES`."""
     many = sum(1 for _ in itertools.islice(archive.glob("*.md"), PARALLEL_BUILD_FROM)) >= PARALLEL_BUILD_FROM
-    return min(os.cpu_count() or 1, 4) if many else 1
+    return min(usable_cores(), MAX_BUILD_PROCESSES) if many else 1
 
 
 def settings_digest() -> str:
