@@ -8,6 +8,7 @@ import re
 import shutil
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -336,6 +337,18 @@ def test_lists_show_the_proposal_a_reply_answers(client, replies, seed_reply):
         html = client.get(url).get_data(as_text=True)
         subjects = re.findall(r'<span class="subject">(提案|建议)：《([^》]+)》</span>', html)
         assert subjects and {title for _, title in subjects} <= {r.proposal_title for r in replies}, url
+
+
+@pytest.mark.parametrize(("channel", "title", "kind"), [
+    ("cppcc", "关于加强社区养老服务的答复", "提案"),  # the channel says, though the title does not
+    ("npc", "关于加强社区养老服务的答复", "建议"),
+    (None, "关于第0087号建议的答复", "建议"),  # no channel: the title says
+    (None, "关于加强社区养老服务的答复", "提案（建议）"),  # nothing says
+])
+def test_the_subject_is_named_by_the_reply_s_channel_first(client, channel, title, kind):
+    hit = SimpleNamespace(proposal_title="加强社区养老服务", channel=channel, title=title)
+    subject = client.application.jinja_env.get_template("_subject.html").module.subject(hit)
+    assert str(subject) == f'<span class="subject">{kind}：《加强社区养老服务》</span>'
 
 
 def test_a_paste_splits_into_its_paragraphs_whatever_its_line_breaks(client):
