@@ -24,16 +24,10 @@ from reply_archive.archive.store import iter_replies, source_path, write_reply
 from reply_archive.archive.tables import department_names
 from reply_archive.indexer.build import build_index
 from reply_archive.web import create_app
+from tests.test_ocr import DPI
+from tests.test_ocr import REPLY as SCANNED
 from tests.test_openapi import check
 
-DPI = 150  # enough for 16 pt type, and quick to read
-SCANNED = """关于市政协十二届二次会议第0123号提案的答复
-王一帆委员：
-您提出的《关于增设社区食堂的提案》收悉。现答复如下：
-我局将在全市推广社区食堂。
-此复。
-青溪市民政局
-2023年5月6日"""
 UNSURE = """关于市政协十二届二次会议第0456号提案的答复
 李文清委员：
 您提出的《关于加快老旧小区加装电梯的提案》收悉。现答复如下：
