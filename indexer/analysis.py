@@ -31,6 +31,7 @@ import re
 import tempfile
 import threading
 import unicodedata
+from collections.abc import Iterator
 
 import jieba
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
@@ -146,32 +147,54 @@ class WordTokenizer(_Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        freq = segmenter().FREQ
-        longest = longest_word()
-        for pos, (word, start, end) in enumerate(segment(value), start_pos):
-            pieces = [(word, start, end)]
-            if self.subwords and mode != "query" and len(word) > 2:
-                # Every dictionary word inside a longer one (jieba's search mode stops at
-                # three characters, so 家庭医生 inside 家庭医生签约 would be lost). None is
-                # longer than the dictionary's longest word, which bounds the work per
-                # character: a token of 10,000 digits took 30 s, trying every substring.
-                pieces = [
-                    (word[i : i + n], start + i, start + i + n)
-                    for n in range(2, min(len(word), longest + 1))
-                    for i in range(len(word) - n + 1)
-                    if freq.get(word[i : i + n])
-                ] + pieces
-            for text, s, e in pieces:
-                token.text = text
-                token.boost = 1.0
-                if keeporiginal:
-                    token.original = text
-                token.stopped = False
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar, token.endchar = start_char + s, start_char + e
-                yield token
+        for text, pos, s, e in words_of(value, subwords=self.subwords and mode != "query", start_pos=start_pos):
+            token.text = text
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = text
+            token.stopped = False
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar, token.endchar = start_char + s, start_char + e
+            yield token
+
+
+def words_of(value: str, *, subwords: bool, start_pos: int = 0) -> Iterator[tuple[str, int, int, int]]:
+    """Yield what :class:`WordTokenizer` tokenizes ``value`` to: ``(word, position,
+    start, end)``, positions being word ordinals from ``start_pos``.
+
+    :param subwords: also yield the dictionary sub-words of each word longer than two
+        characters, at its word's position, before it.
+    """
+    freq = segmenter().FREQ
+    longest = longest_word()
+    for pos, (word, start, end) in enumerate(segment(value), start_pos):
+        if subwords and len(word) > 2:
+            # Every dictionary word inside a longer one (jieba's search mode stops at
+            # three characters, so 家庭医生 inside 家庭医生签约 would be lost). None is
+            # longer than the dictionary's longest word, which bounds the work per
+            # character: a token of 10,000 digits took 30 s, trying every substring.
+            for n in range(2, min(len(word), longest + 1)):
+                for i in range(len(word) - n + 1):
+                    if freq.get(word[i : i + n]):
+                        yield word[i : i + n], pos, start + i, start + i + n
+        yield word, pos, start, end
+
+
+def word_positions(value: str, *, subwords: bool) -> dict[str, list[int]]:
+    """Return the positions of each word of :func:`word_analyzer` in ``value`` (as it
+    indexes it, lower-cased), by word: what Whoosh's formats gather from its tokens,
+    without making them."""
+    found: dict[str, list[int]] = {}
+    for text, pos, _, _ in words_of(value, subwords=subwords):
+        text = text.lower()
+        where = found.get(text)
+        if where is None:
+            found[text] = [pos]
+        else:
+            where.append(pos)
+    return found
 
 
 class NgramTokenizer(_Tokenizer):

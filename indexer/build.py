@@ -33,6 +33,7 @@ from .analysis import exact_text, fold, segmenter
 from .errors import IndexBusy, IndexerError, IndexMissing, IndexStale
 from .results import HIT_FIELDS
 from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
+from .segment import ArrayWriter
 
 CURRENT = "current"
 _GEN_PREFIX = "gen-"
@@ -129,17 +130,17 @@ def build_index(
     aliases: Mapping[str, Sequence[str]] | None = None,
     schema: Schema | None = None,
     procs: int = 1,
-    limitmb: int = 128,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Build a new index generation from ``replies`` and make it current.
+
+    The generation is one segment, written by :class:`~indexer.segment.ArrayWriter`.
 
     :param info: called once the replies are consumed; what the caller wants kept with
         the generation (the archive state it was built from), read by :func:`index_info`.
     :param aliases: department names by canonical name (see :func:`reply_to_doc`).
     :param schema: a variant of :func:`build_schema` (benchmarks compare analyses).
-    :param procs: processes that analyse documents in parallel; with more than one,
-        each writes its own segment (measured 2.2x faster on 2 cores, BENCHMARKS.md).
+    :param procs: processes that analyse documents in parallel (BENCHMARKS.md).
     :param progress: called with the number of records indexed since its last call, as
         they are (a parallel build's workers are at most a few batches behind).
     :return: the number of records indexed.
@@ -147,42 +148,15 @@ def build_index(
     """
     with _new_generation(Path(index_dir), info) as gen:
         ix = whoosh_index.create_in(str(gen), schema or build_schema())
-        if procs > 1:
-            segmenter()  # load the dictionary once, before the workers fork
-        options = {"procs": procs, "multisegment": True, "batchsize": _BATCH} if procs > 1 else {}
-        with _workers_die_with_this_process(procs > 1):
-            writer = ix.writer(limitmb=limitmb, **options)
-            # The workers stop first: the writer's cancelling removes the files they read.
-            with writer, _workers_stopped_on_failure(writer):
-                count = _write_replies(replies, aliases, gen, writer.add_document, progress)
+        segmenter()  # load the dictionary once, before any worker forks
+        # A failing or interrupted build cancels the writer, which stops its workers.
+        with _workers_die_with_this_process(procs > 1), ArrayWriter(ix, procs=procs) as writer:
+            count = _write_replies(replies, aliases, gen, writer.add_document, progress)
         ix.close()
     return count
 
 
-# Whoosh hands documents to its workers in batches, through a queue of 4 batches per
-# worker: the parent, and the progress it reports, runs that far ahead of them. At
-# Whoosh's 100 documents a batch, a build of 616 records had handed over all of them
-# after 27 s of its 240.
-_BATCH = 10
-
-
-@contextmanager
-def _workers_stopped_on_failure(writer: Any) -> Iterator[None]:
-    """Stop a parallel writer's worker processes when the build fails or is interrupted.
-
-    Cancelling the writer does not reach them: they would wait for work forever, and the
-    parent, which joins its children on exit, with them.
-    """
-    try:
-        yield
-    except BaseException:
-        for task in getattr(writer, "tasks", ()):  # a parallel writer's worker processes
-            task.terminate()
-            task.join()
-        raise
-
-
-# Whoosh forks the workers of a parallel build. Killed, the build would leave them
+# A parallel build forks its workers. Killed, the build would leave them
 # running for tens of seconds, holding the build lock they inherited: a process forked
 # while this is set asks the kernel (Linux) to kill it when its parent dies.
 _PR_SET_PDEATHSIG = 1

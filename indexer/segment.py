@@ -1,0 +1,445 @@
+"""A Whoosh segment writer that keeps a build's postings as arrays.
+
+Whoosh's own writer pays Python for every posting, several times: it adds each one to
+a pool (a tuple, pickled to a run file when the pool fills), merges the sorted runs,
+and hands each posting to the field writer, which checks it, looks up its document's
+field length and appends it to a block. That was 58 % of a build (BENCHMARKS.md).
+
+:class:`ArrayWriter` writes the same segment files, which Whoosh's readers and matchers
+read unchanged, without that: each document's postings are appended to per-field
+arrays (term, document, weight, value); at commit one stable sort per field puts them
+in (term, document) order and each term's blocks are encoded from array slices. The
+character n-gram fields, most of the postings, are analysed as arrays too: the grams of
+a text are integer codes of its code points, counted with one ``numpy.unique``.
+
+What it writes is what Whoosh's writer writes for the same documents, block for block
+(``tests/test_segment.py`` compares every term's postings and statistics).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.pool import AsyncResult, Pool
+from pickle import dumps
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.fields import FieldType
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+from .analysis import SEPARATOR, NgramTokenizer, fold, word_analyzer, word_positions
+
+# A code point fits in 21 bits: three of them make an integer that sorts as the text does.
+_CODE_BITS = 21
+_CODE_MASK = (1 << _CODE_BITS) - 1
+_MAX_GRAM = 3
+
+
+def gram_codes(text: str, size: int) -> np.ndarray:
+    """Return the codes of the overlapping ``size``-character grams of ``fold(text)``
+    that :class:`~indexer.analysis.NgramTokenizer` yields (none spans a separator).
+
+    A gram's code orders as its text does, in code points and so in UTF-8 bytes.
+    """
+    points = np.frombuffer(fold(text).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    count = len(points) - size + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint64)
+    codes = np.zeros(count, dtype=np.uint64)
+    keep = np.ones(count, dtype=bool)
+    for i in range(size):
+        part = points[i : i + count]
+        codes = (codes << np.uint64(_CODE_BITS)) | part
+        keep &= part != ord(SEPARATOR)
+    return codes[keep]
+
+
+def gram_text(code: int, size: int) -> str:
+    """Return the text of a gram code (:func:`gram_codes`)."""
+    return "".join(chr((code >> (_CODE_BITS * (size - 1 - i))) & _CODE_MASK) for i in range(size))
+
+
+def _plain(field: FieldType) -> bool:
+    """Return True for an indexed field with positions or frequencies alone, no
+    vectors and no spelling words: one whose postings its analyzer's tokens make."""
+    return (
+        field.indexed and type(field.format) in (Frequency, Positions)
+        and not field.vector and not field.separate_spelling()
+    )
+
+
+def _gram_size(field: FieldType) -> int | None:
+    """Return the gram size of a field of frequencies analysed by an n-gram tokenizer
+    alone, or None (the other fields are analysed by Whoosh or :func:`_subwords`)."""
+    analyzer = field.analyzer
+    if _plain(field) and type(field.format) is Frequency and isinstance(analyzer, NgramTokenizer):
+        return analyzer.size if analyzer.size <= _MAX_GRAM else None
+    return None
+
+
+def _subwords(field: FieldType) -> bool | None:
+    """Return whether a field analysed by :func:`~indexer.analysis.word_analyzer`
+    indexes sub-words, or None for a field analysed otherwise."""
+    if _plain(field):
+        for subwords in (True, False):
+            if field.analyzer == word_analyzer(subwords=subwords):
+                return subwords
+    return None
+
+
+# A field's analysis of one document: its terms (gram codes, or term bytes), their
+# weights (gram counts, or weights), their encoded values (None for grams) and the
+# field's length in the document.
+Analysed = tuple[Any, Any, Any, int]
+
+
+class FieldAnalyser:
+    """Turns one field's value into its postings: grams and words as arrays or lists
+    (see the module's text), any other field through Whoosh's own ``field.index``."""
+
+    def __init__(self, field: FieldType) -> None:
+        self.field = field
+        self.gram = _gram_size(field)
+        self.subwords = _subwords(field)
+        self.value_size = field.format.fixed_value_size()
+        self.boost = float(field.format.field_boost)
+
+    def analyse(self, value: Any) -> Analysed:
+        """Return the field's postings in one document (:data:`Analysed`)."""
+        scorable = self.field.scorable
+        if self.gram is not None:
+            if not isinstance(value, str):
+                raise ValueError(f"{value!r} is not text: an n-gram field indexes text")
+            codes, counts = np.unique(gram_codes(value, self.gram), return_counts=True)
+            return codes, counts.astype(np.int32), None, int(counts.sum()) if scorable else 0
+        if self.subwords is not None and isinstance(value, str):
+            fmt, boost = self.field.format, self.boost
+            positions = type(fmt) is Positions
+            items: Iterator[tuple[bytes, int, float, bytes]] = (
+                (word.encode("utf-8"), len(at), len(at) * boost, fmt.encode(at) if positions else pack_uint(len(at)))
+                for word, at in word_positions(value, subwords=self.subwords).items()
+            )
+        else:  # Whoosh's own analysis (and its error for a value that is no text)
+            items = self.field.index(value)
+        terms, weights, values = [], [], []
+        length = 0
+        for tbytes, freq, weight, vbytes in items:
+            terms.append(tbytes)
+            weights.append(weight)
+            values.append(vbytes)
+            length += freq
+        joined: Any = values if self.value_size is None else b"".join(values) if self.value_size else None
+        return terms, weights, joined, length if scorable else 0
+
+
+class _FieldPostings:
+    """One field's postings in the order they were added (by document)."""
+
+    def __init__(self, analyser: FieldAnalyser) -> None:
+        self.field = analyser.field
+        self.gram = analyser.gram
+        self.value_size = analyser.value_size
+        self.boost = analyser.boost
+        self.terms: list[np.ndarray] = []  # gram codes, or term numbers into self.vocab
+        self.docs: list[np.ndarray] = []
+        self.weights: list[np.ndarray] = []  # gram counts, or weights
+        self.vocab: dict[bytes, int] = {}
+        self.values: list[bytes] = []  # encoded values of variable size (positions)
+        self.fixed_values = bytearray()  # encoded values of a fixed size (frequencies)
+
+    def add(self, docnum: int, analysed: Analysed) -> None:
+        """Append a document's postings in the field (:meth:`FieldAnalyser.analyse`)."""
+        terms, weights, values, _ = analysed
+        if not len(terms):
+            return
+        if self.gram is None:
+            vocab = self.vocab
+            numbers = []
+            for tbytes in terms:
+                number = vocab.get(tbytes)
+                if number is None:
+                    number = vocab[tbytes] = len(vocab)
+                numbers.append(number)
+            terms = np.array(numbers, dtype=np.int64)
+            weights = np.array(weights, dtype=np.float64)
+            if self.value_size is None:
+                self.values.extend(values)
+            elif self.value_size:
+                self.fixed_values += values
+        self.terms.append(terms)
+        self.docs.append(np.full(len(terms), docnum, dtype=np.int32))
+        self.weights.append(weights)
+
+    def write(self, fieldwriter: Any, codec: Any, lengths: np.ndarray) -> None:
+        """Write the field's terms and postings through Whoosh's field writer, as
+        Whoosh's postings writer (``W3PostingsWriter``) would write them: per term,
+        blocks of the codec's block size, each an info tuple and a compressed data
+        tuple, then the term's info in the terms table.
+
+        :param lengths: each document's length in the field, as Whoosh reads it back
+            (one byte's worth, 0 for none).
+        """
+        keys, docs, weights, values = self._sorted()
+        count = len(keys)
+        size, comp = codec._blocklimit, codec._compression
+        # Terms, and the blocks of each: a block starts at a term's start and every
+        # ``size`` postings after it.
+        term_starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        term_sizes = np.diff(np.r_[term_starts, count])
+        within = np.arange(count) - np.repeat(term_starts, term_sizes)
+        starts = np.flatnonzero(within % size == 0)
+        ends = np.r_[starts[1:], count]
+        # A block's ids are delta-encoded from 0.
+        deltas = np.diff(docs, prepend=0)
+        deltas[starts] = docs[starts]
+        weights32 = weights.astype(np.float32)
+        posting_lengths = lengths[docs]
+        block_stats = zip(
+            (ends - starts).tolist(),
+            docs[ends - 1].tolist(),
+            np.maximum.reduceat(weights, starts).tolist(),
+            np.add.reduceat(weights32.astype(np.float64), starts).tolist(),
+            (np.minimum.reduceat(weights32, starts) == np.maximum.reduceat(weights32, starts)).tolist(),
+            np.minimum.reduceat(np.where(posting_lengths > 0, posting_lengths, _NO_LENGTH), starts).tolist(),
+            np.maximum.reduceat(posting_lengths, starts).tolist(),
+            strict=True,
+        )
+        deltas_list, weights_list, first_docs = deltas.tolist(), weights32.tolist(), docs[term_starts].tolist()
+        postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
+        key_prefix = pack_ushort(fieldwriter._fieldid)
+        at = 0
+        block_counts = (-(-term_sizes // size)).tolist()
+        terms = zip(self._texts(keys[term_starts]), term_sizes.tolist(), block_counts, first_docs, strict=True)
+        for term, df, blocks, first_doc in terms:
+            info = W3TermInfo()
+            offset = postfile.tell()
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+            total, minlength, maxlength, maxweight = 0.0, None, 0, 0.0
+            for block in range(blocks):
+                n, last_id, block_maxweight, block_total, same_weights, block_min, block_max = next(block_stats)
+                block_weights = weights_list[at : at + n]
+                if same_weights:
+                    mini_weights: Any = None if block_weights[0] == 1.0 else block_weights[0]
+                else:
+                    mini_weights = tuple(block_weights)
+                if values is None:
+                    mini_values: Any = None
+                elif isinstance(values, list):
+                    mini_values = tuple(values[at : at + n])
+                else:
+                    mini_values = values[at * self.value_size : (at + n) * self.value_size]
+                data = dumps((tuple(deltas_list[at : at + n]), mini_weights, mini_values), 2)
+                if comp:
+                    data = zlib.compress(data, comp)
+                block_min = None if block_min == _NO_LENGTH else block_min
+                stats = (n, last_id, block_maxweight, comp, length_to_byte(block_min), length_to_byte(block_max))
+                head = dumps(stats, 2)
+                postfile.write_int(-(len(head) + len(data)) if block == blocks - 1 else len(head) + len(data))
+                postfile.write(head)
+                postfile.write(data)
+                # The term's statistics over its blocks, as W3TermInfo.add_block keeps them.
+                total += block_total
+                if block_min is not None:
+                    minlength = block_min if minlength is None else min(minlength, block_min)
+                maxlength = max(maxlength, block_max)
+                maxweight = max(maxweight, block_maxweight)
+                at += n
+            info._weight, info._df, info._minid, info._maxid = total, df, first_doc, last_id
+            info._minlength, info._maxlength, info._maxweight = minlength, maxlength, maxweight
+            info.set_extent(offset, postfile.tell() - offset)
+            tindex.add(key_prefix + term, info.to_bytes())
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+        """Return the postings' term keys, documents, weights and values, in (term,
+        document) order; values as one ``bytes`` of fixed-size values, a list of
+        ``bytes``, or None."""
+        terms = np.concatenate(self.terms)
+        docs = np.concatenate(self.docs)
+        weights = np.concatenate(self.weights)
+        if self.gram is not None:
+            freqs = weights
+            weights = freqs.astype(np.float64) * self.boost
+            keys = terms
+        else:
+            self._names = sorted(self.vocab)
+            rank = np.empty(len(self._names), dtype=np.int64)
+            rank[[self.vocab[t] for t in self._names]] = np.arange(len(self._names))
+            keys = rank[terms]
+        order = np.argsort(keys, kind="stable")  # documents were added in order
+        if self.gram is not None:
+            values: Any = freqs[order].astype(">u4").tobytes()
+        elif self.value_size is None:
+            values = [self.values[i] for i in order.tolist()]
+        elif self.value_size:
+            values = np.frombuffer(bytes(self.fixed_values), dtype=f"V{self.value_size}")[order].tobytes()
+        else:
+            values = None
+        return keys[order], docs[order], weights[order], values
+
+    def _texts(self, keys: np.ndarray) -> Iterator[bytes]:
+        """Yield the bytes of each term key, in order."""
+        if self.gram is None:
+            names = self._names
+            return (names[k] for k in keys.tolist())
+        size = self.gram
+        return (gram_text(k, size).encode("utf-8") for k in keys.tolist())
+
+
+# A block's minimum length ignores documents without one; this stands for none.
+_NO_LENGTH = np.iinfo(np.int64).max
+
+
+class ArrayWriter(SegmentWriter):
+    """Whoosh's segment writer, with postings held as arrays (see the module's text).
+
+    Use it as Whoosh's writer for a new segment: ``add_document``, then ``commit`` or
+    ``cancel`` (a context manager, as Whoosh's writers are). It adds documents only:
+    no deletion, update or merge of other segments.
+
+    :param procs: processes that analyse documents; with more than one, batches of
+        ``batchsize`` documents go to a pool of forked workers, and this process
+        appends their postings in document order.
+    """
+
+    def __init__(self, ix: Any, *, procs: int = 1, batchsize: int = 16, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self._analysers = _analysers(self.schema)
+        self._postings: dict[str, _FieldPostings] = {}
+        self._lengths: dict[str, dict[int, int]] = {}
+        self._batchsize = batchsize
+        self._batch: list[dict[str, Any]] = []
+        self._pending: deque[tuple[list[dict[str, Any]], AsyncResult]] = deque()
+        self._ahead = 2 * procs  # batches handed out and not yet appended
+        self._pool: Pool | None = None
+        if procs > 1:
+            context = multiprocessing.get_context("fork")  # the workers inherit the loaded dictionary
+            self._pool = context.Pool(procs, initializer=_start_worker, initargs=(self.schema,))
+
+    def add_document(self, **fields: Any) -> None:
+        """Add a document: its postings go to arrays, its stored values, lengths and
+        columns to Whoosh's per-document writer, as Whoosh's writer gives them."""
+        self._check_state()
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(self.schema, names)
+        doc = {name: fields[name] for name in names if fields[name] is not None}
+        if self._pool is None:
+            self._append(doc, _analyse(self._analysers, doc))
+            return
+        self._batch.append(doc)
+        if len(self._batch) >= self._batchsize:
+            self._hand_out()
+
+    def commit(self, *args: Any, **kwargs: Any) -> None:
+        self._check_state()
+        if self._pool is not None:
+            try:
+                self._hand_out()
+                while self._pending:
+                    self._take_back()
+            except BaseException:  # a worker's error surfaces here: nothing commits
+                self.cancel()
+                raise
+            self._stop_pool(terminate=False)
+        super().commit(*args, **kwargs)
+
+    def cancel(self) -> None:
+        self._stop_pool(terminate=True)
+        super().cancel()
+
+    def _stop_pool(self, *, terminate: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if terminate:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()
+
+    def _hand_out(self) -> None:
+        """Give the batch to the workers; append the oldest batch they analysed once
+        enough are under way."""
+        if self._batch and self._pool is not None:
+            indexed = [{n: v for n, v in doc.items() if n in self._analysers} for doc in self._batch]
+            self._pending.append((self._batch, self._pool.apply_async(_analyse_batch, (indexed,))))
+            self._batch = []
+        while len(self._pending) > self._ahead:
+            self._take_back()
+
+    def _take_back(self) -> None:
+        docs, result = self._pending.popleft()
+        for doc, analysed in zip(docs, result.get(), strict=True):
+            self._append(doc, analysed)
+
+    def _append(self, doc: dict[str, Any], analysed: dict[str, Analysed]) -> None:
+        """Append one analysed document: the next document number."""
+        schema, perdoc, docnum = self.schema, self.perdocwriter, self.docnum
+        perdoc.start_doc(docnum)
+        try:
+            for name, value in doc.items():
+                field = schema[name]
+                length = 0
+                if name in analysed:
+                    postings = self._postings.get(name)
+                    if postings is None:
+                        postings = self._postings[name] = _FieldPostings(self._analysers[name])
+                    postings.add(docnum, analysed[name])
+                    length = analysed[name][3]
+                    if length:
+                        self._lengths.setdefault(name, {})[docnum] = length
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                if field.column_type:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        fieldwriter = self.fieldwriter
+        for name in sorted(self._postings):
+            postings = self._postings.pop(name)
+            if not postings.terms:  # Whoosh starts no field without postings
+                continue
+            # What Whoosh's writer reads back as each posting's document length: the
+            # length as its column stores it (one byte), 0 for a field without lengths.
+            lengths = np.zeros(self.docnum, dtype=np.int64)
+            for docnum, length in self._lengths.pop(name, {}).items():
+                lengths[docnum] = byte_to_length(length_to_byte(length))
+            fieldwriter.start_field(name, postings.field)
+            postings.write(fieldwriter, self.codec, lengths)
+            fieldwriter.finish_field()
+        fieldwriter.close()
+
+
+def _analysers(schema: Any) -> dict[str, FieldAnalyser]:
+    return {name: FieldAnalyser(field) for name, field in schema.items() if field.indexed}
+
+
+def _analyse(analysers: dict[str, FieldAnalyser], doc: dict[str, Any]) -> dict[str, Analysed]:
+    """Return the postings of a document's indexed fields, by field name."""
+    return {name: analysers[name].analyse(value) for name, value in doc.items() if name in analysers}
+
+
+_worker_analysers: dict[str, FieldAnalyser] = {}  # a worker's, set when it starts
+
+
+def _start_worker(schema: Any) -> None:
+    _worker_analysers.update(_analysers(schema))
+
+
+def _analyse_batch(docs: list[dict[str, Any]]) -> list[dict[str, Analysed]]:
+    """In a worker: analyse a batch of documents."""
+    return [_analyse(_worker_analysers, doc) for doc in docs]
+
+
