@@ -28,7 +28,7 @@ import bisect
 import difflib
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -59,6 +59,7 @@ WEIGHTS = (0.35, 0.35, 0.3)
 REUSED_SCORE = 0.8  # a paragraph at least this close to an earlier one is said again
 REUSE_MIN_CHARS = 20  # shorter paragraphs (a salutation, a date) are not reuse
 REUSE_CANDIDATES = 60  # earlier replies whose paragraphs a reply's are compared with
+REUSE_SHOWN = 5  # of the earlier passages that said a paragraph, the oldest shown (all counted)
 
 _CLAUSE = re.compile(r"[^\w]+")  # what separates clauses: punctuation, spaces
 
@@ -130,13 +131,16 @@ class Precedents:
 class Reuse:
     """The paragraphs of a reply that earlier replies said already."""
 
-    paragraphs: tuple[tuple[int, tuple[Passage, ...]], ...]  # its passage number, the earlier ones (oldest first)
+    # Its passage number, the oldest earlier passages that said it (up to REUSE_SHOWN),
+    # and how many earlier passages said it in all.
+    paragraphs: tuple[tuple[int, tuple[Passage, ...], int], ...]
     new_share: float  # of its substance, the share (by characters) no earlier reply said
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "paragraphs": [
-                {"paragraph": number, "earlier": [p.to_dict() for p in earlier]} for number, earlier in self.paragraphs
+                {"paragraph": number, "earlier": [p.to_dict() for p in earlier], "earlier_count": count}
+                for number, earlier, count in self.paragraphs
             ],
             "new_share": self.new_share,
         }
@@ -285,10 +289,20 @@ class _Reply:
             np.bincount(owners, minlength=len(paragraphs)),
         )
 
-    def words_held(self, words: tuple[tuple[str, ...], ...]) -> np.ndarray:
+    def words_held(self, words: tuple[tuple[str, ...], ...], only: Sequence[int] | None = None) -> np.ndarray:
         """Return, for each paragraph, how many of these words (any of a word's forms) it
-        holds: each form is looked for once in the whole reply, and found ones placed."""
+        holds: each form is looked for once in the whole reply, and found ones placed.
+
+        :param only: the paragraphs that matter (the others count 0); when they are few,
+            the words are looked for in them alone.
+        """
         held = np.zeros(len(self.paragraphs))
+        if only is not None and 2 * len(only) < len(self.paragraphs):
+            ends = [*self.starts[1:], len(self.whole)]
+            for idx in only:
+                text = self.whole[self.starts[idx] : ends[idx]]
+                held[idx] = sum(1 for forms in words if any(form in text for form in forms))
+            return held
         for forms in words:
             holding = set()
             for form in forms:
@@ -303,33 +317,66 @@ class _Reply:
         return held
 
 
-def closeness(ours: _Text, replies: Sequence[_Reply]) -> np.ndarray:
+@dataclass(frozen=True)
+class _Pairs:
+    """The character pairs of some replies' paragraphs (numbered across them, in
+    order): each pair a paragraph holds once, with how many times it holds it."""
+
+    replies: tuple[_Reply, ...]
+    firsts: tuple[int, ...]  # each reply's first paragraph
+    keys: np.ndarray  # the pairs
+    owners: np.ndarray  # the paragraph holding each
+    times: np.ndarray  # how many times it holds it
+    sizes: np.ndarray  # pairs per paragraph, repeats counted
+
+    @classmethod
+    def of(cls, replies: Sequence[_Reply]) -> _Pairs:
+        counts = [len(reply.paragraphs) for reply in replies]
+        firsts = tuple(np.cumsum([0, *counts[:-1]]).tolist()) if replies else ()
+        keys = np.concatenate([reply.keys for reply in replies]) if replies else np.empty(0, np.int64)
+        owners = (
+            np.concatenate([reply.owners + first for reply, first in zip(replies, firsts, strict=True)])
+            if replies else np.empty(0, np.int64)
+        )
+        held, times = np.unique((owners << _KEY_BITS) | keys, return_counts=True)
+        sizes = np.concatenate([reply.sizes for reply in replies]) if replies else np.empty(0, np.int64)
+        return cls(tuple(replies), firsts, held & _KEY_MASK, held >> _KEY_BITS, times, sizes)
+
+
+_KEY_BITS = 42  # a pair's key is two code points of 21 bits
+_KEY_MASK = (1 << _KEY_BITS) - 1
+
+
+def closeness(ours: _Text, pairs: _Pairs, floor: float = 0.0) -> np.ndarray:
     """Return how closely each paragraph of these replies (in order) says our text: 1.0
     for the same text.
 
     How much of our character pairs it holds (distinct pairs), how many of our words
     (or their synonyms), and how much of it is our pairs (of all its pairs), weighed by
     :data:`WEIGHTS`. The replies' pairs are scored together, in one pass.
+
+    :param floor: the scores that matter; the words are looked for only in paragraphs
+        that could reach it (holding every word): the others' scores are lower than their
+        true ones, and below ``floor``.
     """
-    counts = [len(reply.paragraphs) for reply in replies]
-    total = sum(counts)
+    total = len(pairs.sizes)
     if not len(ours.keys) or not total:
         return np.zeros(total)
-    firsts = np.cumsum([0, *counts[:-1]])
-    keys = np.concatenate([reply.keys for reply in replies])
-    owners = np.concatenate([reply.owners + first for reply, first in zip(replies, firsts.tolist(), strict=True)])
-    sizes = np.concatenate([reply.sizes for reply in replies])
-    at = np.searchsorted(ours.keys, keys)  # ours.keys is sorted: a lookup per pair
+    at = np.searchsorted(ours.keys, pairs.keys)  # ours.keys is sorted: a lookup per pair
     at[at == len(ours.keys)] = 0
-    shared = ours.keys[at] == keys
-    held_pairs = np.bincount(owners[shared], minlength=total)
-    distinct = np.unique((owners[shared] << 42) | keys[shared]) >> 42
-    recall = np.bincount(distinct, minlength=total) / len(ours.keys)
-    if ours.words:
-        held = np.concatenate([reply.words_held(ours.words) for reply in replies]) / len(ours.words)
-    else:
-        held = recall
-    return WEIGHTS[0] * recall + WEIGHTS[1] * held + WEIGHTS[2] * held_pairs / np.maximum(sizes, 1)
+    shared = ours.keys[at] == pairs.keys
+    owners = pairs.owners[shared]
+    recall = np.bincount(owners, minlength=total) / len(ours.keys)
+    held_pairs = np.bincount(owners, weights=pairs.times[shared], minlength=total)
+    score = WEIGHTS[0] * recall + WEIGHTS[2] * held_pairs / np.maximum(pairs.sizes, 1)
+    if not ours.words:
+        return score + WEIGHTS[1] * recall
+    reachable = score + WEIGHTS[1] >= floor  # holding every word, a paragraph would reach the floor
+    held = np.concatenate([
+        reply.words_held(ours.words, np.flatnonzero(reachable[first : first + len(reply.paragraphs)]).tolist())
+        for reply, first in zip(pairs.replies, pairs.firsts, strict=True)
+    ])
+    return score + WEIGHTS[1] * held / len(ours.words)
 
 
 class _Candidates:
@@ -339,6 +386,7 @@ class _Candidates:
         self.reader = reader
         self.deadline = deadline
         self._replies: dict[str, _Reply] = {}
+        self._pairs: dict[tuple[str, ...], _Pairs] = {}
 
     def find(self, plan: Plan, filters: Mapping[str, tuple[str, ...]], before: str | None, count: int) -> list[str]:
         """Select the best ``count`` replies of a plan; return their ids."""
@@ -351,15 +399,19 @@ class _Candidates:
             found.append(reply_id)
         return found
 
-    def scored(self, ours: _Text, reply_ids: Iterable[str]) -> list[tuple[float, Hit, _Paragraph]]:
-        """Return the paragraphs of these replies by closeness to ours, best first."""
-        replies = [self._replies[reply_id] for reply_id in reply_ids]
+    def scored(self, ours: _Text, reply_ids: Sequence[str], floor: float) -> list[tuple[float, Hit, _Paragraph]]:
+        """Return the paragraphs of these replies scored ``floor`` or more by closeness
+        to ours, best first."""
+        key = tuple(reply_ids)
+        pairs = self._pairs.get(key)
+        if pairs is None:  # reuse scores each paragraph of a reply against the same replies
+            pairs = self._pairs[key] = _Pairs.of([self._replies[reply_id] for reply_id in key])
         found = zip(
-            closeness(ours, replies).tolist(),
-            ((reply.hit, paragraph) for reply in replies for paragraph in reply.paragraphs),
+            closeness(ours, pairs, floor).tolist(),
+            ((reply.hit, paragraph) for reply in pairs.replies for paragraph in reply.paragraphs),
             strict=True,
         )
-        return sorted(((score, hit, paragraph) for score, (hit, paragraph) in found),
+        return sorted(((score, hit, paragraph) for score, (hit, paragraph) in found if score >= floor),
                       key=lambda s: (-s[0], s[1].id, s[2].number))
 
 
@@ -382,7 +434,7 @@ def find_precedents(
             break
         ours, plan = _Text.of(piece), _plan(reader, "", piece)
         found = candidates.find(plan, filters, None, CANDIDATES) if plan is not None else []
-        best = [s for s in candidates.scored(ours, found) if s[0] >= MIN_SCORE][:limit]
+        best = candidates.scored(ours, found, MIN_SCORE)[:limit]
         passages = tuple(_passage(piece, ours, *s, diffed=rank < DIFFED) for rank, s in enumerate(best))
         pieces.append(PastedParagraph(piece, passages))
     took = round((time.perf_counter() - started) * 1000, 2)
@@ -479,17 +531,15 @@ def find_reuse(reader: Reader, doc: Document, deadline: Deadline) -> Reuse:
         for reply_id in candidates.find(plan, {}, doc.display.get("date") or None, REUSE_CANDIDATES)
         if reply_id != doc.display["id"]
     ]
-    earlier: dict[int, list[tuple[str, Passage]]] = {}
+    earlier: dict[int, tuple[tuple[Passage, ...], int]] = {}
     for p in own:
         ours = _Text.of(p.text)
-        for score, hit, paragraph in candidates.scored(ours, others):
-            if score < REUSED_SCORE:
-                break
-            passage = _passage(p.text, ours, score, hit, paragraph, diffed=True)
-            earlier.setdefault(p.number, []).append((hit.date or "", passage))
+        said = candidates.scored(ours, others, REUSED_SCORE)
+        if said:
+            oldest = sorted(said, key=lambda s: s[1].date or "")[:REUSE_SHOWN]
+            passages = tuple(_passage(p.text, ours, *s, diffed=True) for s in oldest)
+            earlier[p.number] = (passages, len(said))
     reused = sum(len(p.text) for p in own if p.number in earlier)
     total = sum(len(p.text) for p in own)
-    oldest_first = tuple(
-        (number, tuple(p for _, p in sorted(said, key=lambda x: x[0]))) for number, said in sorted(earlier.items())
-    )
-    return Reuse(oldest_first, round(1 - reused / total, 4) if total else 1.0)
+    paragraphs = tuple((number, passages, count) for number, (passages, count) in sorted(earlier.items()))
+    return Reuse(paragraphs, round(1 - reused / total, 4) if total else 1.0)

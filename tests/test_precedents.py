@@ -17,6 +17,7 @@ from reply_archive.indexer.errors import QueryError, UnknownReply
 from reply_archive.indexer.plan import Everything
 from reply_archive.indexer.precedents import (
     MAX_PASTE_CHARS,
+    REUSE_SHOWN,
     grams,
     pasted_paragraphs,
     reply_paragraphs,
@@ -24,6 +25,7 @@ from reply_archive.indexer.precedents import (
     word_diff,
 )
 from reply_archive.indexer.search import ReplyIndex
+from reply_archive.web import create_app
 from reply_archive.web.render import reply_html
 from tests.conftest import open_index
 
@@ -162,8 +164,8 @@ def test_a_whole_paste_of_the_limit_is_answered(recycling):
 def test_reuse_lists_the_paragraphs_an_earlier_reply_said_already(recycling):
     later, earlier = ids_by_title(recycling, "0415"), ids_by_title(recycling, "0301")
     reuse = recycling.reuse(later)
-    ((number, said),) = reuse.paragraphs
-    assert [p.hit.id for p in said] == [earlier] and said[0].text == RECYCLED
+    ((number, said, count),) = reuse.paragraphs
+    assert [p.hit.id for p in said] == [earlier] and said[0].text == RECYCLED and count == 1
     assert 0.3 < reuse.new_share < 0.8
     assert recycling.reuse(earlier).paragraphs == ()  # nothing earlier said it
     assert recycling.reuse(earlier).new_share == 1.0
@@ -189,3 +191,32 @@ def test_the_sample_index_answers_through_the_session_index(index_dir, seed_repl
     paragraph = max(seed_reply.paragraphs, key=len)
     found = open_index(index_dir).precedents(paragraph).pieces[0].passages[0]
     assert found.hit.id == seed_reply.id and found.score == 1.0
+
+
+def test_a_paragraph_said_many_times_before_lists_the_oldest_and_counts_them_all(tmp_path):
+    """A recycled paragraph (here in eight replies, a year apart) lists the earliest
+    REUSE_SHOWN replies that said it, oldest first, and how many said it in all."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    years = range(2015, 2023)
+    for year in years:
+        text = EARLIER.replace("0301", f"{year - 2000:04d}").replace("2022年6月30日", f"{year}年6月30日")
+        (sources / f"{year}.txt").write_text(text, encoding="utf-8")
+    assert ingest([sources], tmp_path / "archive").ok
+    build_index(list(iter_replies(tmp_path / "archive")), tmp_path / "index")
+    index = ReplyIndex(tmp_path / "index")
+    try:
+        dates = {h.id: h.date for h in index.export("")}
+        latest = max(dates, key=lambda i: dates[i])
+        reused = index.reuse(latest).paragraphs
+        assert reused and all(count == len(years) - 1 for _, _, count in reused)
+        for _, said, _ in reused:
+            shown = [dates[p.hit.id] for p in said]
+            assert len(shown) == REUSE_SHOWN and shown == sorted(dates.values())[:REUSE_SHOWN]
+    finally:
+        index.close()
+    app = create_app({"TESTING": True}, ARCHIVE_DIR=str(tmp_path / "archive"), INDEX_DIR=str(tmp_path / "index"))
+    page = app.test_client().get(f"/replies/{latest}").get_data(as_text=True)
+    item = re.search(r'<li data-paragraph="\d+">(.*?)</li>', page, re.S)
+    assert item and item.group(1).count("data-earlier>") == REUSE_SHOWN
+    assert f"等 {len(years) - 1} 处（列出最早的 {REUSE_SHOWN} 处）" in item.group(1)
