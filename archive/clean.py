@@ -21,7 +21,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -614,9 +614,15 @@ def to_simplified(text: str) -> str:
 def detect_script(text: str) -> str:
     """Return ``traditional`` when traditional-only characters outnumber simplified-only ones."""
     counts = Counter(ch for ch in text if _CJK_CHAR.match(ch))
-    traditional = sum(n for ch, n in counts.items() if _opencc("t2s").convert(ch) != ch)
-    simplified = sum(n for ch, n in counts.items() if _opencc("s2t").convert(ch) != ch)
+    traditional = sum(n for ch, n in counts.items() if _converts(ch, "t2s"))
+    simplified = sum(n for ch, n in counts.items() if _converts(ch, "s2t"))
     return "traditional" if traditional > simplified else "simplified"
+
+
+@lru_cache(maxsize=65536)  # a reply has about 800 distinct characters, the script some 10,000
+def _converts(ch: str, config: str) -> bool:
+    """Return True if OpenCC's ``config`` changes the character."""
+    return _opencc(config).convert(ch) != ch
 
 
 def has_cjk(text: str) -> bool:
