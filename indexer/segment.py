@@ -32,7 +32,7 @@ from whoosh.fields import FieldType
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import SegmentWriter
+from whoosh.writing import NO_MERGE, SegmentWriter
 
 from .analysis import SEPARATOR, NgramTokenizer, fold, word_analyzer, word_positions
 
@@ -301,7 +301,8 @@ class ArrayWriter(SegmentWriter):
 
     Use it as Whoosh's writer for a new segment: ``add_document``, then ``commit`` or
     ``cancel`` (a context manager, as Whoosh's writers are). It adds documents only:
-    no deletion, update or merge of other segments.
+    no deletion, update or merge of other segments (an index may hold others, as an
+    update's are added by Whoosh's writer).
 
     :param procs: processes that analyse documents; with more than one, batches of
         ``batchsize`` documents go to a pool of forked workers, and this process
@@ -336,7 +337,9 @@ class ArrayWriter(SegmentWriter):
         if len(self._batch) >= self._batchsize:
             self._hand_out()
 
-    def commit(self, *args: Any, **kwargs: Any) -> None:
+    def commit(self) -> None:
+        """Write the segment beside the index's others, which it never merges: a merge
+        would hand their postings to Whoosh's pool, which this writer does not write."""
         self._check_state()
         if self._pool is not None:
             try:
@@ -347,7 +350,7 @@ class ArrayWriter(SegmentWriter):
                 self.cancel()
                 raise
             self._stop_pool(terminate=False)
-        super().commit(*args, **kwargs)
+        super().commit(mergetype=NO_MERGE)
 
     def cancel(self) -> None:
         self._stop_pool(terminate=True)

@@ -133,3 +133,15 @@ def test_a_built_index_answers_as_before(tmp_path, replies):
     build_index(replies, tmp_path, procs=2)
     assert open_index(tmp_path).search("").total == len(replies)
     assert open_index(tmp_path).search('"现答复如下"').total > 0
+
+
+def test_a_segment_is_written_beside_the_index_s_others_never_merging_them(tmp_path, replies):
+    docs = [reply_to_doc(r) for r in replies]
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    for part in (docs[:3], docs[3:]):
+        with ArrayWriter(ix) as writer:
+            for doc in part:
+                writer.add_document(**doc)
+    with ix.searcher() as searcher:
+        assert len(list(searcher.leaf_searchers())) == 2
+        assert {stored["id"] for stored in searcher.all_stored_fields()} == {d["id"] for d in docs}
