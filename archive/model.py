@@ -19,7 +19,7 @@ import typing
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from .clean import CONTACT_LABELS, SALUTATION_PEOPLE, SALUTATION_UNIT, SECTION_MARKER, to_simplified, to_traditional
@@ -557,11 +557,9 @@ def _check_types(cls: type, data: dict[str, Any], where: str = "") -> None:
     inside a list, or text where a number belongs is an error rather than a record that
     breaks later. Unknown keys inside a nested part are errors too.
     """
-    hints = typing.get_type_hints(cls)
+    hints, defaults = _fields_of(cls)
     if unknown := set(data) - set(hints):
         raise ValueError(f"{where + ': ' if where else ''}unknown field(s): {', '.join(sorted(unknown))}")
-    defaults = {f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
-                or f.default_factory is not dataclasses.MISSING}
     for name, value in list(data.items()):
         field_name = f"{where}.{name}" if where else name
         if value is not None:
@@ -572,6 +570,14 @@ def _check_types(cls: type, data: dict[str, Any], where: str = "") -> None:
             if name not in defaults:
                 raise ValueError(f"{field_name}: must not be empty")
             del data[name]
+
+
+@cache  # resolving the hints compiles their text: most of reading a record, done each time
+def _fields_of(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
+    """Return a record class's field types, and the names of the fields with defaults."""
+    defaults = frozenset(f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+                         or f.default_factory is not dataclasses.MISSING)
+    return typing.get_type_hints(cls), defaults
 
 
 def _checked(expected: Any, value: Any, name: str) -> Any:
