@@ -33,7 +33,7 @@ from .analysis import exact_text, fold, segmenter
 from .errors import IndexBusy, IndexerError, IndexMissing, IndexStale
 from .results import HIT_FIELDS
 from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
-from .segment import ArrayWriter
+from .segment import SegmentedWriter
 
 CURRENT = "current"
 _GEN_PREFIX = "gen-"
@@ -134,7 +134,8 @@ def build_index(
 ) -> int:
     """Build a new index generation from ``replies`` and make it current.
 
-    The generation is one segment, written by :class:`~indexer.segment.ArrayWriter`.
+    The generation's segments are written by :class:`~indexer.segment.SegmentedWriter`
+    (one segment up to about 9,000 replies of 4,500 characters).
 
     :param info: called once the replies are consumed; what the caller wants kept with
         the generation (the archive state it was built from), read by :func:`index_info`.
@@ -150,7 +151,7 @@ def build_index(
         ix = whoosh_index.create_in(str(gen), schema or build_schema())
         segmenter()  # load the dictionary once, before any worker forks
         # A failing or interrupted build cancels the writer, which stops its workers.
-        with _workers_die_with_this_process(procs > 1), ArrayWriter(ix, procs=procs) as writer:
+        with _workers_die_with_this_process(procs > 1), SegmentedWriter(ix, procs=procs) as writer:
             count = _write_replies(replies, aliases, gen, writer.add_document, progress)
         ix.close()
     return count

@@ -314,6 +314,7 @@ class ArrayWriter(SegmentWriter):
         self._analysers = _analysers(self.schema)
         self._postings: dict[str, _FieldPostings] = {}
         self._lengths: dict[str, dict[int, int]] = {}
+        self.postings = 0  # held so far, to be written at commit
         self._batchsize = batchsize
         self._batch: list[dict[str, Any]] = []
         self._pending: deque[tuple[list[dict[str, Any]], AsyncResult]] = deque()
@@ -394,6 +395,7 @@ class ArrayWriter(SegmentWriter):
                     if postings is None:
                         postings = self._postings[name] = _FieldPostings(self._analysers[name])
                     postings.add(docnum, analysed[name])
+                    self.postings += len(analysed[name][0])
                     length = analysed[name][3]
                     if length:
                         self._lengths.setdefault(name, {})[docnum] = length
@@ -446,3 +448,46 @@ def _analyse_batch(docs: list[dict[str, Any]]) -> list[dict[str, Analysed]]:
     return [_analyse(_worker_analysers, doc) for doc in docs]
 
 
+
+
+class SegmentedWriter:
+    """Writes documents into an index as array segments of bounded size: an
+    :class:`ArrayWriter` holds every posting of its segment in memory until it commits
+    (about 45 bytes each with the sorting; a generated reply has about 4,300), so a new
+    segment starts once one holds ``max_postings``.
+
+    A context manager: commits on leaving, cancels the segment being written on an
+    error (the segments already committed stay; the build's generation is discarded).
+    """
+
+    def __init__(self, ix: Any, *, procs: int = 1, max_postings: int = 40_000_000) -> None:
+        self._ix = ix
+        self._procs = procs
+        self._max = max_postings
+        self._writer: ArrayWriter | None = None
+
+    def add_document(self, **fields: Any) -> None:
+        if self._writer is None:
+            self._writer = ArrayWriter(self._ix, procs=self._procs)
+        self._writer.add_document(**fields)
+        if self._writer.postings >= self._max:
+            self.commit()
+
+    def commit(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.commit()
+
+    def cancel(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+
+    def __enter__(self) -> SegmentedWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()

@@ -14,7 +14,7 @@ from whoosh.filedb.filestore import FileStorage
 from reply_archive.indexer.analysis import SEPARATOR, NgramTokenizer, fold, word_analyzer
 from reply_archive.indexer.build import build_index, reply_to_doc
 from reply_archive.indexer.schema import build_schema
-from reply_archive.indexer.segment import ArrayWriter, gram_codes, gram_text
+from reply_archive.indexer.segment import ArrayWriter, SegmentedWriter, gram_codes, gram_text
 from tests.conftest import open_index
 
 
@@ -145,3 +145,19 @@ def test_a_segment_is_written_beside_the_index_s_others_never_merging_them(tmp_p
     with ix.searcher() as searcher:
         assert len(list(searcher.leaf_searchers())) == 2
         assert {stored["id"] for stored in searcher.all_stored_fields()} == {d["id"] for d in docs}
+
+
+def test_a_segmented_writer_starts_a_segment_once_one_holds_enough_postings(tmp_path, replies):
+    docs = [reply_to_doc(r) for r in replies]
+    (tmp_path / "one").mkdir()
+    (tmp_path / "many").mkdir()
+    one, many = (whoosh_index.create_in(str(tmp_path / name), build_schema()) for name in ("one", "many"))
+    for ix, bound in ((one, 10**9), (many, 8_000)):
+        with SegmentedWriter(ix, max_postings=bound) as writer:
+            for doc in docs:
+                writer.add_document(**doc)
+    with one.searcher() as a, many.searcher() as b:
+        assert len(list(a.leaf_searchers())) == 1 and len(list(b.leaf_searchers())) > 2
+        for field, text in (("body", "养老"), ("exact", "答复"), ("department", docs[0]["department"])):
+            found = [{s.stored_fields(d)["id"] for d in s.document_numbers(**{field: text})} for s in (a, b)]
+            assert found[0] == found[1] and found[0], (field, text)
