@@ -16,16 +16,18 @@ import os
 import re
 import signal
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from . import ocr
 from .clean import mask_phones
-from .errors import ArchiveError, ParseError, RecordError
+from .errors import ArchiveError, RecordError
 from .extract import Extracted, extract
 from .model import Reply, Source
 from .parse import PARSER_VERSION, parse_reply
@@ -40,6 +42,7 @@ from .store import (
     write_pending,
     write_reply,
 )
+from .system import usable_cores
 
 REPORTS = ".reports"
 # How long reading one file (extraction, cleaning, parsing) may take. Every rule is
@@ -48,7 +51,10 @@ REPORTS = ".reports"
 FILE_SECONDS = 120.0
 # And for each page a scan has: OCR reads a page in seconds, ten on a busy machine.
 PAGE_SECONDS = 60.0
-_POLL = 0.2  # how often the time budget and the pages read are looked at
+# Files read at once, at most (one a usable core below that). Storing stays in one
+# process, in source order, and becomes the bottleneck past a few readers.
+MAX_READERS = 4
+_DYING = 1.0  # seconds a worker that closed its pipe has to exit, for its own exit status
 _CONTROL = re.compile(r"[\t\r\n]+")  # would break a TSV row
 
 
@@ -162,10 +168,15 @@ def _walk(top: Path) -> Iterator[SourceFile]:
 
 
 def ingest(
-    paths: Iterable[Path], archive_dir: Path, *, sample: bool = False, file_seconds: float = FILE_SECONDS
+    paths: Iterable[Path],
+    archive_dir: Path,
+    *,
+    sample: bool = False,
+    file_seconds: float = FILE_SECONDS,
+    readers: int | None = None,
 ) -> IngestReport:
     """Parse every source file under ``paths`` (files or folders) into ``archive_dir``."""
-    return ingest_sources(iter_sources(paths), archive_dir, sample=sample, file_seconds=file_seconds)
+    return ingest_sources(iter_sources(paths), archive_dir, sample=sample, file_seconds=file_seconds, readers=readers)
 
 
 def ingest_sources(
@@ -176,40 +187,46 @@ def ingest_sources(
     progress: Callable[[str], None] | None = None,
     file_seconds: float = FILE_SECONDS,
     pages: Callable[[int, int], None] | None = None,
+    readers: int | None = None,
 ) -> IngestReport:
     """Parse the files from :func:`iter_sources` into records.
 
     A record whose source bytes, extraction and parser are unchanged is left alone;
     one corrected by hand is kept whatever changed, its fresh parse written beside it.
     Pages read by OCR are cached in the archive's ``.ocr-cache/`` (or
-    ``$REPLY_ARCHIVE_OCR_CACHE``), so that no page is read twice.
+    ``$REPLY_ARCHIVE_OCR_CACHE``), so that no page is read twice. Files are read several
+    at once, but stored one by one in the order given: the report and the archive are
+    those of reading them one at a time.
 
     :param sample: mark the records as fictional sample data.
-    :param progress: called with each file name as it is processed.
+    :param progress: called with each file name, in the order given, as the file is
+        stored (or fails), once its reading is done.
     :param file_seconds: how long reading one file may take before it fails; a scan
         has :data:`PAGE_SECONDS` more for each of its pages.
-    :param pages: called with (pages done, pages) of the file being read by OCR.
+    :param pages: called with (pages done, pages) of a file being read by OCR.
+    :param readers: files read at once (default: one a usable core, at most
+        :data:`MAX_READERS`).
     :raise ArchiveBusy: when another ingest is writing to the same archive.
     """
     report = IngestReport()
     cache = ocr.cache_folder(Path(archive_dir) / ocr.CACHE_FOLDER)
-    with archive_lock(archive_dir), _Reader(file_seconds, sample, cache, pages) as reader:
-        for item in sources:
-            _ingest_one(item, archive_dir, reader, report, progress)
+    with archive_lock(archive_dir), _Reader(file_seconds, sample, cache, pages, readers) as reader:
+        for item, result in reader.read_all(sources):
+            if progress:
+                progress(item.name)
+            _ingest_one(item, result, archive_dir, report)
     return report
 
 
-def _ingest_one(
-    item: SourceFile, archive_dir: Path, reader: _Reader, report: IngestReport, progress: Callable[[str], None] | None
-) -> None:
-    """Ingest one source file, recording the outcome in the report."""
-    if progress:
-        progress(item.name)
-    if item.problem:
-        report.failed.append((item.name, item.problem))
-        return
+# What reading one file gave: ("ok", (extraction, record), logged) or ("refused", the
+# reason, logged), with what was logged meanwhile as (logger, level, message).
+_Result = tuple[str, Any, list[tuple[str, int, str]]]
+
+
+def _ingest_one(item: SourceFile, result: _Result, archive_dir: Path, report: IngestReport) -> None:
+    """Store one file's record, recording the outcome in the report."""
     try:
-        extracted, reply = reader.read(item)
+        extracted, reply = _outcome(result)
         _store(reply, extracted, item.name, archive_dir, report)
     except ArchiveError as exc:
         report.failed.append((item.name, exc.message))
@@ -217,66 +234,173 @@ def _ingest_one(
         report.failed.append((item.name, f"cannot write to the archive: {exc}"))
 
 
-class _Reader:
-    """Reads source files in a worker process, each within a time budget.
+@dataclass(eq=False)
+class _Worker:
+    """A process reading the files it is sent, one at a time, and its end of their pipe."""
 
-    A file past its budget fails (the worker is killed; the next file gets a new one) and
-    the batch goes on. A scan's budget grows with its pages, which the worker reports as
-    it reads them. Where processes cannot be forked (Windows), files are read here,
-    without a budget.
+    process: BaseProcess
+    conn: Connection
+
+
+@dataclass
+class _Task:
+    """A file handed out, in source order, until its result is taken."""
+
+    item: SourceFile
+    result: _Result | None = None  # None while it is being read
+    worker: _Worker | None = None  # the one reading it
+    started: float = 0.0  # when its reading started (time.monotonic)
+    budget: float = 0.0  # seconds it may take
+    scan: bool = False  # its worker reported pages read by OCR
+
+
+class _Reader:
+    """Reads source files in worker processes, several at once, each within a time budget.
+
+    Each worker is a process of its own, with its own pipe, so that a file past its
+    budget fails alone: its worker is killed (the next file gets a new one), the files
+    the others read go on, and so does the batch. A file's budget runs from when its
+    worker was sent it, and grows with the pages of a scan, which the worker reports as
+    it reads them. Results are taken in source order; at most two files a reader are in
+    flight (read, or read and waiting for the files before them), so a slow file holds
+    back at most that many records in memory. Where processes cannot be forked
+    (Windows), files are read here, one by one, without a budget.
     """
 
     def __init__(
-        self, seconds: float, sample: bool, ocr_cache: Path | None, pages: Callable[[int, int], None] | None
+        self,
+        seconds: float,
+        sample: bool,
+        ocr_cache: Path | None,
+        pages: Callable[[int, int], None] | None,
+        readers: int | None = None,
     ) -> None:
         self.seconds = seconds
         self.sample = sample
         self.ocr_cache = ocr_cache
         self.pages = pages
-        self._pool: Any = None
-        self._pages_read: Any = None  # the worker's (pages done, pages) reports
+        self.readers = max(1, readers or min(usable_cores(), MAX_READERS))
+        self._workers: list[_Worker] = []  # alive
+        self._idle: list[_Worker] = []
         self._fork = "fork" in multiprocessing.get_all_start_methods()
 
-    def read(self, item: SourceFile) -> tuple[Extracted, Reply]:
-        """Return a file's extraction and record.
-
-        :raise ArchiveError: when the file cannot be read, does not parse, or takes too long.
-        """
+    def read_all(self, items: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, _Result]]:
+        """Yield each file with what reading it gave, in the order given."""
         if not self._fork:
-            return _outcome(_read(item.path, item.name, self.sample, self.ocr_cache, self.pages))
-        if self._pool is None:
-            context = multiprocessing.get_context("fork")
-            self._pages_read = context.SimpleQueue()
-            self._pool = context.Pool(1, initializer=_worker_started, initargs=(self._pages_read,))
-        pending = self._pool.apply_async(_read, (item.path, item.name, self.sample, self.ocr_cache, _report_pages))
-        started, budget = time.monotonic(), self.seconds
+            for item in items:
+                yield item, _read(item, self.sample, self.ocr_cache, self.pages)
+            return
+        todo = iter(items)
+        flight: deque[_Task] = deque()
         while True:
-            try:
-                result = pending.get(_POLL)
-                break
-            except multiprocessing.TimeoutError:
-                budget = self._follow_pages(budget)
-                if time.monotonic() - started > budget:
-                    self.close()
-                    raise ParseError(item.name, f"reading took over {budget:g} s and was stopped") from None
-        self._follow_pages(budget)
-        return _outcome(result)
+            self._hand_out(todo, flight)
+            if not flight:
+                return
+            head = flight[0]
+            if head.result is None:
+                self._follow([task for task in flight if task.result is None])
+                continue
+            flight.popleft()
+            yield head.item, head.result
 
-    def _follow_pages(self, budget: float) -> float:
-        """Pass on the pages the worker reported read; return the file's budget."""
-        while not self._pages_read.empty():
-            done, total = self._pages_read.get()
-            budget = self.seconds + total * PAGE_SECONDS
-            if self.pages:
-                self.pages(done, total)
-        return budget
+    def _hand_out(self, todo: Iterator[SourceFile], flight: deque[_Task]) -> None:
+        """Send files to free workers while fewer than two a reader are in flight.
+
+        OCR reads the pages of one scan on every core (archive/ocr.py): while a file in
+        flight is being read by OCR, no more files are handed out, so the scan has the
+        machine to itself once the files already sent are read. Which file is a scan is
+        only known once its worker reports pages, so several scans handed out together
+        share the cores (at most :data:`MAX_READERS` of them; each worker that read a
+        scan keeps its own OCR engine loaded).
+        """
+        while len(flight) < 2 * self.readers:
+            reading = [task for task in flight if task.result is None]
+            if len(reading) >= self.readers or any(task.scan for task in reading):
+                return
+            item = next(todo, None)
+            if item is None:
+                return
+            if item.problem:  # found unreadable by the walk: refused without a worker
+                flight.append(_Task(item, _read(item, self.sample, self.ocr_cache, None)))
+                continue
+            worker = self._free_worker()
+            worker.conn.send(item)
+            flight.append(_Task(item, worker=worker, started=time.monotonic(), budget=self.seconds))
+
+    def _free_worker(self) -> _Worker:
+        """Return an idle worker, or a new one when none is (or it died idle)."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            self._stop(worker)
+        return self._start_worker()
+
+    def _start_worker(self) -> _Worker:
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        # The worker closes its copies of this process's ends of every pipe, so that it
+        # sees the end of its own when this process dies, and stops.
+        ends = [ours, *(worker.conn for worker in self._workers)]
+        process = context.Process(target=_serve, args=(theirs, ends, self.sample, self.ocr_cache), daemon=True)
+        process.start()
+        theirs.close()
+        worker = _Worker(process, ours)
+        self._workers.append(worker)
+        return worker
+
+    def _follow(self, reading: list[_Task]) -> None:
+        """Take what the workers of the files being read sent, waiting until the first
+        message or the first budget to run out; stop the files past their budget."""
+        first_end = min(task.started + task.budget for task in reading)
+        ready = wait([task.worker.conn for task in reading if task.worker], max(0.0, first_end - time.monotonic()))
+        for task in reading:
+            if task.worker and task.worker.conn in ready:
+                self._receive(task)
+        now = time.monotonic()
+        for task in reading:
+            # A file whose result has arrived (and waits to be taken) was read in time.
+            if task.worker and now - task.started > task.budget and not task.worker.conn.poll():
+                self._stop(task.worker)
+                task.worker, task.result = None, _refused(f"reading took over {task.budget:g} s and was stopped")
+
+    def _receive(self, task: _Task) -> None:
+        """Take the messages waiting from the worker reading ``task``: pages read by OCR
+        (passed on; they set the file's budget), then its result."""
+        worker = task.worker
+        assert worker is not None
+        try:
+            while task.result is None and worker.conn.poll():
+                kind, value = worker.conn.recv()
+                if kind == "result":
+                    task.worker, task.result = None, value
+                    self._idle.append(worker)
+                    continue
+                done, total = value
+                task.scan, task.budget = True, self.seconds + total * PAGE_SECONDS
+                if self.pages:
+                    self.pages(done, total)
+        except (EOFError, OSError):  # it died: a reader library crashed, or the kernel killed it
+            worker.process.join(_DYING)
+            code = self._stop(worker)
+            task.worker, task.result = None, _refused(f"the process reading it died (exit status {code})")
+
+    def _stop(self, worker: _Worker) -> int | None:
+        """Kill a worker (whatever it is doing) and forget it; return its exit status."""
+        worker.process.kill()
+        worker.process.join()
+        code = worker.process.exitcode
+        worker.process.close()
+        worker.conn.close()
+        self._workers.remove(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
+        return code
 
     def close(self) -> None:
-        """Stop the worker process."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        """Stop every worker process."""
+        while self._workers:
+            self._stop(self._workers[-1])
 
     def __enter__(self) -> _Reader:
         return self
@@ -295,19 +419,14 @@ class _Kept(logging.Handler):
         _logged.append((record.name, record.levelno, record.getMessage()))
 
 
-_pages_read: Any = None  # in a worker: where it reports the pages it read by OCR
-
-
-def _report_pages(done: int, total: int) -> None:
-    _pages_read.put((done, total))
-
-
-def _worker_started(pages_read: Any) -> None:
-    global _pages_read
-    _pages_read = pages_read
+def _serve(conn: Connection, ends: list[Connection], sample: bool, ocr_cache: Path | None) -> None:
+    """Run a worker: read each file sent on ``conn``, sending back the pages OCR read
+    as ``("pages", (done, pages))`` and then ``("result", what reading gave)``."""
     # Ctrl-C in a terminal signals the whole process group: the ingest handles it and
     # stops this worker, which must not print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for end in ends:
+        end.close()
     # What a reader library logs (pypdf's warnings) reaches the user through the
     # ingest's handlers, in its process, not from here.
     root = logging.getLogger()
@@ -315,24 +434,42 @@ def _worker_started(pages_read: Any) -> None:
         root.removeHandler(handler)
     root.addHandler(_Kept())
 
+    def report_pages(done: int, total: int) -> None:
+        conn.send(("pages", (done, total)))
 
-def _read(
-    path: Path, name: str, sample: bool, ocr_cache: Path | None, pages: Callable[[int, int], None] | None
-) -> tuple[str, Any, list[tuple[str, int, str]]]:
-    """Extract and parse one file; return ``("ok", (extracted, record), logged)``, or the
-    kind and text of the failure (exceptions are returned as text: not every one pickles)
-    and what was logged meanwhile."""
+    while True:
+        try:
+            item = conn.recv()
+        except EOFError:  # the ingest is gone
+            return
+        conn.send(("result", _read(item, sample, ocr_cache, report_pages)))
+
+
+def _read(item: SourceFile, sample: bool, ocr_cache: Path | None, pages: Callable[[int, int], None] | None) -> _Result:
+    """Extract and parse one file, and check that its record reads back from the archive
+    (written, it would be reported added and then skipped by every index run).
+
+    Exceptions are returned as text (not every one pickles), with what was logged meanwhile.
+    """
+    if item.problem:
+        return _refused(item.problem)
     _logged.clear()
     try:
-        extracted = extract(path, name, ocr_cache=ocr_cache, ocr_progress=pages)
-        return "ok", (extracted, to_reply(extracted, name, sample=sample)), list(_logged)
+        extracted = extract(item.path, item.name, ocr_cache=ocr_cache, ocr_progress=pages)
+        reply = to_reply(extracted, item.name, sample=sample)
+        from_markdown(to_markdown(reply), item.name)
+        return "ok", (extracted, reply), list(_logged)
     except ArchiveError as exc:
         return "refused", exc.message, list(_logged)
     except Exception as exc:  # a reader library's own failure: this file fails, the batch goes on
         return "refused", f"unexpected error while reading: {type(exc).__name__}: {exc}", list(_logged)
 
 
-def _outcome(result: tuple[str, Any, list[tuple[str, int, str]]]) -> tuple[Extracted, Reply]:
+def _refused(reason: str) -> _Result:
+    return "refused", reason, []
+
+
+def _outcome(result: _Result) -> tuple[Extracted, Reply]:
     kind, value, logged = result
     for logger, level, message in logged:
         logging.getLogger(logger).log(level, "%s", message)
@@ -350,12 +487,8 @@ class _Refused(ArchiveError):
 
 
 def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, report: IngestReport) -> None:
-    """Write the record (and keep its source) unless that would lose anything.
-
-    :raise RecordError: when the record would not read back from the archive (written,
-        it would be reported added and then skipped by every index run).
-    """
-    from_markdown(to_markdown(reply), name)
+    """Write the record (and keep its source) unless that would lose anything; that it
+    reads back from the archive was checked as the file was read (:func:`_read`)."""
     if extracted.format != "md":  # a re-imported record names its original source
         save_source(archive_dir, extracted.raw, name)
     target = record_path(archive_dir, reply.id)
