@@ -38,7 +38,7 @@ from .store import (
     read_reply,
     record_path,
     save_source,
-    to_markdown,
+    sealed_markdown,
     write_pending,
     write_reply,
 )
@@ -218,16 +218,17 @@ def ingest_sources(
     return report
 
 
-# What reading one file gave: ("ok", (extraction, record), logged) or ("refused", the
-# reason, logged), with what was logged meanwhile as (logger, level, message).
+# What reading one file gave: ("ok", (extraction, record, its sealed Markdown), logged)
+# or ("refused", the reason, logged), with what was logged meanwhile as (logger, level,
+# message).
 _Result = tuple[str, Any, list[tuple[str, int, str]]]
 
 
 def _ingest_one(item: SourceFile, result: _Result, archive_dir: Path, report: IngestReport) -> None:
     """Store one file's record, recording the outcome in the report."""
     try:
-        extracted, reply = _outcome(result)
-        _store(reply, extracted, item.name, archive_dir, report)
+        extracted, reply, text = _outcome(result)
+        _store(reply, extracted, text, item.name, archive_dir, report)
     except ArchiveError as exc:
         report.failed.append((item.name, exc.message))
     except OSError as exc:
@@ -457,8 +458,9 @@ def _read(item: SourceFile, sample: bool, ocr_cache: Path | None, pages: Callabl
     try:
         extracted = extract(item.path, item.name, ocr_cache=ocr_cache, ocr_progress=pages)
         reply = to_reply(extracted, item.name, sample=sample)
-        from_markdown(to_markdown(reply), item.name)
-        return "ok", (extracted, reply), list(_logged)
+        text = sealed_markdown(reply)
+        from_markdown(text, item.name)
+        return "ok", (extracted, reply, text), list(_logged)
     except ArchiveError as exc:
         return "refused", exc.message, list(_logged)
     except Exception as exc:  # a reader library's own failure: this file fails, the batch goes on
@@ -469,7 +471,7 @@ def _refused(reason: str) -> _Result:
     return "refused", reason, []
 
 
-def _outcome(result: _Result) -> tuple[Extracted, Reply]:
+def _outcome(result: _Result) -> tuple[Extracted, Reply, str]:
     kind, value, logged = result
     for logger, level, message in logged:
         logging.getLogger(logger).log(level, "%s", message)
@@ -486,9 +488,12 @@ class _Refused(ArchiveError):
         super().__init__(message)
 
 
-def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, report: IngestReport) -> None:
-    """Write the record (and keep its source) unless that would lose anything; that it
-    reads back from the archive was checked as the file was read (:func:`_read`)."""
+def _store(
+    reply: Reply, extracted: Extracted, text: str, name: str, archive_dir: Path, report: IngestReport
+) -> None:
+    """Write the record (``text``, its sealed Markdown, rendered and checked to read back
+    from the archive as the file was read: :func:`_read`), and keep its source, unless
+    that would lose anything."""
     if extracted.format != "md":  # a re-imported record names its original source
         save_source(archive_dir, extracted.raw, name)
     target = record_path(archive_dir, reply.id)
@@ -509,7 +514,7 @@ def _store(reply: Reply, extracted: Extracted, name: str, archive_dir: Path, rep
         kept = f"{target.name} was corrected by hand and is kept; the fresh parse is in {pending.name}"
         report.conflicts.append((name, kept))
     else:
-        write_reply(reply, archive_dir)
+        write_reply(reply, archive_dir, text)
         (report.updated if existed else report.added).append(name)
         report.review.update(reply.review_flags)
 

@@ -209,10 +209,13 @@ def pending_path(root: Path, reply_id: str) -> Path:
     return Path(root) / f"{reply_id}{PENDING_SUFFIX}"
 
 
-def write_reply(reply: Reply, root: Path) -> Path:
-    """Write a sealed record atomically (a reader never sees half a file); return its path."""
+def write_reply(reply: Reply, root: Path, text: str | None = None) -> Path:
+    """Write a sealed record atomically (a reader never sees half a file); return its path.
+
+    :param text: the record's :func:`sealed_markdown`, when the caller has it already.
+    """
     path = record_path(root, reply.id)
-    _write_atomic(path, sealed_markdown(reply).encode("utf-8"))
+    _write_atomic(path, (sealed_markdown(reply) if text is None else text).encode("utf-8"))
     return path
 
 
