@@ -45,30 +45,6 @@ def test_the_first_result_is_a_few_tabs_from_the_search_boxes(page, live_server,
     assert page.evaluate("document.getElementById('facets').contains(document.getElementById('within'))")
 
 
-def test_skip_links_lead_to_the_results_and_the_facets(page, live_server):
-    page.goto(live_server + "/search?q=深港")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "跳到检索结果"
-    assert page.locator(".skip:focus").is_visible()
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "跳到筛选"
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
-
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Enter")  # 跳到检索结果
-    page.keyboard.press("Tab")
-    assert page.locator(".hit h2 a").first.evaluate("e => e === document.activeElement")
-
-    page.goto(live_server + "/search?q=深港")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Enter")  # 跳到筛选
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.closest('#facets') !== null")
-
-
 def test_on_a_phone_the_facets_open_from_a_button_and_close_again(page, live_server):
     page.set_viewport_size(PHONE)
     page.goto(live_server + "/search?q=深港")

@@ -1,6 +1,6 @@
 """The statistics, commitments and review views for keyboard and phone users, as the
-search page is: skip links, results before filters, 筛选 on a narrow screen; and a reply
-opened from results searched within."""
+search page is: skip links (the search page's too), results before filters, 筛选 on a
+narrow screen; and a reply opened from results searched within."""
 
 from __future__ import annotations
 
@@ -21,9 +21,12 @@ VIEWS = [
     ("/review", "跳到待核对答复", "#review-list h2 a"),
 ]
 IDS = ["stats", "commitments", "review"]
+# The search page's skip links work the same way (its other keyboard and phone paths
+# are in test_access_ui).
+SEARCH = ("/search?q=深港", "跳到检索结果", ".hit h2 a")
 
 
-@pytest.mark.parametrize("url, skip, first", VIEWS, ids=IDS)
+@pytest.mark.parametrize("url, skip, first", [SEARCH, *VIEWS], ids=["search", *IDS])
 def test_skip_links_lead_to_the_results_and_to_the_filters(page, live_server, url, skip, first):
     page.goto(live_server + url)
     page.keyboard.press("Tab")
