@@ -13,7 +13,7 @@ analyzer of that field (:func:`indexer.schema.build_schema`) gives, under the cl
 consecutive positions. So both backends index the same terms, and exact wording (the
 bigrams at their character positions, gaps filled) is a ``span_near`` of bigrams, a
 substring test. Proximity and same-sentence scopes are checked here
-(:mod:`indexer.opensearch_query`), on the stored tokens and body of the candidates.
+(:mod:`indexer.opensearch_query`), on the stored word positions and body of the candidates.
 
 Ranking is the cluster's BM25 with the field weights as boosts, per shard: the order of
 equally relevant replies may differ from Whoosh's; hit sets, exact wording, facet
@@ -44,7 +44,7 @@ from .backend import Deadline, Document, Request
 from .build import build_lock, reply_to_doc
 from .errors import ClusterError, IndexerError, IndexMissing, IndexStale
 from .facets import picker, stands_for_many
-from .opensearch_query import Query, Resolved, candidates, near, nearby_nodes, to_query, word_positions
+from .opensearch_query import Query, Resolved, candidates, near, nearby_nodes, to_query
 from .plan import Everything, Nearby, Plan
 from .query import ScopeFilter, in_one_scope, is_neighbour
 from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, VALUE_FIELDS, WORD_FIELDS, build_schema
@@ -80,11 +80,11 @@ def mapping() -> dict[str, Any]:
 
 def to_source(reply: Reply, aliases: Mapping[str, Sequence[str]] | None, schema) -> dict[str, Any]:
     """Return the document of a reply: each field as our analyzer's tokens, and what a
-    hit shows, its body and its body's words (tokens and how many stand at each position,
-    for proximity)."""
+    hit shows, its body and the positions of its body's words, by word (for proximity:
+    a query reads only its own words' positions, see :func:`position_key`)."""
     doc = reply_to_doc(reply, aliases)
     source: dict[str, Any] = {"id": doc["id"], "date": doc["date"], "number_order": doc["number_order"]}
-    stack: list[int] = []
+    positions: dict[str, list[int]] = {}
     for name in TEXT_FIELDS:
         tokens = [(t.text, t.pos) for t in schema[name].analyzer(doc[name], positions=True, mode="index")]
         if name == EXACT_FIELD:
@@ -92,11 +92,22 @@ def to_source(reply: Reply, aliases: Mapping[str, Sequence[str]] | None, schema)
         else:
             source[name] = [text for text, _ in tokens]
         if name == "body":
-            stack = _stack(pos for _, pos in tokens)
+            for text, pos in tokens:
+                positions.setdefault(position_key(text), []).append(pos)
     for name in VALUE_FIELDS:
         source[name] = [t.text for t in schema[name].analyzer(doc[name], mode="index")]
-    source["stored"] = {"display": doc["display"], "body": doc["body"], "words": source["body"], "stack": stack}
+    source["stored"] = {"display": doc["display"], "body": doc["body"], "positions": positions}
     return source
+
+
+def position_key(word: str) -> str:
+    """Return the key of a word's positions in a document's ``stored.positions``.
+
+    A search asks for ``stored.positions.<key>`` of its words alone, so the cluster
+    sends a few numbers per reply, not the whole body's words; the characters that a
+    source filter reads as a path or a wildcard (and ``%``) are escaped.
+    """
+    return word.replace("%", "%25").replace(".", "%2E").replace("*", "%2A")
 
 
 def _filled(tokens: list[tuple[str, int]]) -> list[str]:
@@ -106,12 +117,6 @@ def _filled(tokens: list[tuple[str, int]]) -> list[str]:
         out.extend(FILLER * (pos - len(out)))
         out.append(text)
     return out
-
-
-def _stack(positions: Iterable[int]) -> list[int]:
-    """Return how many tokens stand at each position (positions ascending, no gap)."""
-    counts = Counter(positions)
-    return [counts[p] for p in range(max(counts, default=-1) + 1)]
 
 
 @dataclass
@@ -474,7 +479,8 @@ class OpenSearchReader:
         resolved: Resolved = {}
         late = False
         for node in nearby_nodes(plan):
-            ids, node_late = self._kept(candidates(node), ["stored.words", "stored.stack"], _near(node), deadline)
+            fields = [f"stored.positions.{position_key(w)}" for w in sorted(_words(node))]
+            ids, node_late = self._kept(candidates(node), fields, _near(node), deadline)
             resolved[node] = ids
             late = late or node_late
         query = to_query(plan, resolved)
@@ -726,13 +732,18 @@ _SORTS: dict[str, list[Any]] = {
 }
 
 
+def _words(node: Nearby) -> set[str]:
+    return {w for run in node.runs for w in run}
+
+
 def _near(node: Nearby) -> Callable[[dict[str, Any]], bool]:
-    """Return the test of a reply's stored words against a Nearby."""
-    words = {w for run in node.runs for w in run}
+    """Return the test of a reply's stored word positions (those of the node's words:
+    a source without the others) against a Nearby."""
+    keys = {w: position_key(w) for w in _words(node)}
 
     def test(source: dict[str, Any]) -> bool:
-        found = word_positions(source["stored"]["words"], source["stored"]["stack"], words)
-        return near(node, lambda word: found.get(word, []))
+        found = source.get("stored", {}).get("positions", {})
+        return near(node, lambda word: found.get(keys[word], []))
 
     return test
 

@@ -11,7 +11,7 @@ Whoosh backend's span queries, on the candidates that hold all its words.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import singledispatch
 from typing import Any
 
@@ -111,20 +111,6 @@ def candidates(node: Nearby) -> Query:
 # --- proximity, as the Whoosh backend's span queries match it --------------------------
 
 Span = tuple[int, int]  # first and last word position, inclusive
-
-
-def word_positions(tokens: Sequence[str], stack: Sequence[int], wanted: Iterable[str]) -> dict[str, list[int]]:
-    """Return the positions of the wanted words in a body, given the body field's
-    tokens in order and how many of them stand at each position (a long word's
-    sub-words stand at its position)."""
-    found: dict[str, list[int]] = {w: [] for w in wanted}
-    k = 0
-    for pos, n in enumerate(stack):
-        for token in tokens[k : k + n]:
-            if token in found:
-                found[token].append(pos)
-        k += n
-    return found
 
 
 def near(node: Nearby, positions: Callable[[str], list[int]]) -> bool:
