@@ -389,7 +389,9 @@ def measured_paraphrase(engine: ReplyIndex, paraphrase: Paraphrase) -> dict[str,
     found = engine.precedents(paraphrase.text)
     ranked = found.pieces[0].passages if found.pieces else ()
     source = paraphrase.source
-    exact = [(p.hit.id, p.paragraph) == (source.reply_id, source.paragraph) for p in ranked]
+    # A passage stands for the others of its very text too (those it names).
+    exact = [(source.reply_id, source.paragraph) in {(p.hit.id, p.paragraph), *((h.id, n) for h, n in p.same)}
+             for p in ranked]
     right = [is_source or p.text == source.text for is_source, p in zip(exact, ranked, strict=True)]
     return {**asdict(paraphrase), "pieces": len(found.pieces), "timed_out": found.timed_out,
             "exact_rank": exact.index(True) + 1 if any(exact) else None,

@@ -60,6 +60,7 @@ REUSED_SCORE = 0.8  # a paragraph at least this close to an earlier one is said 
 REUSE_MIN_CHARS = 20  # shorter paragraphs (a salutation, a date) are not reuse
 REUSE_CANDIDATES = 60  # earlier replies whose paragraphs a reply's are compared with
 REUSE_SHOWN = 5  # of the earlier passages that said a paragraph, the oldest shown (all counted)
+SAME_SHOWN = 5  # of the other passages of a precedent's very text, the oldest shown (all counted)
 
 _CLAUSE = re.compile(r"[^\w]+")  # what separates clauses: punctuation, spaces
 
@@ -75,6 +76,11 @@ class Passage:
     html: str  # escaped, the character runs it shares with the pasted text marked
     diff: str | None  # for a near-identical passage, how it differs word by word
     score: float  # 1.0 for the same text
+    # Other candidates' paragraphs of this very text (folded), the oldest SAME_SHOWN
+    # (reply and passage number), and how many there are in all: recycled prose is one
+    # precedent, not ten.
+    same: tuple[tuple[Hit, int], ...] = ()
+    same_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,13 +91,27 @@ class Passage:
             "html": self.html,
             "diff": self.diff,
             "score": self.score,
-            "title": self.hit.title,
-            "proposal_title": self.hit.proposal_title,
-            "department": self.hit.department,
-            "year": self.hit.year,
-            "date": self.hit.date,
-            "result_category": self.hit.result_category,
+            **_cited(self.hit),
+            "same": [{"reply_id": hit.id, "paragraph": number, **_cited(hit)} for hit, number in self.same],
+            "same_count": self.same_count,
         }
+
+
+def _cited(hit: Hit) -> dict[str, Any]:
+    """Return what a passage's reply is cited by."""
+    return {
+        "title": hit.title,
+        "proposal_title": hit.proposal_title,
+        "department": hit.department,
+        "year": hit.year,
+        "date": hit.date,
+        "result_category": hit.result_category,
+    }
+
+
+def _oldest_first(hit: Hit) -> str:
+    """Sort key: the earliest-dated reply first (the undated ones before any)."""
+    return hit.date or ""
 
 
 @dataclass(frozen=True)
@@ -434,11 +454,27 @@ def find_precedents(
             break
         ours, plan = _Text.of(piece), _plan(reader, "", piece)
         found = candidates.find(plan, filters, None, CANDIDATES) if plan is not None else []
-        best = candidates.scored(ours, found, MIN_SCORE)[:limit]
-        passages = tuple(_passage(piece, ours, *s, diffed=rank < DIFFED) for rank, s in enumerate(best))
+        best = _same_text_grouped(candidates.scored(ours, found, MIN_SCORE))[:limit]
+        passages = tuple(
+            _passage(piece, ours, *s, diffed=rank < DIFFED, same=same) for rank, (s, same) in enumerate(best)
+        )
         pieces.append(PastedParagraph(piece, passages))
     took = round((time.perf_counter() - started) * 1000, 2)
     return Precedents(tuple(pieces), took, timed_out=deadline.passed)
+
+
+Scored = tuple[float, Hit, _Paragraph]
+
+
+def _same_text_grouped(scored: list[Scored]) -> list[tuple[Scored, list[Scored]]]:
+    """Group scored paragraphs of the same text (folded), in the order of their best: the
+    oldest stands for the group, followed by the others, oldest first. The same text
+    scores the same, so a group ranks where each of its paragraphs would."""
+    groups: dict[str, list[Scored]] = {}
+    for s in scored:
+        groups.setdefault(fold(s[2].text), []).append(s)
+    ordered = (sorted(members, key=lambda s: _oldest_first(s[1])) for members in groups.values())
+    return [(first, rest) for first, *rest in ordered]
 
 
 def _plan(reader: Reader, title: str, text: str) -> Plan | None:
@@ -451,7 +487,10 @@ def _plan(reader: Reader, title: str, text: str) -> Plan | None:
     return AnyOf(tuple(Term("body", term, weight) for term, weight in terms)) if terms else None
 
 
-def _passage(piece: str, ours: _Text, score: float, hit: Hit, paragraph: _Paragraph, *, diffed: bool) -> Passage:
+def _passage(
+    piece: str, ours: _Text, score: float, hit: Hit, paragraph: _Paragraph, *, diffed: bool,
+    same: Sequence[Scored] = (),
+) -> Passage:
     return Passage(
         hit=hit,
         paragraph=paragraph.number,
@@ -460,6 +499,8 @@ def _passage(piece: str, ours: _Text, score: float, hit: Hit, paragraph: _Paragr
         html=shared_html(paragraph.text, ours.grams),
         diff=word_diff(piece, paragraph.text) if diffed and score >= DIFF_SCORE else None,
         score=round(score, 4),
+        same=tuple((other, p.number) for _, other, p in same[:SAME_SHOWN]),
+        same_count=len(same),
     )
 
 
@@ -536,7 +577,7 @@ def find_reuse(reader: Reader, doc: Document, deadline: Deadline) -> Reuse:
         ours = _Text.of(p.text)
         said = candidates.scored(ours, others, REUSED_SCORE)
         if said:
-            oldest = sorted(said, key=lambda s: s[1].date or "")[:REUSE_SHOWN]
+            oldest = sorted(said, key=lambda s: _oldest_first(s[1]))[:REUSE_SHOWN]
             passages = tuple(_passage(p.text, ours, *s, diffed=True) for s in oldest)
             earlier[p.number] = (passages, len(said))
     reused = sum(len(p.text) for p in own if p.number in earlier)

@@ -447,8 +447,10 @@ def test_precedents_and_reuse_agree(main):
     ]
 
     def exact(index: ReplyIndex, text: str) -> frozenset:
-        return frozenset((p.hit.id, p.paragraph) for p in index.precedents(text, limit=50).pieces[0].passages
-                         if p.score == 1.0)
+        return frozenset(
+            (p.hit.id, p.paragraph, tuple((hit.id, n) for hit, n in p.same), p.same_count)
+            for p in index.precedents(text, limit=50).pieces[0].passages if p.score == 1.0
+        )
 
     # Said in few replies: all of them are among the candidates on both backends.
     asked = [paragraph for _, paragraph in rng.sample(paragraphs, 60) if len(main.corpus.containing(paragraph)) < 10]

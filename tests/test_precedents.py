@@ -18,6 +18,7 @@ from reply_archive.indexer.plan import Everything
 from reply_archive.indexer.precedents import (
     MAX_PASTE_CHARS,
     REUSE_SHOWN,
+    SAME_SHOWN,
     grams,
     pasted_paragraphs,
     reply_paragraphs,
@@ -106,11 +107,14 @@ def test_a_passage_number_is_the_paragraph_the_reply_page_anchors_by_it(tmp_path
 def test_a_paragraph_pasted_word_for_word_finds_itself_first(recycling):
     found = recycling.precedents(RECYCLED).pieces
     assert len(found) == 1
-    first, second = found[0].passages[:2]
-    assert {first.score, second.score} == {1.0}  # said in both replies
-    assert {first.hit.id, second.hit.id} == {ids_by_title(recycling, "0301"), ids_by_title(recycling, "0415")}
-    assert first.section.endswith("运营补贴") or first.section.endswith("关于运营扶持")
+    first, *others = found[0].passages
+    # Said in both replies: one precedent, the older reply's, naming the later one.
+    assert first.score == 1.0 and first.hit.id == ids_by_title(recycling, "0301")
+    assert [(hit.id, number) for hit, number in first.same] == [(ids_by_title(recycling, "0415"), first.paragraph)]
+    assert first.same_count == 1 and all(fold(p.text) != fold(RECYCLED) for p in others)
+    assert first.section.endswith("运营补贴")
     assert first.hit.proposal_title and first.diff == RECYCLED  # nothing differs
+    assert first.to_dict()["same"][0]["reply_id"] == ids_by_title(recycling, "0415")
 
 
 def test_a_paraphrase_finds_its_passage(recycling):
@@ -220,3 +224,33 @@ def test_a_paragraph_said_many_times_before_lists_the_oldest_and_counts_them_all
     item = re.search(r'<li data-paragraph="\d+">(.*?)</li>', page, re.S)
     assert item and item.group(1).count("data-earlier>") == REUSE_SHOWN
     assert f"等 {len(years) - 1} 处（列出最早的 {REUSE_SHOWN} 处）" in item.group(1)
+
+
+def test_a_paragraph_said_many_times_is_one_precedent_the_oldest_naming_the_others(tmp_path):
+    """Pasted, a paragraph recycled in eight replies is one precedent: the oldest reply's
+    passage, with the SAME_SHOWN next oldest named and all seven others counted."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    years = range(2015, 2023)
+    for year in years:
+        text = EARLIER.replace("0301", f"{year - 2000:04d}").replace("2022年6月30日", f"{year}年6月30日")
+        (sources / f"{year}.txt").write_text(text, encoding="utf-8")
+    assert ingest([sources], tmp_path / "archive").ok
+    build_index(list(iter_replies(tmp_path / "archive")), tmp_path / "index")
+    index = ReplyIndex(tmp_path / "index")
+    try:
+        dates = {h.id: h.date for h in index.export("")}
+        oldest_first = sorted(dates, key=lambda i: dates[i])
+        (first, *others) = index.precedents(RECYCLED).pieces[0].passages
+        assert first.score == 1.0 and first.hit.id == oldest_first[0]
+        assert [hit.id for hit, _ in first.same] == oldest_first[1 : 1 + SAME_SHOWN]
+        assert first.same_count == len(years) - 1
+        assert all(fold(p.text) != fold(RECYCLED) for p in others)
+    finally:
+        index.close()
+    app = create_app({"TESTING": True}, ARCHIVE_DIR=str(tmp_path / "archive"), INDEX_DIR=str(tmp_path / "index"))
+    page = app.test_client().post("/precedents", data={"text": RECYCLED}).get_data(as_text=True)
+    same = re.search(r'<p class="meta same-text"[^>]*>(.*?)</p>', page, re.S)
+    assert same and f"同一段落另见于 {len(years) - 1} 处" in same.group(1)
+    assert same.group(1).count("<a href=") == SAME_SHOWN and f"（列出最早的 {SAME_SHOWN} 处）" in same.group(1)
+    assert f'href="/replies/{oldest_first[1]}#p-{first.paragraph}"' in same.group(1)
