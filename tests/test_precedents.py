@@ -197,60 +197,55 @@ def test_the_sample_index_answers_through_the_session_index(index_dir, seed_repl
     assert found.hit.id == seed_reply.id and found.score == 1.0
 
 
-def test_a_paragraph_said_many_times_before_lists_the_oldest_and_counts_them_all(tmp_path):
+RECYCLING_YEARS = range(2015, 2023)
+
+
+@pytest.fixture(scope="module")
+def eight_years(tmp_path_factory):
+    """Return the index of eight replies, a year apart, that all say EARLIER's paragraphs,
+    a test client of the app over them, and the replies' dates by id."""
+    root = tmp_path_factory.mktemp("eight-years")
+    sources = root / "sources"
+    sources.mkdir()
+    for year in RECYCLING_YEARS:
+        text = EARLIER.replace("0301", f"{year - 2000:04d}").replace("2022年6月30日", f"{year}年6月30日")
+        (sources / f"{year}.txt").write_text(text, encoding="utf-8")
+    assert ingest([sources], root / "archive").ok
+    build_index(list(iter_replies(root / "archive")), root / "index")
+    index = ReplyIndex(root / "index")
+    app = create_app({"TESTING": True}, ARCHIVE_DIR=str(root / "archive"), INDEX_DIR=str(root / "index"))
+    yield index, app.test_client(), {h.id: h.date for h in index.export("")}
+    index.close()
+
+
+def test_a_paragraph_said_many_times_before_lists_the_oldest_and_counts_them_all(eight_years):
     """A recycled paragraph (here in eight replies, a year apart) lists the earliest
     REUSE_SHOWN replies that said it, oldest first, and how many said it in all."""
-    sources = tmp_path / "sources"
-    sources.mkdir()
-    years = range(2015, 2023)
-    for year in years:
-        text = EARLIER.replace("0301", f"{year - 2000:04d}").replace("2022年6月30日", f"{year}年6月30日")
-        (sources / f"{year}.txt").write_text(text, encoding="utf-8")
-    assert ingest([sources], tmp_path / "archive").ok
-    build_index(list(iter_replies(tmp_path / "archive")), tmp_path / "index")
-    index = ReplyIndex(tmp_path / "index")
-    try:
-        dates = {h.id: h.date for h in index.export("")}
-        latest = max(dates, key=lambda i: dates[i])
-        reused = index.reuse(latest).paragraphs
-        assert reused and all(count == len(years) - 1 for _, _, count in reused)
-        for _, said, _ in reused:
-            shown = [dates[p.hit.id] for p in said]
-            assert len(shown) == REUSE_SHOWN and shown == sorted(dates.values())[:REUSE_SHOWN]
-    finally:
-        index.close()
-    app = create_app({"TESTING": True}, ARCHIVE_DIR=str(tmp_path / "archive"), INDEX_DIR=str(tmp_path / "index"))
-    page = app.test_client().get(f"/replies/{latest}").get_data(as_text=True)
+    index, client, dates = eight_years
+    latest = max(dates, key=lambda i: dates[i])
+    reused = index.reuse(latest).paragraphs
+    assert reused and all(count == len(RECYCLING_YEARS) - 1 for _, _, count in reused)
+    for _, said, _ in reused:
+        shown = [dates[p.hit.id] for p in said]
+        assert len(shown) == REUSE_SHOWN and shown == sorted(dates.values())[:REUSE_SHOWN]
+    page = client.get(f"/replies/{latest}").get_data(as_text=True)
     item = re.search(r'<li data-paragraph="\d+">(.*?)</li>', page, re.S)
     assert item and item.group(1).count("data-earlier>") == REUSE_SHOWN
-    assert f"等 {len(years) - 1} 处（列出最早的 {REUSE_SHOWN} 处）" in item.group(1)
+    assert f"等 {len(RECYCLING_YEARS) - 1} 处（列出最早的 {REUSE_SHOWN} 处）" in item.group(1)
 
 
-def test_a_paragraph_said_many_times_is_one_precedent_the_oldest_naming_the_others(tmp_path):
+def test_a_paragraph_said_many_times_is_one_precedent_the_oldest_naming_the_others(eight_years):
     """Pasted, a paragraph recycled in eight replies is one precedent: the oldest reply's
     passage, with the SAME_SHOWN next oldest named and all seven others counted."""
-    sources = tmp_path / "sources"
-    sources.mkdir()
-    years = range(2015, 2023)
-    for year in years:
-        text = EARLIER.replace("0301", f"{year - 2000:04d}").replace("2022年6月30日", f"{year}年6月30日")
-        (sources / f"{year}.txt").write_text(text, encoding="utf-8")
-    assert ingest([sources], tmp_path / "archive").ok
-    build_index(list(iter_replies(tmp_path / "archive")), tmp_path / "index")
-    index = ReplyIndex(tmp_path / "index")
-    try:
-        dates = {h.id: h.date for h in index.export("")}
-        oldest_first = sorted(dates, key=lambda i: dates[i])
-        (first, *others) = index.precedents(RECYCLED).pieces[0].passages
-        assert first.score == 1.0 and first.hit.id == oldest_first[0]
-        assert [hit.id for hit, _ in first.same] == oldest_first[1 : 1 + SAME_SHOWN]
-        assert first.same_count == len(years) - 1
-        assert all(fold(p.text) != fold(RECYCLED) for p in others)
-    finally:
-        index.close()
-    app = create_app({"TESTING": True}, ARCHIVE_DIR=str(tmp_path / "archive"), INDEX_DIR=str(tmp_path / "index"))
-    page = app.test_client().post("/precedents", data={"text": RECYCLED}).get_data(as_text=True)
+    index, client, dates = eight_years
+    oldest_first = sorted(dates, key=lambda i: dates[i])
+    (first, *others) = index.precedents(RECYCLED).pieces[0].passages
+    assert first.score == 1.0 and first.hit.id == oldest_first[0]
+    assert [hit.id for hit, _ in first.same] == oldest_first[1 : 1 + SAME_SHOWN]
+    assert first.same_count == len(RECYCLING_YEARS) - 1
+    assert all(fold(p.text) != fold(RECYCLED) for p in others)
+    page = client.post("/precedents", data={"text": RECYCLED}).get_data(as_text=True)
     same = re.search(r'<p class="meta same-text"[^>]*>(.*?)</p>', page, re.S)
-    assert same and f"同一段落另见于 {len(years) - 1} 处" in same.group(1)
+    assert same and f"同一段落另见于 {len(RECYCLING_YEARS) - 1} 处" in same.group(1)
     assert same.group(1).count("<a href=") == SAME_SHOWN and f"（列出最早的 {SAME_SHOWN} 处）" in same.group(1)
     assert f'href="/replies/{oldest_first[1]}#p-{first.paragraph}"' in same.group(1)
