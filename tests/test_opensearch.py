@@ -33,6 +33,7 @@ from reply_archive.indexer.analysis import fold
 from reply_archive.indexer.backend import Deadline, open_backend
 from reply_archive.indexer.build import _number_order
 from reply_archive.indexer.errors import ClusterError
+from reply_archive.indexer.opensearch_backend import position_key
 from reply_archive.indexer.plan import Everything
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.search import ReplyIndex
@@ -257,6 +258,17 @@ def test_proximity_queries_select_the_same_replies(main, vocabulary):
     queries = near_queries(vocabulary, random.Random(SEED), 100)
     answers = compare_answers(main, queries[:10]) + compare_answers(main, queries[10:], counted=False)
     assert sum(bool(w.ids) for w, _ in answers) > len(queries) * 0.5
+
+
+def test_each_word_has_a_positions_key_a_source_filter_reads_as_that_word_alone():
+    """A proximity query asks the cluster for ``stored.positions.<key>`` of its words: a
+    source filter reads "." as a path and "*" as a wildcard, so keys escape them, and
+    the escape's own "%" first, keeping words apart."""
+    words = ["3.5", "3%2E5", "3%5", "a*b", "a%2Ab", "百分之3.5", "ab"]
+    keys = [position_key(w) for w in words]
+    assert len(set(keys)) == len(words)
+    assert not any("." in key or "*" in key for key in keys)
+    assert position_key("养老服务") == "养老服务"
 
 
 def test_same_sentence_and_same_paragraph_queries_select_the_same_replies(main, vocabulary):
