@@ -42,7 +42,7 @@ CURRENT = "current"
 _GEN_PREFIX = "gen-"
 _INFO = "build.json"  # the caller's record of what the generation was built from
 _FORMAT = "index.format"  # the INDEX_VERSION a generation was written by
-_TEXTS_PREFIX, _TEXTS_SUFFIX = "texts-", ".tsv.gz"  # folded exact texts, see read_texts
+_TEXTS_PREFIX, _TEXTS_SUFFIX = "texts-", ".tsv.gz"  # folded exact texts, see iter_texts
 # zlib level of the texts files: a quarter (generated replies) to two fifths (real prose)
 # of the text's size, at about a second of the indexing process's time per 100 MB
 # (level 6: a tenth to a sixth smaller, twice as slow)
@@ -102,7 +102,7 @@ def reply_to_doc(reply: Reply, aliases: Mapping[str, Sequence[str]] | None = Non
 
 def stored_exact_text(stored: Mapping[str, Any]) -> str:
     """Return the folded exact text of a reply from its stored fields: what its texts
-    file holds (:func:`read_texts`), for a search that has no texts file at hand."""
+    file holds (:func:`iter_texts`), for a search that has no texts file at hand."""
     display = stored["display"]
     return fold(exact_text(display["title"], display["proposal_title"], stored["body"]))
 
@@ -258,7 +258,7 @@ def _write_replies(
 
     A texts file is gzip-compressed, with a line ``id<TAB>text`` per reply (folding
     removes tabs and line ends). Each build or update writes one; a reply's text is in
-    the newest file that has it (see :func:`read_texts`).
+    the newest file that has it (see :func:`iter_texts`).
     """
     count = 0
     path = gen / f"{_TEXTS_PREFIX}{time.time_ns()}{_TEXTS_SUFFIX}"
@@ -275,24 +275,22 @@ def _write_replies(
     return count
 
 
-def read_texts(gen: Path) -> dict[str, str]:
-    """Return the folded exact text of every reply of a generation, by id.
+def iter_texts(gen: Path) -> Iterator[tuple[str, str]]:
+    """Yield the id and folded exact text of every line of a generation's texts files.
 
-    Search matches long exact phrases in these texts; a generation's files are read
-    oldest first, so a reply changed by an update has its new text.
+    Search matches long exact phrases in these texts. The files are read oldest first:
+    where a reply changed by an update recurs, its last text is its current one.
 
     :raise OSError: when a file cannot be read, or is truncated or damaged.
     """
-    texts: dict[str, str] = {}
     for path in sorted(gen.glob(f"{_TEXTS_PREFIX}*{_TEXTS_SUFFIX}")):
         try:
             with gzip.open(path, "rt", encoding="utf-8", newline="\n") as fh:
                 for line in fh:
                     reply_id, _, text = line.rstrip("\n").partition("\t")
-                    texts[reply_id] = text
+                    yield reply_id, text
         except (EOFError, zlib.error) as exc:  # a truncated or damaged file: as unreadable
             raise OSError(f"{path}: {exc}") from exc
-    return texts
 
 
 @contextmanager

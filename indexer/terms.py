@@ -8,8 +8,9 @@ Such a tree is evaluated here on arrays: each term's postings are read block by 
 into a document array and a BM25F score array (computed exactly as Whoosh's BM25F
 scorer does, from the same statistics), and AND, OR and NOT become array
 intersections, unions and differences. A longer exact phrase takes the documents
-holding all its bigrams and keeps those whose folded text contains it (a substring
-test in C; Whoosh reads and folds each candidate's stored text). Anything else
+holding all its bigrams and keeps those whose folded text contains it (a SIMD
+substring test, :class:`FoldedTexts`; Whoosh reads and folds each candidate's stored
+text). Anything else
 (proximity, fields without lengths) returns None and Whoosh evaluates it.
 
 A generation never changes, so each term's arrays are kept (up to a bound) and
@@ -22,9 +23,11 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import stringzilla
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.index import Index
 from whoosh.query import And, Every, Not, Or, Query, Term
@@ -32,7 +35,7 @@ from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-from .build import read_texts
+from .build import iter_texts
 from .query import is_neighbour
 from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
 from .whoosh_query import ExactPhrase
@@ -47,6 +50,52 @@ Ranked = tuple[np.ndarray, np.ndarray | None]  # documents in rank order, their 
 
 class Unsupported(Exception):
     """The query holds a node this module does not evaluate."""
+
+
+class FoldedTexts:
+    """Every document's folded exact text, in one buffer of UTF-16 code units.
+
+    A phrase is looked for in a document's span of the buffer with StringZilla's SIMD
+    search: over the 100,000 generated replies of the benchmark (4,400 characters
+    each) 0.8 µs a document, against 3-4 µs for Python's ``in`` on each text. The
+    buffer takes what the texts as ``str`` would (two bytes a character) and is filled
+    as the texts are read, never holding them all as strings as well.
+    """
+
+    def __init__(self, texts: Iterable[tuple[str, str]], ids: Sequence[str | None]) -> None:
+        """:param texts: (id, text) pairs; where an id recurs, its last text counts.
+        :param ids: each document's id, in document order; None for no text (a deleted one).
+        :raise KeyError: when an id of ``ids`` has no text.
+        """
+        buffer, spans = bytearray(), {}
+        for reply_id, text in texts:
+            start = len(buffer)
+            buffer += text.encode("utf-16-le")
+            spans[reply_id] = (start, len(buffer))
+        self._starts, self._ends = [], []
+        for key in ids:
+            start, end = (0, 0) if key is None else spans[key]
+            self._starts.append(start)
+            self._ends.append(end)
+        self._buffer = buffer  # never resized: the searchable view below is of its memory
+        self._haystack = stringzilla.Str(buffer)
+
+    def containing(self, phrase: str, docs: np.ndarray) -> np.ndarray:
+        """Return, for each document number of ``docs``, whether its text contains
+        ``phrase`` (a non-empty string)."""
+        try:
+            needle = phrase.encode("utf-16-le")
+        except UnicodeEncodeError:  # a lone surrogate, which no text (read as UTF-8) holds
+            return np.zeros(len(docs), dtype=np.bool_)
+        find, starts, ends = self._haystack.find, self._starts, self._ends
+        keep = np.zeros(len(docs), dtype=np.bool_)
+        for i, d in enumerate(docs.tolist()):
+            end = ends[d]
+            at = find(needle, starts[d], end)
+            while at & 1 and at > 0:  # the bytes of two characters' halves: not a match
+                at = find(needle, at + 1, end)
+            keep[i] = at >= 0
+        return keep
 
 
 class TermArrays:
@@ -65,7 +114,7 @@ class TermArrays:
             self._live[:] = False
             self._live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         self._lengths: dict[str, np.ndarray] = {}
-        self._texts: list[str] | None = None  # folded exact text by document, once loaded
+        self._texts: FoldedTexts | None = None  # folded exact text by document, once loaded
         self.texts_loaded = threading.Event()
         self._words: tuple[list[str], list[str]] | None = None  # body words sorted, and reversed sorted
 
@@ -108,13 +157,11 @@ class TermArrays:
             scores = scores * boost
         return docs, scores
 
-    def _phrase(self, searcher, node: ExactPhrase, texts: list[str]) -> Matches:
+    def _phrase(self, searcher, node: ExactPhrase, texts: FoldedTexts) -> Matches:
         """Match a phrase of three characters or more: the documents holding all its
-        bigrams, kept where the folded text (``texts``, by document) contains it; scored
-        as those bigrams."""
+        bigrams, kept where the folded text contains it; scored as those bigrams."""
         docs, scores = _intersection([self._term(searcher, EXACT_FIELD, b) for b in node.bigrams()])
-        phrase = node.phrase
-        keep = np.fromiter((phrase in texts[d] for d in docs.tolist()), dtype=np.bool_, count=len(docs))
+        keep = texts.containing(node.phrase, docs)
         return docs[keep], scores[keep]
 
     def warm(self, ix: Index, gen: Path) -> None:
@@ -133,9 +180,8 @@ class TermArrays:
                     self._field_lengths(searcher, field)
                 self._body_words(searcher)
                 ids = list(searcher.reader().column_reader("id"))
-            by_id = read_texts(gen)
-            texts = [by_id[ids[d]] if live else "" for d, live in enumerate(self._live.tolist())]
-            self._texts = texts
+            live = self._live.tolist()
+            self._texts = FoldedTexts(iter_texts(gen), [ids[d] if live[d] else None for d in range(len(ids))])
         except (OSError, KeyError, ValueError):  # a speed-up only: Whoosh goes on matching phrases
             pass
         finally:

@@ -7,13 +7,14 @@ import dataclasses
 import math
 import random
 
+import numpy as np
 import pytest
 
 from reply_archive.indexer.analysis import fold, segment
 from reply_archive.indexer.build import build_index, current_generation, open_generation, update_index
 from reply_archive.indexer.query import parse_query
 from reply_archive.indexer.settings import Settings
-from reply_archive.indexer.terms import TermArrays
+from reply_archive.indexer.terms import FoldedTexts, TermArrays
 from reply_archive.indexer.whoosh_query import to_whoosh
 
 FIXED = ["发展", "人民 群众", "教育 -培训", "(养老 OR 托育) 社区", '"推进" 教育', "title:养老", '"发"', '"发展"',
@@ -131,3 +132,24 @@ def test_without_their_texts_phrases_are_left_to_whoosh(tmp_path, replies, damag
         arrays.warm(ix, gen)
         assert arrays.texts_loaded.is_set()
         assert arrays.evaluate(searcher, to_whoosh(parse_query('"现答复如下"').query), scored=True) is None
+
+
+def test_folded_texts_agree_with_python_substrings():
+    """Phrases taken from the texts, across them, and made of two characters' halves
+    (found by a byte search at an odd offset) are contained exactly where ``in`` says;
+    an id's last text counts, and a document without an id has none."""
+    rng = random.Random(8)
+    texts = ["中文答复办理意见", "", "𠀋字在扩展区：中文", "推进老旧小区加装电梯工作", "中文"]
+    halves = "中文".encode("utf-16-le")[1:3].decode("utf-16-le")  # '中' high byte + '文' low byte
+    phrases = [halves, "中文", "𠀋字", "字在", "电梯工作", "工作中", "答复", "\ud800", "办理意见中"]
+    phrases += [t[i : i + rng.randint(1, 4)] for t in texts if t for i in range(len(t))]
+    pairs = [("d", "中文电梯工作"), *((f"r{i}", t) for i, t in enumerate(texts)), ("d", "答复")]
+    folded = FoldedTexts(pairs, [f"r{i}" for i in range(len(texts))] + ["d", None])
+    docs = np.array([4, 0, 2, 3, 1, 5, 6])
+    expected = [*texts, "答复", ""]
+    for phrase in phrases:
+        assert folded.containing(phrase, docs).tolist() == [phrase in expected[d] for d in docs], phrase
+    assert folded.containing(halves, np.array([0])).tolist() == [False]
+    assert FoldedTexts([("x", f"{'中文' * 3}{halves}")], ["x"]).containing(halves, np.array([0])).tolist() == [True]
+    with pytest.raises(KeyError):
+        FoldedTexts(pairs, ["r0", "gone"])
