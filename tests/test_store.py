@@ -193,6 +193,20 @@ def test_sources_are_kept_by_content_and_found_from_the_record(tmp_path, seed_re
     assert source_path(tmp_path, bogus) is None
 
 
+def test_a_snapshot_names_records_in_path_order_with_their_size_and_time(tmp_path):
+    """Names are relative, with slashes, ordered part by part as paths are (``a/z.md``
+    before ``a-b/c.md``, though ``-`` sorts before ``/``); other files are not records."""
+    for name in ("a-b/c.md", "a/z.md", "a/b/y.md", "top.md", "a/notes.txt", "a/.hidden.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    stamps = snapshot(tmp_path)
+    assert list(stamps) == ["a/b/y.md", "a/z.md", "a-b/c.md", "top.md"]
+    for name, stamp in stamps.items():
+        stat = (tmp_path / name).stat()
+        assert stamp == f"{stat.st_size}:{stat.st_mtime_ns}"
+    assert snapshot(tmp_path / "a") == {"b/y.md": stamps["a/b/y.md"], "z.md": stamps["a/z.md"]}
+
+
 def test_dot_folders_hold_no_records(tmp_path, seed_reply):
     write_reply(seed_reply, tmp_path)
     before = snapshot(tmp_path)
