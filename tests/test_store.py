@@ -207,6 +207,25 @@ def test_a_snapshot_names_records_in_path_order_with_their_size_and_time(tmp_pat
     assert snapshot(tmp_path / "a") == {"b/y.md": stamps["a/b/y.md"], "z.md": stamps["a/z.md"]}
 
 
+def test_taking_the_lock_removes_what_a_killed_ingest_left_half_written(tmp_path, seed_reply):
+    """Temporary files in the archive and its sources go; a record, a folder or a link
+    of that name stays; an archive without a sources folder is no error."""
+    path = write_reply(seed_reply, tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-kept.txt"
+    outside.write_text("kept", encoding="utf-8")
+    with archive_lock(tmp_path):
+        pass
+    (tmp_path / ".sources").mkdir()
+    for name in (".tmp-abc.md", ".sources/.tmp-def.pdf"):
+        (tmp_path / name).write_text("half", encoding="utf-8")
+    (tmp_path / ".tmp-folder").mkdir()
+    (tmp_path / ".tmp-link").symlink_to(outside)
+    with archive_lock(tmp_path):
+        left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert left == [".lock", ".sources", ".tmp-folder", ".tmp-link", path.name]
+    assert outside.read_text(encoding="utf-8") == "kept"
+
+
 def test_dot_folders_hold_no_records(tmp_path, seed_reply):
     write_reply(seed_reply, tmp_path)
     before = snapshot(tmp_path)
