@@ -207,7 +207,7 @@ class TermArrays:
         with self._lock:
             found = self._words
         if found is None:
-            words = sorted({w for sub, _ in _leaves(searcher) for w in sub.reader().field_terms("body")})
+            words = sorted({w for sub, _ in leaves(searcher) for w in sub.reader().field_terms("body")})
             found = (words, sorted(w[::-1] for w in words))
             with self._lock:
                 self._words = found
@@ -253,7 +253,7 @@ class TermArrays:
             found = self._lengths.get(field)
         if found is None:
             found = np.zeros(self.size)
-            for sub, offset in _leaves(searcher):
+            for sub, offset in leaves(searcher):
                 lengths = _segment_lengths(sub.reader(), field)
                 found[offset : offset + len(lengths)] = lengths
             with self._lock:
@@ -270,7 +270,7 @@ def _prefixed(words: list[str], prefix: str) -> list[str]:
     return words[start:end]
 
 
-def _leaves(searcher) -> list[tuple]:
+def leaves(searcher) -> list[tuple]:
     """Return ``(segment searcher, first document number)`` for each segment."""
     return list(searcher.leaf_searchers())
 
@@ -297,9 +297,9 @@ def postings(searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Return a term's document numbers (deleted ones included) and weights, across
     the searcher's segments."""
     parts = []
-    for sub, offset in _leaves(searcher):
+    for sub, offset in leaves(searcher):
         try:
-            ids, weights = _postings(sub.reader(), field, text)
+            ids, weights = segment_postings(sub.reader(), field, text)
         except TermNotFound:
             continue
         parts.append((ids + offset, weights))
@@ -308,7 +308,7 @@ def postings(searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+def segment_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Return a term's document numbers and weights in one segment.
 
     Whoosh's block postings are read a block at a time (a block is one unpickled

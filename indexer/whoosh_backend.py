@@ -30,7 +30,7 @@ from reply_archive.archive.model import Reply
 from .backend import Deadline, Document, Request
 from .build import build_index, check_format, current_generation, index_info, open_generation, update_index
 from .errors import IndexerError
-from .facets import FacetArrays
+from .facets import FacetArrays, SegmentPostings
 from .plan import Everything, Plan
 from .query import ScopeFilter, in_one_scope
 from .schema import FACET_NAMES
@@ -121,6 +121,7 @@ class WhooshBackend:
         self._close = weakref.finalize(self, _retire, self._open)
         self._stats = [0, 0]  # matches served from memory, computed
         self._slow_lane = threading.BoundedSemaphore(settings.slow_queries)
+        self._facet_segments: SegmentPostings = {}  # kept from one generation to the next
 
     def generation(self) -> Generation:
         """Return the current generation, opening it when a build has swapped in a new one.
@@ -137,7 +138,7 @@ class WhooshBackend:
                 try:
                     ix = open_generation(gen)
                     with ix.searcher() as searcher:
-                        arrays = FacetArrays(searcher)
+                        arrays = FacetArrays(searcher, self._facet_segments)
                         terms = TermArrays(searcher, self.settings.cached_postings)
                 except (OSError, whoosh_index.EmptyIndexError) as exc:
                     raise IndexerError(f"cannot open the index in {self.folder}: {exc}") from None

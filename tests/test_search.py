@@ -158,6 +158,36 @@ def test_facet_counts_over_any_set_of_documents_are_exact(index_dir, replies, ta
             assert arrays.count(facet.name, mask) == expected, facet.name
 
 
+def test_a_new_generation_reads_only_its_new_segments_facets(tmp_path, replies):
+    """An update's generation reuses the postings its segments had, and counts what a
+    fresh read of it counts, with a value only the new segment has."""
+    import dataclasses
+
+    from reply_archive.indexer.build import current_generation, open_generation, update_index
+    from reply_archive.indexer.facets import FacetArrays
+    from reply_archive.indexer.schema import FACET_NAMES
+
+    build_index(replies, tmp_path, procs=2)
+    known: dict = {}
+    with open_generation(current_generation(tmp_path)).searcher() as searcher:
+        FacetArrays(searcher, known)
+    first = dict(known)
+    update_index([dataclasses.replace(replies[0], year=2099)], tmp_path, delete=[replies[1].id])
+    with open_generation(current_generation(tmp_path)).searcher() as searcher:
+        reused, fresh = FacetArrays(searcher, known), FacetArrays(searcher)
+        segments = [sub.reader().segment().segment_id() for sub, _ in searcher.leaf_searchers()]
+        live = list(searcher.reader().all_doc_ids())  # what a query's documents are drawn from
+    assert list(known) == segments and len(segments) == len(first) + 1
+    assert all(known[segment] is first[segment] for segment in first)  # not read again
+    mask = fresh.none()
+    mask[random.Random(4).sample(live, k=len(live) // 2)] = True
+    for name in FACET_NAMES:
+        assert reused.facets[name].values == fresh.facets[name].values
+        assert reused.count(name, mask) == fresh.count(name, mask), name
+    assert "2099" in reused.facets["year"].values
+    assert (reused.with_commitments[live] == fresh.with_commitments[live]).all()
+
+
 def test_values_of_one_facet_or_and_facets_and(index_dir, replies):
     two_years = open_index(index_dir).search("", filters={"year": ["2023", "2022"]})
     assert two_years.total == sum(1 for r in replies if r.year in (2022, 2023))
