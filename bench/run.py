@@ -57,6 +57,7 @@ from .words import sample_words
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1000, 10000, 20000)
 TARGETS_AT = 20000  # the size the performance targets are set for
+LARGE = 100000  # a province's archive: its own targets for start, memory and build time
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -343,20 +344,24 @@ def report(r: dict[str, Any]) -> None:
 
 
 def print_targets(r: dict[str, Any], facet_us: float) -> None:
-    """Print each target of the performance goals with its measured value."""
+    """Print each target of the performance goals with its measured value: at
+    :data:`LARGE` replies the start, memory and build targets are those of that size."""
     words, exact = r["ours"]["words"], r["ours"]["exact"]
     full = [f["total"] for f in words]
     fts5 = r["baselines"].get("fts5")
+    build_s = r["build"]["ingest_s"] + r["build"]["index_s"]
+    large = r["size"] >= LARGE
+    start_s, memory_mb = (3, 1500) if large else (2, 500)
     checks = [
         ("words + facets + top 10, p95 ≤ 100 ms", pct(full, 95), pct(full, 95) <= 100),
         ("words + facets + top 10, p50 ≤ 20 ms", pct(full, 50), pct(full, 50) <= 20),
         ("facet counting ≤ 1 µs per matching reply", facet_us, facet_us <= 1),
         ("exact wording, any length, p95 ≤ 100 ms", pct([f["total"] for f in exact], 95),
          pct([f["total"] for f in exact], 95) <= 100),
-        ("cold start ≤ 2 s", r["cold_start_s"], r["cold_start_s"] <= 2),
-        ("serving process ≤ 500 MB", r["serving"]["peak_mb"], r["serving"]["peak_mb"] <= 500),
-        ("ingest + index ≥ 1 MB/s", r["source_mb"] / (r["build"]["ingest_s"] + r["build"]["index_s"]),
-         r["source_mb"] / (r["build"]["ingest_s"] + r["build"]["index_s"]) >= 1),
+        (f"cold start ≤ {start_s} s", r["cold_start_s"], r["cold_start_s"] <= start_s),
+        (f"serving process ≤ {memory_mb:,} MB", r["serving"]["peak_mb"], r["serving"]["peak_mb"] <= memory_mb),
+        ("ingest + index ≤ 30 min", build_s / 60, build_s <= 30 * 60) if large
+        else ("ingest + index ≥ 1 MB/s", r["source_mb"] / build_s, r["source_mb"] / build_s >= 1),
         ("one reply searchable ≤ 2 s", r["add_one"]["total_s"], r["add_one"]["total_s"] <= 2),
     ]
     if fts5:
