@@ -128,7 +128,7 @@ class FacetArrays:
     def __init__(self, searcher, known: SegmentPostings | None = None) -> None:
         """:param known: the postings of segments read before (by an earlier generation),
         which are not read again; left holding exactly this searcher's segments'. At
-        100,000 replies a generation that adds one reply opens in 0.05 s, not 0.5 s."""
+        100,000 replies a generation that adds one reply reads its facets in 0.08 s, not 0.5 s."""
         self._computed: dict[str, Any] = {}
         self.size = searcher.doc_count_all()
         segments = _read_segments(searcher, {} if known is None else known)
