@@ -193,7 +193,7 @@ def archive_lock(root: Path) -> Iterator[None]:
 def _sweep_temporaries(root: Path) -> None:
     """Remove the temporary files a killed ingest left: with the lock held, no write of
     the archive is under way, so every one of them is stale. (A scan of names, not a
-    glob: at 100,000 records 0.05 s, not 0.18 s, of every ingest.)"""
+    glob: at 100,000 records 0.09 s, not 0.2 s, of every ingest.)"""
     for folder in (root, root / SOURCES):
         try:
             entries = os.scandir(folder)
