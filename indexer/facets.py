@@ -260,6 +260,8 @@ def _read_segments(searcher, known: SegmentPostings) -> list[tuple[dict[str, dic
     found = []
     for sub, offset in leaves(searcher):
         reader = sub.reader()
+        if reader.segment() is None:  # an index with no segment has one empty reader
+            continue
         segment = reader.segment().segment_id()
         fields = known.get(segment)
         if fields is None:
