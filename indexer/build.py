@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -187,16 +188,22 @@ def _workers_die_with_this_process(parallel: bool) -> Iterator[None]:
 # before it ignores them.
 
 
+_masks_before_fork = threading.local()  # each forking thread's signal mask
+
+
 def _hold_interrupts() -> None:
     """In a build about to fork a worker: keep SIGINT pending until the fork is done."""
     if _forking_workers_of == os.getpid():
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        _masks_before_fork.mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def _release_interrupts() -> None:
-    """In a build that forked a worker: take SIGINT again (one that came meanwhile too)."""
-    if _forking_workers_of == os.getpid():
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    """In a build that forked a worker: give the thread its mask again, taking SIGINT
+    (one that came meanwhile too) unless the thread held it before the fork."""
+    mask = getattr(_masks_before_fork, "mask", None)
+    if mask is not None:
+        del _masks_before_fork.mask
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _die_with_parent() -> None:

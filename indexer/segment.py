@@ -19,9 +19,11 @@ What it writes is what Whoosh's writer writes for the same documents, block for 
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import zlib
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.pool import AsyncResult, Pool
 from pickle import dumps
 from typing import Any
@@ -322,7 +324,11 @@ class ArrayWriter(SegmentWriter):
         self._pool: Pool | None = None
         if procs > 1:
             context = multiprocessing.get_context("fork")  # the workers inherit the loaded dictionary
-            self._pool = context.Pool(procs, initializer=_start_worker, initargs=(self.schema,))
+            try:
+                self._pool = context.Pool(procs, initializer=_start_worker, initargs=(self.schema,))
+            except BaseException:  # no pool: release what Whoosh's writer holds (its lock)
+                super().cancel()
+                raise
 
     def add_document(self, **fields: Any) -> None:
         """Add a document: its postings go to arrays, its stored values, lengths and
@@ -450,6 +456,22 @@ def _analyse_batch(docs: list[dict[str, Any]]) -> list[dict[str, Analysed]]:
 
 
 
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Keep SIGINT pending in this thread until the block ends.
+
+    Ctrl-C while a pool starts its threads would raise in ``Pool()``, leaving a pool
+    that nothing can stop: at exit its worker handler forks new workers as the old ones
+    are terminated, and those outlive the build. Held, the interrupt comes once the
+    writer that owns the pool is in place, and cancelling it stops the pool.
+    """
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 class SegmentedWriter:
     """Writes documents into an index as array segments of bounded size: an
     :class:`ArrayWriter` holds every posting of its segment in memory until it commits
@@ -468,7 +490,8 @@ class SegmentedWriter:
 
     def add_document(self, **fields: Any) -> None:
         if self._writer is None:
-            self._writer = ArrayWriter(self._ix, procs=self._procs)
+            with _interrupts_held():
+                self._writer = ArrayWriter(self._ix, procs=self._procs)
         self._writer.add_document(**fields)
         if self._writer.postings >= self._max:
             self.commit()

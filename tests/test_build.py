@@ -19,6 +19,7 @@ from reply_archive.indexer.build import build_index, build_lock, current_generat
 from reply_archive.indexer.errors import IndexerError
 from reply_archive.web import create_app
 from tests.conftest import open_index
+from tests.test_hardening import _session_members
 
 
 def test_rebuild_swaps_generations_and_the_searcher_follows(tmp_path, replies):
@@ -92,6 +93,45 @@ def test_sigkill_at_any_point_of_a_build_leaves_the_previous_index_serving(tmp_p
     leftovers = [p.name for p in index.iterdir() if p.name.startswith((".current-", "gen-"))]
     assert len([n for n in leftovers if n.startswith("gen-")]) <= 2
     assert not [n for n in leftovers if n.startswith(".current-")]
+
+
+POOL_INTERRUPTED_BUILD = """
+import os, signal, sys
+from multiprocessing.pool import Pool
+from pathlib import Path
+from reply_archive.archive.store import iter_replies
+from reply_archive.indexer.build import build_index
+signal.signal(signal.SIGINT, signal.default_int_handler)
+hand_out_tasks = Pool._handle_tasks
+
+def interrupted(*args):  # Ctrl-C as the pool starts its threads
+    os.kill(os.getpid(), signal.SIGINT)
+    hand_out_tasks(*args)
+
+Pool._handle_tasks = staticmethod(interrupted)
+try:
+    build_index(iter_replies(Path(sys.argv[1])), Path(sys.argv[2]), procs=2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_while_a_parallel_build_starts_its_workers_leaves_none_behind(tmp_path, archive_dir):
+    """Interrupted inside ``Pool()``, a build once left a pool nothing stopped: at exit
+    it forked new workers that held the build's output open for ever."""
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", POOL_INTERRUPTED_BUILD, str(archive_dir), str(tmp_path / "index")],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        _, err = child.communicate(timeout=30)
+    finally:
+        for pid in _session_members(child.pid):
+            os.kill(pid, signal.SIGKILL)
+    assert child.returncode == 130, err.decode()
+    assert _session_members(child.pid) == []
+    assert not list((tmp_path / "index").glob("gen-*"))
 
 
 def test_searches_keep_answering_during_a_rebuild(tmp_path, replies):
