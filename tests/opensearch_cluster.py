@@ -1,8 +1,8 @@
 """A real local OpenSearch cluster, for the tests and the benchmarks.
 
-The distribution is OpenSearch's integration-test zip (no security plugin, plain HTTP),
-fetched once through Maven into Maven's local repository and unpacked under the
-cluster's own folder. Each node is one JVM in its own process group, with its own
+The distribution is OpenSearch's integration-test zip (no security plugin, plain HTTP)
+with the common analysis module added, fetched once through Maven into Maven's local
+repository and unpacked under the cluster's own folder. Each node is one JVM in its own process group, with its own
 folder (config, data, logs, tmp and ``node.log``, its stdout and stderr) and its own
 loopback ports. The kernel kills every JVM when the Python thread that started it ends
 (``PR_SET_PDEATHSIG``), and :meth:`Cluster.stop` runs at exit, so no JVM outlives the run.
@@ -82,10 +82,20 @@ def _java_home() -> Path | None:
     return Path(java).resolve().parent.parent if java else None
 
 
-def _cached(version: str) -> Path:
-    """Return where the distribution's zip lies in Maven's local repository."""
-    folder = _REPOSITORY / "org" / "opensearch" / "distribution" / "integ-test-zip" / "opensearch" / version
-    return folder / f"opensearch-{version}.zip"
+Artifact = tuple[str, str, str]  # group, name and packaging of a Maven artifact
+
+
+def _cached(artifact: Artifact, version: str) -> Path:
+    """Return where an artifact lies in Maven's local repository."""
+    group, name, packaging = artifact
+    return _REPOSITORY.joinpath(*group.split("."), name, version, f"{name}-{version}.{packaging}")
+
+
+# The distribution (no security plugin, plain HTTP) and the common analysis module every
+# full distribution ships (the integration-test zip does not): the near field's analyzer
+# needs its whitespace tokenizer and pattern-capture filter.
+_DISTRIBUTION: Artifact = ("org.opensearch.distribution.integ-test-zip", "opensearch", "zip")
+_ANALYSIS_COMMON: Artifact = ("org.opensearch.plugin", "analysis-common", "jar")
 
 
 def prerequisite() -> str | None:
@@ -94,27 +104,46 @@ def prerequisite() -> str | None:
         return "the launcher needs Linux (prctl ties each node's life to the process that started it)"
     if _java_home() is None:
         return "no Java: set JAVA_HOME or put java on PATH"
-    if not _cached(VERSION).is_file() and shutil.which("mvn") is None:
+    fetched = all(_cached(artifact, VERSION).is_file() for artifact in (_DISTRIBUTION, _ANALYSIS_COMMON))
+    if not fetched and shutil.which("mvn") is None:
         return f"no Maven (mvn) to fetch OpenSearch {VERSION}"
     return None
 
 
-def distribution(version: str = VERSION) -> Path:
-    """Return the OpenSearch zip in Maven's local repository, fetched by Maven the first time."""
-    zip_path = _cached(version)
-    if zip_path.is_file():
-        return zip_path
-    artifact = f"org.opensearch.distribution.integ-test-zip:opensearch:{version}:zip"
+def fetch(artifact: Artifact, version: str) -> Path:
+    """Return an artifact in Maven's local repository, fetched by Maven the first time."""
+    path = _cached(artifact, version)
+    if path.is_file():
+        return path
+    group, name, packaging = artifact
+    coordinates = f"{group}:{name}:{version}:{packaging}"
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise ClusterError(f"Maven (mvn) is needed to fetch {artifact}")
+        raise ClusterError(f"Maven (mvn) is needed to fetch {coordinates}")
     command = [mvn, "-q", "-B", f"-Dmaven.repo.local={_REPOSITORY}", f"{_DEPENDENCY_PLUGIN}:get",
-               f"-Dartifact={artifact}", "-Dtransitive=false"]
+               f"-Dartifact={coordinates}", "-Dtransitive=false"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    if done.returncode != 0 or not zip_path.is_file():
+    if done.returncode != 0 or not path.is_file():
         output = (done.stdout + done.stderr).strip()[-3000:]
-        raise ClusterError(f"Maven could not fetch {artifact} (exit status {done.returncode}):\n{output}")
-    return zip_path
+        raise ClusterError(f"Maven could not fetch {coordinates} (exit status {done.returncode}):\n{output}")
+    return path
+
+
+def _add_analysis_common(home: Path, version: str) -> None:
+    """Install the common analysis module into an unpacked distribution, as a full
+    distribution has it (its jar, and the descriptor the jar does not carry; without
+    the scripting module, its Painless extension stays unused)."""
+    jar = fetch(_ANALYSIS_COMMON, version)
+    name = _ANALYSIS_COMMON[1]
+    module = home / "modules" / name
+    module.mkdir(parents=True)
+    shutil.copy2(jar, module / jar.name)
+    (module / "plugin-descriptor.properties").write_text(
+        "description=Adds analysis components: tokenizers, token filters and analyzers\n"
+        f"version={version}\nname={name}\nclassname=org.opensearch.analysis.common.CommonAnalysisPlugin\n"
+        f"java.version=11\nopensearch.version={version}\ncustom.foldername=\nextended.plugins=\n"
+        "has.native.controller=false\n"
+    )
 
 
 def _free_ports(count: int) -> list[int]:
@@ -167,16 +196,18 @@ def _hand_over(folder: Path) -> None:
             os.chown(os.path.join(top, name), NOBODY, NOBODY)
 
 
-def _unpack(zip_path: Path, target: Path) -> None:
-    """Unpack the distribution's zip into target, with the files' modes (bin/* executable)."""
+def _unpack(version: str, target: Path) -> None:
+    """Unpack the distribution's zip into target, with the files' modes (bin/* executable),
+    and add the common analysis module."""
     staging = target.with_name(target.name + ".unpacking")
     shutil.rmtree(staging, ignore_errors=True)
-    with zipfile.ZipFile(zip_path) as archive:
+    with zipfile.ZipFile(fetch(_DISTRIBUTION, version)) as archive:
         for member in archive.infolist():
             extracted = Path(archive.extract(member, staging))
             mode = member.external_attr >> 16 & 0o777
             if mode:
                 extracted.chmod(mode)
+    _add_analysis_common(staging / target.name, version)
     (staging / target.name).rename(target)
     staging.rmdir()
 
@@ -231,8 +262,9 @@ class Cluster:
         self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             _reachable(self.root)
-        if not self.home.is_dir():
-            _unpack(distribution(self.version), self.home)
+        if not (self.home / "modules" / _ANALYSIS_COMMON[1]).is_dir():  # none yet, or unpacked without it
+            shutil.rmtree(self.home, ignore_errors=True)
+            _unpack(self.version, self.home)
         ports = _free_ports(2 * self.nodes)
         self._http, self._transport = ports[: self.nodes], ports[self.nodes :]
         for node in range(self.nodes):
