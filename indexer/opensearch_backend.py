@@ -12,8 +12,11 @@ analyzer of that field (:func:`indexer.schema.build_schema`) gives, under the cl
 ``keyword`` analyzer with no position gap between values: one token per element, at
 consecutive positions. So both backends index the same terms, and exact wording (the
 bigrams at their character positions, gaps filled) is a ``span_near`` of bigrams, a
-substring test. Proximity and same-sentence scopes are checked here
-(:mod:`indexer.opensearch_query`), on the stored word positions and body of the candidates.
+substring test. The body's words are also sent at Whoosh's positions, a long word's
+sub-words stacked at its position (:func:`stacked`), for proximity as span queries
+(:mod:`indexer.opensearch_query`). Proximity of three runs of words or more is checked
+here on the stored positions of the replies those spans select, and same-sentence scopes
+on their stored body.
 
 Ranking is the cluster's BM25 with the field weights as boosts, per shard: the order of
 equally relevant replies may differ from Whoosh's; hit sets, exact wording, facet
@@ -44,7 +47,7 @@ from .backend import Deadline, Document, Request
 from .build import build_lock, reply_to_doc
 from .errors import ClusterError, IndexerError, IndexMissing, IndexStale
 from .facets import picker, stands_for_many
-from .opensearch_query import Query, Resolved, candidates, near, nearby_nodes, to_query
+from .opensearch_query import NEAR_FIELD, Query, Resolved, near, near_query, nearby_nodes, to_query
 from .plan import Everything, Nearby, Plan
 from .query import ScopeFilter, in_one_scope, is_neighbour
 from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, VALUE_FIELDS, WORD_FIELDS, build_schema
@@ -53,6 +56,13 @@ from .settings import Settings
 # Fields matched by their tokens (text, keyword analyzer) and by their values (keyword).
 TEXT_FIELDS = (*WORD_FIELDS, "department_names", EXACT_FIELD, CHAR_FIELD)
 FILLER = "\x1f"  # stands at a position of the exact field that holds no bigram (one character: never a bigram)
+# The near field's text: positions apart by spaces, the words at one position joined by
+# STACK, NO_WORD where a position holds none. Words never hold a control character or a
+# space (analysis.segment keeps tokens with a letter or digit, from jieba's clauses).
+STACK, NO_WORD = "\x01", "\x02"
+# The cluster mapping's own version, beside the schema's: a generation of another
+# mapping is rebuilt, not read.
+FORMAT = f"{INDEX_VERSION}.2"
 FACET_SIZE = 5_000  # values of one facet counted at most (an exact count says so if there are more)
 PAGE = 500  # replies read per request when walking a whole selection
 BULK = 200  # replies written per bulk request
@@ -68,14 +78,27 @@ def mapping() -> dict[str, Any]:
     properties: dict[str, Any] = {name: {"type": "text", "analyzer": "keyword", "index_options": "freqs"}
                                   for name in TEXT_FIELDS}
     properties[EXACT_FIELD].update(index_options="positions", position_increment_gap=0)
+    properties[NEAR_FIELD] = {"type": "text", "analyzer": "stacked", "index_options": "positions", "norms": False}
     properties.update({name: {"type": "keyword"} for name in ("id", "date", "number_order", *VALUE_FIELDS)})
     properties["stored"] = {"type": "object", "enabled": False}
     return {
         "dynamic": "strict",
-        "_meta": {"format": str(INDEX_VERSION)},
-        "_source": {"excludes": list(TEXT_FIELDS)},  # the tokens are kept by the index, not as text
+        "_meta": {"format": FORMAT},
+        "_source": {"excludes": [*TEXT_FIELDS, NEAR_FIELD]},  # the tokens are kept by the index, not as text
         "properties": properties,
     }
+
+
+# The analysis of the near field (:func:`stacked`): a token for each word at its
+# position; the filler goes, its position kept (Lucene's stop filter keeps the gap).
+ANALYSIS = {
+    "tokenizer": {"positions": {"type": "whitespace", "max_token_length": 1024 * 1024}},
+    "filter": {
+        "stack": {"type": "pattern_capture", "preserve_original": False, "patterns": [f"([^{STACK}]+)"]},
+        "no_word": {"type": "stop", "stopwords": [NO_WORD], "ignore_case": False},
+    },
+    "analyzer": {"stacked": {"type": "custom", "tokenizer": "positions", "filter": ["stack", "no_word"]}},
+}
 
 
 def to_source(reply: Reply, aliases: Mapping[str, Sequence[str]] | None, schema) -> dict[str, Any]:
@@ -92,6 +115,7 @@ def to_source(reply: Reply, aliases: Mapping[str, Sequence[str]] | None, schema)
         else:
             source[name] = [text for text, _ in tokens]
         if name == "body":
+            source[NEAR_FIELD] = stacked(tokens)
             for text, pos in tokens:
                 positions.setdefault(position_key(text), []).append(pos)
     for name in VALUE_FIELDS:
@@ -108,6 +132,16 @@ def position_key(word: str) -> str:
     source filter reads as a path or a wildcard (and ``%``) are escaped.
     """
     return word.replace("%", "%25").replace(".", "%2E").replace("*", "%2A")
+
+
+def stacked(tokens: list[tuple[str, int]]) -> str:
+    """Return the near field's text of tokens at their positions (in order of position):
+    the cluster's analyzer ``stacked`` gives back each token at its position."""
+    at: list[list[str]] = []
+    for text, pos in tokens:
+        at.extend([] for _ in range(pos + 1 - len(at)))
+        at[pos].append(text)
+    return " ".join(STACK.join(words) if words else NO_WORD for words in at)
 
 
 def _filled(tokens: list[tuple[str, int]]) -> list[str]:
@@ -185,8 +219,8 @@ class OpenSearchBackend:
         if generation not in self._checked:
             meta = _retrying(lambda: self.client.indices.get_mapping(index=generation), self._deadline())
             found = meta[generation]["mappings"].get("_meta", {}).get("format", "unknown")
-            if found != str(INDEX_VERSION):
-                raise IndexStale(self.where(), found, str(INDEX_VERSION))
+            if found != FORMAT:
+                raise IndexStale(self.where(), found, FORMAT)
             self._checked.add(generation)
         yield OpenSearchReader(self, generation)
 
@@ -350,6 +384,7 @@ class OpenSearchBackend:
         return {
             "number_of_shards": self.settings.opensearch_shards,
             "number_of_replicas": self.settings.opensearch_replicas,
+            "analysis": ANALYSIS,
         }
 
     def _remove_old_generations(self, keep: set[str]) -> None:
@@ -474,14 +509,19 @@ class OpenSearchReader:
     def _base(self, plan: Plan, scopes: tuple[ScopeFilter, ...], deadline: Deadline) -> tuple[Query, bool]:
         """Return the query of a plan within its scopes, and whether time ran out.
 
-        Proximity and scopes are checked here, on the replies that may match them.
+        Proximity of three runs or more and scopes are checked here, on the replies that
+        may match them.
         """
         resolved: Resolved = {}
         late = False
         for node in nearby_nodes(plan):
+            spans, exact = near_query(node)
+            if exact:
+                resolved[node] = spans
+                continue
             fields = [f"stored.positions.{position_key(w)}" for w in sorted(_words(node))]
-            ids, node_late = self._kept(candidates(node), fields, _near(node), deadline)
-            resolved[node] = ids
+            ids, node_late = self._kept(spans, fields, _near(node), deadline)
+            resolved[node] = {"ids": {"values": ids}}
             late = late or node_late
         query = to_query(plan, resolved)
         if scopes:

@@ -2,10 +2,12 @@
 
 The cluster holds every indexed field as the tokens our analysis gave (see
 :mod:`indexer.opensearch_backend`), so a term of a plan is a ``term`` query and an exact
-phrase a ``span_near`` of its bigrams. Proximity is the exception: the word fields
-stack a long word's sub-words at its position, which a cluster cannot be given, so a
-:class:`~indexer.plan.Nearby` is matched here (:func:`near`) with the semantics of the
-Whoosh backend's span queries, on the candidates that hold all its words.
+phrase a ``span_near`` of its bigrams. Proximity runs on the body's words at Whoosh's
+positions (:data:`NEAR_FIELD`, sub-words stacked at their word's
+position), as span queries whose matches are exactly those of the Whoosh backend's
+``SpanNear2`` (:func:`near_query`). For a group of many words that query would be too
+large: the cluster then selects the replies whose words fit one window, and :func:`near`
+checks those here, on their words' positions.
 """
 
 from __future__ import annotations
@@ -20,8 +22,16 @@ from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
 
 Query = dict[str, Any]
 
-# Ids a Nearby matched, by plan: the translation puts them in the query as an ids filter.
-Resolved = dict[Nearby, Sequence[str]]
+# The body's words at Whoosh's positions, for proximity (see
+# :func:`indexer.opensearch_backend.stacked`); the cluster's own field, not the schema's.
+NEAR_FIELD = "near"
+# Span terms of one proximity query at most, well under the cluster's 1,024 clauses: a
+# group of many words (2 ** (runs - 1) orders of them all) is checked here instead.
+MAX_SPAN_TERMS = 256
+
+# What each Nearby of a plan matches, as a query (the cluster's spans, or the ids of the
+# replies checked here): the translation puts it in the query as a filter.
+Resolved = dict[Nearby, Query]
 
 
 def to_query(plan: Plan, resolved: Resolved) -> Query:
@@ -49,7 +59,7 @@ def _(plan: Phrase, resolved: Resolved) -> Query:
 
 @_to_query.register
 def _(plan: Nearby, resolved: Resolved) -> Query:
-    return {"constant_score": {"filter": {"ids": {"values": list(resolved[plan])}}}}
+    return {"constant_score": {"filter": resolved[plan]}}
 
 
 @_to_query.register
@@ -102,10 +112,55 @@ def nearby_nodes(plan: Plan) -> list[Nearby]:
     return found
 
 
-def candidates(node: Nearby) -> Query:
-    """Return the query of the replies holding every word of a Nearby: those it may match."""
-    words = dict.fromkeys(w for run in node.runs for w in run)
-    return {"bool": {"filter": [{"term": {"body": w}} for w in words]}}
+def near_query(node: Nearby) -> tuple[Query, bool]:
+    """Return the span query of a Nearby, and whether its matches are exactly the Nearby's
+    (otherwise they are a superset, to be checked with :func:`near`).
+
+    Whoosh's ``SpanNear2`` takes the runs in query order, each placed left or right of
+    the span of those before, never overlapping it. A run placed right may begin up to
+    ``slop`` positions after that span ends; a run placed left must begin at most
+    ``slop`` positions before that span begins (Whoosh looks for it from there), so a run
+    of n words may end at most ``slop - n`` positions before. Each choice of sides is an
+    order of the runs in the text, its neighbours apart by at most those gaps: a chain of
+    ordered ``span_near``, nested to the right, each of one gap. Lucene's ordered spans
+    never overlap, and for each start of its first clause an ordered span takes the
+    nearest start of its second: the nearest is the one to check, since only the second's
+    start counts for that gap. So the ``span_or`` of the orders matches exactly where
+    Whoosh does.
+
+    Beyond :data:`MAX_SPAN_TERMS` span terms in all, the query is an unordered
+    ``span_near`` whose slop is the sum of the gaps allowed: every match of the Nearby is
+    one of its matches.
+    """
+    runs = [_run(run) for run in node.runs]
+    orders: dict[str, Query] = {}
+    for sides in range(2 ** (len(runs) - 1)):
+        left = [i for i in range(1, len(runs)) if sides >> (i - 1) & 1]
+        sequence = [*reversed(left), 0, *(i for i in range(1, len(runs)) if i not in left)]
+        # The gap after each run but the last: a left run's by its length, else slop - 1.
+        gaps = [node.slop - len(node.runs[i]) if at < len(left) else node.slop - 1
+                for at, i in enumerate(sequence[:-1])]
+        if min(gaps, default=0) < 0:
+            continue  # a run longer than the slop cannot stand on the left
+        chain = runs[sequence[-1]]
+        for i, gap in zip(reversed(sequence[:-1]), reversed(gaps), strict=True):
+            chain = _ordered([runs[i], chain], gap)
+        orders.setdefault(repr(chain), chain)
+    if len(orders) * sum(map(len, node.runs)) > MAX_SPAN_TERMS:
+        return {"span_near": {"clauses": runs, "slop": (node.slop - 1) * (len(runs) - 1), "in_order": False}}, False
+    if len(orders) == 1:
+        return next(iter(orders.values())), True
+    return {"span_or": {"clauses": list(orders.values())}}, True
+
+
+def _run(words: Sequence[str]) -> Query:
+    """Return the span of a run of words at consecutive positions of the body."""
+    terms = [{"span_term": {NEAR_FIELD: word}} for word in words]
+    return terms[0] if len(terms) == 1 else _ordered(terms, 0)
+
+
+def _ordered(clauses: list[Query], slop: int) -> Query:
+    return {"span_near": {"clauses": clauses, "slop": slop, "in_order": True}}
 
 
 # --- proximity, as the Whoosh backend's span queries match it --------------------------

@@ -28,6 +28,7 @@ from reply_archive.archive.text import sentences
 from reply_archive.indexer.analysis import SEPARATOR, exact_text, fold, segment, segmenter
 from reply_archive.indexer.query import parse_query, synonyms
 from reply_archive.indexer.results import Facet
+from reply_archive.indexer.schema import build_schema
 from reply_archive.indexer.search import ReplyIndex
 
 THREADS = 8  # requests in flight at once: the cluster answers several while Python decodes one
@@ -451,6 +452,59 @@ def near_queries(vocabulary: Vocabulary, rng: random.Random, count: int) -> list
             near = f"{vocabulary.word(rng)} -{near}"
         found.setdefault(near, None)
     return list(found)
+
+
+def near_limit_queries(corpus: Corpus, rng: random.Random, count: int) -> list[str]:
+    """Return ``count`` distinct proximity queries at the edges of what they match, read
+    from the body words' index positions (sub-words stacked at their word's position)
+    of random replies: two words exactly N apart with slop N and N - 1, in both orders;
+    a long word with one of its own sub-words (they overlap: another occurrence must be
+    near); a word with itself; three words whose every gap is within the slop though
+    their sum is not, in every order; and two adjacent words typed as one, on either
+    side of a word."""
+    analyzer = build_schema()["body"].analyzer
+    replies = [reply for reply in corpus.replies if reply.searchable_body]
+    found: dict[str, None] = {}
+
+    def near(words: Sequence[str], slop: int) -> None:
+        found.setdefault(f'"{" ".join(words)}"~{max(1, slop)}', None)
+
+    while len(found) < count:
+        body = rng.choice(replies).searchable_body
+        at: dict[int, list[str]] = {}
+        for token in analyzer(body, positions=True, mode="index"):
+            at.setdefault(token.pos, []).append(token.text)
+        positions = sorted(at)
+        if len(positions) < 12:
+            continue
+        first = rng.randrange(len(positions) - 10)
+        p, q, r = positions[first], positions[first + rng.randint(1, 4)], positions[first + rng.randint(5, 9)]
+        a, b, c = at[p][0], at[q][0], at[r][0]
+        shape = rng.randrange(5)
+        if shape == 0:
+            for slop in (q - p, q - p - 1):
+                near([a, b], slop)
+                near([b, a], slop)
+        elif shape == 1 and len(at[p]) > 1:
+            near([a, rng.choice(at[p][1:])], rng.randint(1, 6))
+            near([rng.choice(at[p][1:]), a], rng.randint(1, 6))
+        elif shape == 2:
+            near([a, a], rng.randint(1, 20))
+        elif shape == 3:
+            widest = max(q - p, r - q)
+            order = [a, b, c]
+            rng.shuffle(order)
+            near(order, widest)
+            near(order, widest - 1)
+        elif shape == 4 and positions[first + 1] == p + 1:
+            # Two adjacent words typed as one part are a run of two: placed left of a
+            # word, Whoosh wants it to begin within the slop of that word.
+            b = at[p + 1][0]
+            if [w for w, _, _ in segment(a + b)] == [a, b]:
+                for slop in (r - p - 1, r - p):
+                    near([c, a + b], slop)
+                    near([a + b, c], slop - 1)
+    return list(found)[:count]
 
 
 def scope_queries(vocabulary: Vocabulary, rng: random.Random, count: int) -> list[str]:
