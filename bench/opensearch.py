@@ -316,18 +316,23 @@ def sample_queries(archive: Path, whoosh: ReplyIndex, args: argparse.Namespace) 
 
 
 def sample_near(paragraphs: list[str], count: int, rng: random.Random) -> list[str]:
-    """Return proximity queries ``"a b"~10``: two words of two or more characters, one
-    to three such words apart in a paragraph of the archive. (A quarter as many as the
-    other kinds: on the cluster, each reads the words of every candidate reply.)"""
+    """Return ``count`` proximity queries ``"a b"~10`` then as many ``"a b c"~10``: words
+    of two or more characters, one to three such words apart in a paragraph of the
+    archive. (Fewer than of the other kinds: Whoosh checks every candidate's positions.)"""
     queries: list[str] = []
-    while len(queries) < count:
-        words = [w for w, _, _ in segment(rng.choice(paragraphs)) if len(w) >= 2 and not w.isascii()]
-        if len(words) < 4:
-            continue
-        at = rng.randrange(len(words) - 3)
-        first, second = words[at], words[at + rng.randint(1, 3)]
-        if first != second:
-            queries.append(f'"{first} {second}"~{NEAR_SLOP}')
+    for size in (2, 3):
+        wanted = len(queries) + count
+        while len(queries) < wanted:
+            words = [w for w, _, _ in segment(rng.choice(paragraphs)) if len(w) >= 2 and not w.isascii()]
+            if len(words) < 3 * size:
+                continue
+            at = rng.randrange(len(words) - 3 * size + 1)
+            picked = [words[at]]
+            while len(picked) < size:
+                at += rng.randint(1, 3)
+                picked.append(words[at])
+            if len(set(picked)) == size:
+                queries.append(f'"{" ".join(picked)}"~{NEAR_SLOP}')
     return queries
 
 
@@ -467,7 +472,9 @@ def report(r: dict[str, Any]) -> None:
         (f"words, year {YEARS} and a department selected, whole page", "filtered", ("total",), None),
         *((f"exact phrase, {low}–{high} chars, whole page", "exact", ("total",),
            [i for i, n in enumerate(lengths) if low <= n <= high]) for low, high in ((1, 2), (3, 6), (7, 12), (1, 12))),
-        (f'proximity "a b"~{NEAR_SLOP}, whole page', "near", ("total",), None),
+        *((f'proximity "{words}"~{NEAR_SLOP}, whole page', "near", ("total",),
+           [i for i, (q, _) in enumerate(r["queries"]["near"]) if len(q.split()) == len(words.split())])
+          for words in ("a b", "a b c")),
         ("statistics (words)", "statistics", ("total",), None),
         ("export, mid-size result", "export", ("total",), None),
     ):
