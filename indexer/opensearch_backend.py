@@ -14,9 +14,9 @@ consecutive positions. So both backends index the same terms, and exact wording 
 bigrams at their character positions, gaps filled) is a ``span_near`` of bigrams, a
 substring test. The body's words are also sent at Whoosh's positions, a long word's
 sub-words stacked at its position (:func:`stacked`), for proximity as span queries
-(:mod:`indexer.opensearch_query`). Proximity of three runs of words or more is checked
-here on the stored positions of the replies those spans select, and same-sentence scopes
-on their stored body.
+(:mod:`indexer.opensearch_query`). A proximity group of too many words for one span
+query is checked here on the stored positions of the replies a wider span selects, and
+same-sentence scopes on the stored body of the candidates.
 
 Ranking is the cluster's BM25 with the field weights as boosts, per shard: the order of
 equally relevant replies may differ from Whoosh's; hit sets, exact wording, facet
@@ -509,8 +509,9 @@ class OpenSearchReader:
     def _base(self, plan: Plan, scopes: tuple[ScopeFilter, ...], deadline: Deadline) -> tuple[Query, bool]:
         """Return the query of a plan within its scopes, and whether time ran out.
 
-        Proximity of three runs or more and scopes are checked here, on the replies that
-        may match them.
+        Scopes, and proximity groups too large for the cluster's span query
+        (:func:`~indexer.opensearch_query.near_query`), are checked here, on the replies
+        that may match them.
         """
         resolved: Resolved = {}
         late = False

@@ -34,7 +34,9 @@ from reply_archive.indexer.backend import Deadline, open_backend
 from reply_archive.indexer.build import _number_order
 from reply_archive.indexer.errors import ClusterError
 from reply_archive.indexer.opensearch_backend import position_key
+from reply_archive.indexer.opensearch_query import near_query, nearby_nodes
 from reply_archive.indexer.plan import Everything
+from reply_archive.indexer.query import parse_query
 from reply_archive.indexer.results import Hit
 from reply_archive.indexer.search import ReplyIndex
 from reply_archive.indexer.settings import Settings
@@ -270,6 +272,27 @@ def test_proximity_at_its_limits_selects_the_same_replies(main):
     answers = compare_answers(main, queries, counted=False)
     matched = sum(bool(w.ids) for w, _ in answers)
     assert len(queries) * 0.4 < matched < len(queries), f"{matched} of {len(queries)} queries select anything"
+
+
+def test_proximity_of_many_words_selects_the_same_replies(main, vocabulary):
+    """Groups of five to eight words of one sentence: up to six the cluster's span query
+    decides (2 ** 5 orders), beyond it the wider span's candidates are checked here."""
+    rng = random.Random(SEED)
+    queries: dict[str, None] = {}
+    long_sentences = [words for words in vocabulary.sentences if len(words) >= 12]
+    while len(queries) < 24:
+        words = rng.choice(long_sentences)
+        size = 5 + len(queries) % 4
+        start = rng.randrange(len(words) - size - 2)
+        picked = [words[at] for at in sorted(rng.sample(range(start, start + size + 3), size))]
+        if len(queries) % 3 == 0:  # in the sentence's order mostly: Whoosh chains them from the first
+            rng.shuffle(picked)
+        queries.setdefault(f'"{" ".join(picked)}"~{rng.randint(3, 10)}', None)
+    answers = compare_answers(main, list(queries), counted=False)
+    on_cluster = [all(near_query(node)[1] for node in nearby_nodes(parse_query(q).query)) for q in queries]
+    for way in (True, False):  # decided by the cluster's spans; checked here
+        matched = [bool(w.ids) for (w, _), decided in zip(answers, on_cluster, strict=True) if decided == way]
+        assert matched and sum(matched) > len(matched) * 0.3, (way, matched)
 
 
 def test_each_word_has_a_positions_key_a_source_filter_reads_as_that_word_alone():
