@@ -385,7 +385,16 @@ class ArrayWriter(SegmentWriter):
 
     def _take_back(self) -> None:
         docs, result = self._pending.popleft()
-        for doc, analysed in zip(docs, result.get(), strict=True):
+        try:
+            batch = result.get()
+        except Exception:
+            # A worker's error. Let the other batches finish before the pool is stopped:
+            # a worker terminated while it sends a result leaves half a message in the
+            # pool's result pipe, and the pool's result thread, reading it, never ends.
+            for _, other in self._pending:
+                other.wait()
+            raise
+        for doc, analysed in zip(docs, batch, strict=True):
             self._append(doc, analysed)
 
     def _append(self, doc: dict[str, Any], analysed: dict[str, Analysed]) -> None:
