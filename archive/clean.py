@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -201,7 +202,23 @@ def split_cells(line: str) -> list[str]:
 
 def display_width(line: str) -> int:
     """Return the width of a line in half-width columns (CJK counts as two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+    return len(line) + len(_wide().findall(line))
+
+
+@cache
+def _wide() -> re.Pattern[str]:
+    """Return a pattern of one wide or full-width character (East Asian width W or F):
+    one regex pass over a line instead of a Python call per character."""
+    ranges: list[str] = []
+    start: int | None = None
+    for code in range(sys.maxunicode + 2):
+        wide = code <= sys.maxunicode and unicodedata.east_asian_width(chr(code)) in "WF"
+        if wide and start is None:
+            start = code
+        elif not wide and start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
+            start = None
+    return re.compile(f"[{''.join(ranges)}]")
 
 
 def is_page_furniture(line: str) -> bool:
@@ -214,14 +231,10 @@ def fold_width(text: str) -> str:
 
     Full-width punctuation is kept: NFKC on the whole text would turn ，into ``,``.
     """
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _FULL_WIDTH_ALNUM.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
+
+
+_FULL_WIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
 def normalise_line(line: str) -> str:
@@ -613,7 +626,7 @@ def to_simplified(text: str) -> str:
 
 def detect_script(text: str) -> str:
     """Return ``traditional`` when traditional-only characters outnumber simplified-only ones."""
-    counts = Counter(ch for ch in text if _CJK_CHAR.match(ch))
+    counts = Counter(_CJK_CHAR.findall(text))
     traditional = sum(n for ch, n in counts.items() if _converts(ch, "t2s"))
     simplified = sum(n for ch, n in counts.items() if _converts(ch, "s2t"))
     return "traditional" if traditional > simplified else "simplified"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
 from reply_archive import data
@@ -9,6 +12,7 @@ from reply_archive.archive.clean import (
     REDACTED,
     clean_text,
     detect_script,
+    display_width,
     drop_running_lines,
     fold_width,
     is_page_furniture,
@@ -606,3 +610,21 @@ def test_spaced_labels_close_up_in_traditional_script_too():
 ])
 def test_phone_numbers_in_any_common_form_are_masked(raw, masked):
     assert mask_phones(raw) == masked
+
+
+def test_display_width_counts_wide_and_full_width_characters_as_two():
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    for start in range(0, len(every), 50_000):
+        line = every[start : start + 50_000]
+        assert display_width(line) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+    assert display_width("关于ab１２") == 10
+
+
+def test_fold_width_turns_every_full_width_letter_and_digit_and_nothing_else():
+    every = "".join(chr(c) for c in range(0x3000, 0x10000) if not 0xD800 <= c <= 0xDFFF)
+    expected = "".join(
+        unicodedata.normalize("NFKC", ch) if unicodedata.normalize("NFKC", ch).isascii()
+        and unicodedata.normalize("NFKC", ch).isalnum() and 0xFF00 < ord(ch) < 0xFF60 else ch
+        for ch in every
+    )
+    assert fold_width(every) == expected

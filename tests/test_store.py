@@ -14,6 +14,7 @@ from reply_archive.archive.store import (
     archive_lock,
     find_reply,
     from_markdown,
+    front_matter,
     is_hand_edited,
     iter_replies,
     markdown_body,
@@ -392,3 +393,19 @@ def test_an_unknown_id_is_looked_up_without_scanning_an_unchanged_archive(tmp_pa
     (tmp_path / "2024").mkdir()
     moved.rename(tmp_path / "2024" / moved.name)
     assert find_reply(tmp_path, seed_reply.id) == seed_reply
+
+
+# Strings of the kinds a front matter holds, and of the kinds YAML quotes or escapes.
+_AWKWARD = [
+    "", " lead", "trail ", "a: b", "- x", "#c", "'q'", '"dq"', "line\nbreak", "tab\tx", "yes", "No", "null", "~",
+    "001", "1e3", "0x1F", "2022-01-01", "12:30", "青溪市政协：关于", "「引号」", "中" * 1200, "a" * 1500, "\u2028x",
+    "\x85y", "\ufeffbom", "名字𪚥", "emoji😀", "\x07bell", "[a]", "{b}", "*star", "&amp", "!bang", "%pct", "@at",
+    "a #b", "a, b", "?q", "|pipe", ">gt", "\u3000全角\u3000", "x\u200by", "end:", "k: v\n  more", "\ud7ff\ue000\ufffd",
+]
+
+
+@pytest.mark.parametrize("value", _AWKWARD)
+def test_front_matter_is_what_pyyaml_writes(value):
+    meta = {"title": value, "proposers": [value, "王一帆"], "source": {"file": value, "ocr_confidence": [0.5, 91]}}
+    pure = yaml.dump(meta, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
+    assert front_matter(meta) == pure
