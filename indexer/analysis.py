@@ -111,7 +111,13 @@ def segment(text: str) -> list[tuple[str, int, int]]:
 _CLAUSES = jieba.re_han_default
 
 
-@functools.lru_cache(maxsize=20_000)  # clauses average about 15 characters: a few MB
+# Clauses average about 15 characters; an entry, words included, about 600 bytes, so
+# a cache of clauses holds at most some 80 MB: the set phrases of a genre and every
+# clause of recent replies (a generated archive's 103,524 distinct clauses all fit).
+CLAUSES_CACHED = 1 << 17
+
+
+@functools.lru_cache(maxsize=CLAUSES_CACHED)
 def _cut(piece: str) -> tuple[str, ...]:
     """Return jieba's precise-mode words of one clause (or of the text between two)."""
     return tuple(segmenter().cut(piece))
@@ -167,34 +173,69 @@ def words_of(value: str, *, subwords: bool, start_pos: int = 0) -> Iterator[tupl
     :param subwords: also yield the dictionary sub-words of each word longer than two
         characters, at its word's position, before it.
     """
-    freq = segmenter().FREQ
-    longest = longest_word()
     for pos, (word, start, end) in enumerate(segment(value), start_pos):
         if subwords and len(word) > 2:
-            # Every dictionary word inside a longer one (jieba's search mode stops at
-            # three characters, so 家庭医生 inside 家庭医生签约 would be lost). None is
-            # longer than the dictionary's longest word, which bounds the work per
-            # character: a token of 10,000 digits took 30 s, trying every substring.
-            for n in range(2, min(len(word), longest + 1)):
-                for i in range(len(word) - n + 1):
-                    if freq.get(word[i : i + n]):
-                        yield word[i : i + n], pos, start + i, start + i + n
+            for sub, i in _subwords_of(word):
+                yield sub, pos, start + i, start + i + len(sub)
         yield word, pos, start, end
+
+
+def _subwords_of(word: str) -> list[tuple[str, int]]:
+    """Return the dictionary words inside ``word`` with their offsets in it, shorter
+    ones first.
+
+    Every dictionary word inside a longer one (jieba's search mode stops at three
+    characters, so 家庭医生 inside 家庭医生签约 would be lost). None is longer than the
+    dictionary's longest word, which bounds the work per character: a token of 10,000
+    digits took 30 s, trying every substring.
+    """
+    freq = segmenter().FREQ
+    return [
+        (word[i : i + n], i)
+        for n in range(2, min(len(word), longest_word() + 1))
+        for i in range(len(word) - n + 1)
+        if freq.get(word[i : i + n])
+    ]
 
 
 def word_positions(value: str, *, subwords: bool) -> dict[str, list[int]]:
     """Return the positions of each word of :func:`word_analyzer` in ``value`` (as it
-    indexes it, lower-cased), by word: what Whoosh's formats gather from its tokens,
-    without making them."""
+    indexes it, lower-cased), by word: what Whoosh's formats gather from its tokens
+    (:func:`words_of`), without making them.
+
+    The tokens of each clause are kept (:func:`_clause_tokens`), so a clause seen
+    before costs a dictionary update per token.
+    """
     found: dict[str, list[int]] = {}
-    for text, pos, _, _ in words_of(value, subwords=subwords):
-        text = text.lower()
-        where = found.get(text)
-        if where is None:
-            found[text] = [pos]
-        else:
-            where.append(pos)
+    pos = 0
+    for piece in _CLAUSES.split(_simplified(value)):
+        if not piece:
+            continue
+        tokens, count = _clause_tokens(piece, subwords)
+        for text, at in tokens:
+            where = found.get(text)
+            if where is None:
+                found[text] = [pos + at]
+            else:
+                where.append(pos + at)
+        pos += count
     return found
+
+
+@functools.lru_cache(maxsize=CLAUSES_CACHED)
+def _clause_tokens(piece: str, subwords: bool) -> tuple[tuple[tuple[str, int], ...], int]:
+    """Return what :func:`words_of` yields for one clause, lower-cased, as ``(token,
+    word ordinal in the clause)``, and the clause's number of words."""
+    tokens: list[tuple[str, int]] = []
+    count = 0
+    for word in segmenter().cut(piece):
+        if not _is_word(word):
+            continue
+        if subwords and len(word) > 2:
+            tokens += ((sub.lower(), count) for sub, _ in _subwords_of(word))
+        tokens.append((word.lower(), count))
+        count += 1
+    return tuple(tokens), count
 
 
 class NgramTokenizer(_Tokenizer):
