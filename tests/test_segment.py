@@ -10,7 +10,9 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Positions
 
+from reply_archive.indexer import segment
 from reply_archive.indexer.analysis import SEPARATOR, NgramTokenizer, fold, word_analyzer
 from reply_archive.indexer.build import build_index, reply_to_doc
 from reply_archive.indexer.schema import build_schema
@@ -103,6 +105,18 @@ def test_block_edges_and_odd_fields_are_written_as_whoosh_writes_them(tmp_path, 
     _same_segments(tmp_path, _edge_schema(), _edge_docs(count))
 
 
+@pytest.mark.parametrize("procs", [2, 3])
+def test_blocks_encoded_by_several_processes_are_written_as_whoosh_writes_them(tmp_path, monkeypatch, procs):
+    # Every field is cut into runs of terms encoded in forked processes, whose bytes
+    # and term offsets the writer joins.
+    monkeypatch.setattr(segment, "PARALLEL_POSTINGS", 0)
+    encoded = segment._encoded
+    runs: list[int] = []
+    monkeypatch.setattr(segment, "_encoded", lambda blocks, cut: runs.append(len(cut)) or encoded(blocks, cut))
+    _same_segments(tmp_path, _edge_schema(), _edge_docs(300), procs=procs)
+    assert max(runs) == procs  # the fields were cut into runs, encoded elsewhere
+
+
 def test_gram_codes_order_as_the_grams_do_and_skip_separators():
     text = f"Ａ老 𠀀{SEPARATOR}年人"
     folded = fold(text)
@@ -161,3 +175,8 @@ def test_a_segmented_writer_starts_a_segment_once_one_holds_enough_postings(tmp_
         for field, text in (("body", "养老"), ("exact", "答复"), ("department", docs[0]["department"])):
             found = [{s.stored_fields(d)["id"] for d in s.document_numbers(**{field: text})} for s in (a, b)]
             assert found[0] == found[1] and found[0], (field, text)
+
+
+@pytest.mark.parametrize("poslist", [[0], [3], [0, 1, 2], [5, 9, 200, 70000], list(range(0, 3000, 7))])
+def test_positions_are_encoded_as_whoosh_encodes_them(poslist):
+    assert segment._positions(poslist) == Positions().encode(poslist)
