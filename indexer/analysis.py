@@ -28,6 +28,7 @@ import getpass
 import logging
 import os
 import re
+import sys
 import tempfile
 import threading
 import unicodedata
@@ -111,13 +112,7 @@ def segment(text: str) -> list[tuple[str, int, int]]:
 _CLAUSES = jieba.re_han_default
 
 
-# Clauses average about 15 characters; an entry, words included, about 600 bytes, so
-# a cache of clauses holds at most some 80 MB: the set phrases of a genre and every
-# clause of recent replies (a generated archive's 103,524 distinct clauses all fit).
-CLAUSES_CACHED = 1 << 17
-
-
-@functools.lru_cache(maxsize=CLAUSES_CACHED)
+@functools.lru_cache(maxsize=20_000)  # clauses average about 15 characters: a few MB
 def _cut(piece: str) -> tuple[str, ...]:
     """Return jieba's precise-mode words of one clause (or of the text between two)."""
     return tuple(segmenter().cut(piece))
@@ -222,7 +217,11 @@ def word_positions(value: str, *, subwords: bool) -> dict[str, list[int]]:
     return found
 
 
-@functools.lru_cache(maxsize=CLAUSES_CACHED)
+# A build's cache: an entry, tokens included, takes about 800 bytes, so it holds at most
+# some 100 MB, the set phrases of a genre and every clause of recent replies (a generated
+# archive's 103,524 distinct clauses all fit). Queries and snippets use :func:`_cut`'s,
+# smaller: a serving process keeps its memory.
+@functools.lru_cache(maxsize=1 << 17)
 def _clause_tokens(piece: str, subwords: bool) -> tuple[tuple[tuple[str, int], ...], int]:
     """Return what :func:`words_of` yields for one clause, lower-cased, as ``(token,
     word ordinal in the clause)``, and the clause's number of words."""
@@ -232,8 +231,8 @@ def _clause_tokens(piece: str, subwords: bool) -> tuple[tuple[tuple[str, int], .
         if not _is_word(word):
             continue
         if subwords and len(word) > 2:
-            tokens += ((sub.lower(), count) for sub, _ in _subwords_of(word))
-        tokens.append((word.lower(), count))
+            tokens += ((sys.intern(sub.lower()), count) for sub, _ in _subwords_of(word))
+        tokens.append((sys.intern(word.lower()), count))  # one string a word, however many clauses hold it
         count += 1
     return tuple(tokens), count
 
