@@ -345,7 +345,7 @@ class _Blocks:
 def _encode(blocks: _Blocks, first: int, last: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """Return the postings bytes of terms ``first`` to ``last`` (excluded) and each
     term's bytes and terms-table info, its offset counted from the start of those bytes."""
-    size = blocks.value_size
+    size = blocks.value_size or 0  # of a fixed-size value; values of other sizes are a list
     at = int(blocks.term_starts[first])
     end = int(blocks.term_starts[last]) if last < len(blocks.term_starts) else len(blocks.docs)
     deltas_list, weights_list = blocks.deltas[at:end].tolist(), blocks.weights[at:end].tolist()
