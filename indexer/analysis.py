@@ -179,7 +179,7 @@ def _subwords_of(word: str) -> list[tuple[str, int]]:
     """Return the dictionary words inside ``word`` with their offsets in it, shorter
     ones first.
 
-    Every dictionary word inside a longer one (jieba's search mode stops at three
+    The index stacks them on their word (jieba's search mode stops at three
     characters, so 家庭医生 inside 家庭医生签约 would be lost). None is longer than the
     dictionary's longest word, which bounds the work per character: a token of 10,000
     digits took 30 s, trying every substring.
