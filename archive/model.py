@@ -502,10 +502,14 @@ class Reply:
         details are shown on the record's page but never indexed."""
         return "\n\n".join(p for p in self.paragraphs if not _is_contact_line(p))
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the record as plain JSON-ready data, the derived fields included."""
+    def to_dict(self, *, derived: bool = True) -> dict[str, Any]:
+        """Return the record as plain JSON-ready data.
+
+        :param derived: include the fields derived from the text (:data:`DERIVED`),
+            which take longer to work out than the rest; a record's file holds none.
+        """
         data = _plain(self)
-        for name in DERIVED:
+        for name in DERIVED if derived else ():
             data[name] = _plain(getattr(self, name))
         return data
 

@@ -31,7 +31,7 @@ import yaml
 
 from .errors import ArchiveBusy, RecordError, ReplyNotFound
 from .locking import exclusive
-from .model import DERIVED, ID_PATTERN, Reply
+from .model import ID_PATTERN, Reply
 from .parse import outline, split_heading
 from .text import bom_encoding, unify_line_ends
 
@@ -50,8 +50,8 @@ def to_markdown(reply: Reply) -> str:
     """Return the record as Markdown with YAML front matter."""
     meta = {
         key: value
-        for key, value in reply.to_dict().items()
-        if key not in _BODY_FIELDS and key not in DERIVED and value not in (None, [], False, {})
+        for key, value in reply.to_dict(derived=False).items()
+        if key not in _BODY_FIELDS and value not in (None, [], False, {})
     }
     for name in ("assembly", "source"):
         meta[name] = {k: v for k, v in meta.get(name, {}).items() if v not in (None, False)}
