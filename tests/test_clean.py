@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 import unicodedata
 
+import opencc
 import pytest
 
 from reply_archive import data
+from reply_archive.archive import clean
 from reply_archive.archive.clean import (
     REDACTED,
     clean_text,
@@ -628,3 +630,12 @@ def test_fold_width_turns_every_full_width_letter_and_digit_and_nothing_else():
         for ch in every
     )
     assert fold_width(every) == expected
+
+
+@pytest.mark.parametrize("config", ["t2s", "s2t"])
+def test_the_script_count_takes_every_character_opencc_changes_and_no_other(config):
+    convert = opencc.OpenCC(config).convert
+    pattern = clean._converted_by(config)
+    for code in range(0x3000, 0xFB00):
+        ch = chr(code)
+        assert bool(pattern.fullmatch(ch)) == (bool(clean._CJK_CHAR.match(ch)) and convert(ch) != ch), hex(code)
