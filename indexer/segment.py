@@ -451,9 +451,13 @@ class ArrayWriter(SegmentWriter):
     :param procs: processes that analyse documents; with more than one, batches of
         ``batchsize`` documents go to a pool of forked workers, and this process
         appends their postings in document order.
+    :param pool: the workers' pool (:func:`analysis_pool`) when another owns it, to
+        be used and left running; by default the writer starts its own.
     """
 
-    def __init__(self, ix: Any, *, procs: int = 1, batchsize: int = 16, **kwargs: Any) -> None:
+    def __init__(
+        self, ix: Any, *, procs: int = 1, batchsize: int = 16, pool: Pool | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(ix, **kwargs)
         # The postings and the terms table are asked their position once a term, twice
         # for the table: a system call each, a tenth of a build.
@@ -468,11 +472,11 @@ class ArrayWriter(SegmentWriter):
         self._pending: deque[tuple[list[dict[str, Any]], AsyncResult]] = deque()
         self._ahead = 2 * procs  # batches handed out and not yet appended
         self._procs = procs
-        self._pool: Pool | None = None
-        if procs > 1:
-            context = multiprocessing.get_context("fork")  # the workers inherit the loaded dictionary
+        self._pool: Pool | None = pool
+        self._owns_pool = pool is None
+        if procs > 1 and pool is None:
             try:
-                self._pool = context.Pool(procs, initializer=_start_worker, initargs=(self.schema,))
+                self._pool = analysis_pool(self.schema, procs)
             except BaseException:  # no pool: release what Whoosh's writer holds (its lock)
                 super().cancel()
                 raise
@@ -512,13 +516,8 @@ class ArrayWriter(SegmentWriter):
 
     def _stop_pool(self, *, terminate: bool) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if terminate:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
+        if pool is not None and self._owns_pool:  # a lent pool is stopped by its owner
+            _stop(pool, terminate=terminate)
 
     def _hand_out(self) -> None:
         """Give the batch to the workers; append the oldest batch they analysed once
@@ -598,6 +597,21 @@ def _analyse(analysers: dict[str, FieldAnalyser], doc: dict[str, Any]) -> dict[s
     return {name: analysers[name].analyse(value) for name, value in doc.items() if name in analysers}
 
 
+def analysis_pool(schema: Any, procs: int) -> Pool:
+    """Return a pool of ``procs`` forked workers that analyse documents of ``schema``
+    (forked: they inherit the loaded dictionary)."""
+    return multiprocessing.get_context("fork").Pool(procs, initializer=_start_worker, initargs=(schema,))
+
+
+def _stop(pool: Pool, *, terminate: bool) -> None:
+    """Stop a pool: at once, or once its workers are done."""
+    if terminate:
+        pool.terminate()
+    else:
+        pool.close()
+    pool.join()
+
+
 _worker_analysers: dict[str, FieldAnalyser] = {}  # a worker's, set when it starts
 
 
@@ -643,24 +657,45 @@ class SegmentedWriter:
         self._procs = procs
         self._max = max_postings
         self._writer: ArrayWriter | None = None
+        self._pool: Pool | None = None  # the workers of every segment: their caches stay warm
 
     def add_document(self, **fields: Any) -> None:
         if self._writer is None:
             with _interrupts_held():
-                self._writer = ArrayWriter(self._ix, procs=self._procs)
+                if self._pool is None and self._procs > 1:
+                    self._pool = analysis_pool(self._ix.schema, self._procs)
+                self._writer = ArrayWriter(self._ix, procs=self._procs, pool=self._pool)
         self._writer.add_document(**fields)
         if self._writer.postings >= self._max:
-            self.commit()
+            self._commit_segment()
 
     def commit(self) -> None:
+        """Write the last segment and stop the workers."""
+        try:
+            self._commit_segment()
+        except BaseException:
+            self._stop_pool(terminate=True)
+            raise
+        self._stop_pool(terminate=False)
+
+    def cancel(self) -> None:
+        """Cancel the segment being written and stop the workers."""
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                writer.cancel()
+        finally:
+            self._stop_pool(terminate=True)
+
+    def _commit_segment(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.commit()
 
-    def cancel(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
+    def _stop_pool(self, *, terminate: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop(pool, terminate=terminate)
 
     def __enter__(self) -> SegmentedWriter:
         return self

@@ -177,6 +177,22 @@ def test_a_segmented_writer_starts_a_segment_once_one_holds_enough_postings(tmp_
             assert found[0] == found[1] and found[0], (field, text)
 
 
+def test_the_segments_of_a_parallel_build_share_one_pool_of_workers(tmp_path, monkeypatch):
+    pools = []
+    start_pool = segment.analysis_pool
+    monkeypatch.setattr(segment, "analysis_pool", lambda *args: pools.append(start_pool(*args)) or pools[-1])
+    docs = _edge_docs(300)
+    ix = whoosh_index.create_in(str(tmp_path), _edge_schema())
+    with SegmentedWriter(ix, procs=2, max_postings=2_000) as writer:
+        for doc in docs:
+            writer.add_document(**doc)
+    with ix.searcher() as searcher:
+        assert len(list(searcher.leaf_searchers())) > 2
+        assert sorted(f["id"] for f in searcher.all_stored_fields()) == sorted(d["id"] for d in docs)
+    assert len(pools) == 1  # the workers, and their caches, serve every segment
+    assert pools[0]._state != multiprocessing.pool.RUN  # and are stopped with the build
+
+
 @pytest.mark.parametrize("poslist", [[0], [3], [0, 1, 2], [5, 9, 200, 70000], list(range(0, 3000, 7))])
 def test_positions_are_encoded_as_whoosh_encodes_them(poslist):
     assert segment._positions(poslist) == Positions().encode(poslist)
