@@ -195,30 +195,82 @@ class _FieldPostings:
 
         :param lengths: each document's length in the field, as Whoosh reads it back
             (one byte's worth, 0 for none).
-        :param procs: processes that encode the blocks: a field of
-            :data:`PARALLEL_POSTINGS` or more is cut into that many runs of terms, the
-            others encoded by forked processes that inherit its arrays, while this
-            one encodes the first and writes each run's bytes in order.
+        :param procs: processes that sort and encode the postings: a field of
+            :data:`PARALLEL_POSTINGS` or more is cut into that many ranges of terms of
+            about as many postings each, sorted and encoded by forked processes that
+            inherit the field (this one takes the first range); each range's bytes
+            are written in order.
         """
-        blocks = self._blocks(codec, lengths)
-        runs = blocks.runs(procs if len(blocks.docs) >= PARALLEL_POSTINGS else 1)
+        self._prepare(codec, lengths)
+        ranges = self._ranges(procs if len(self._keys) >= PARALLEL_POSTINGS else 1)
         postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
         key_prefix = pack_ushort(fieldwriter._fieldid)
-        for data, terms in _encoded(blocks, runs):
+        for data, terms in _encoded(self, ranges):
             base = postfile.tell()
             postfile.write(data)
             for term, info in terms:
                 # The info ends with the term's offset and length: the offset was the
-                # term's place in its run, this run starts at ``base``.
+                # term's place in its range, whose bytes start at ``base``.
                 offset = unpack_long(info[-12:-4])[0] + base
                 tindex.add(key_prefix + term, info[:-12] + pack_long(offset) + info[-4:])
 
-    def _blocks(self, codec: Any, lengths: np.ndarray) -> _Blocks:
-        """Return the field's postings in (term, document) order with the statistics
-        of each term and of each of its blocks."""
-        keys, docs, weights, values = self._sorted()
+    def _prepare(self, codec: Any, lengths: np.ndarray) -> None:
+        """Join the field's postings and give each the key of its term, keys sorting
+        as the terms do (gram codes, or ranks of the words)."""
+        self._codec, self._doc_lengths = codec, lengths
+        terms = np.concatenate(self.terms)
+        self._docs = np.concatenate(self.docs)
+        weights = np.concatenate(self.weights)
+        if self.gram is not None:
+            self._freqs = weights
+            self._weights = weights.astype(np.float64) * self.boost
+            self._keys = terms
+        else:
+            self._weights = weights
+            self._names = sorted(self.vocab)
+            rank = np.empty(len(self._names), dtype=np.int64)
+            rank[[self.vocab[t] for t in self._names]] = np.arange(len(self._names))
+            self._keys = rank[terms]
+        if self.value_size:
+            self._fixed = np.frombuffer(bytes(self.fixed_values), dtype=f"V{self.value_size}")
+
+    def _ranges(self, count: int) -> list[tuple[int | None, int | None]]:
+        """Return ``count`` ranges of term keys (from, to; None for no bound) holding
+        about as many postings each, cut at keys of a sample of the postings."""
+        if count <= 1:
+            return [(None, None)]
+        sample = np.sort(self._keys[:: max(1, len(self._keys) // 65536)])
+        # Every range holds a term: it starts at a key there is, or none comes before it.
+        cuts = sorted({int(sample[len(sample) * i // count]) for i in range(1, count)} - {int(self._keys.min())})
+        bounds: list[int | None] = [None, *cuts, None]
+        return list(zip(bounds[:-1], bounds[1:], strict=False))
+
+    def _blocks(self, low: int | None, high: int | None) -> _Blocks:
+        """Return the postings of the terms with keys from ``low`` to ``high`` (not
+        included), in (term, document) order, with the statistics of each term and of
+        each of its blocks."""
+        keys = self._keys
+        if low is None and high is None:
+            order = np.argsort(keys, kind="stable")  # documents were added in order
+        else:
+            inside = np.ones(len(keys), dtype=bool)
+            if low is not None:
+                inside &= keys >= low
+            if high is not None:
+                inside &= keys < high
+            picked = np.flatnonzero(inside)
+            order = picked[np.argsort(keys[picked], kind="stable")]
+        if self.gram is not None:
+            values: Any = self._freqs[order].astype(">u4").tobytes()
+        elif self.value_size is None:
+            values = [self.values[i] for i in order.tolist()]
+        elif self.value_size:
+            values = self._fixed[order].tobytes()
+        else:
+            values = None
+        keys, docs, weights = keys[order], self._docs[order], self._weights[order]
         count = len(keys)
-        size = codec._blocklimit
+        size = self._codec._blocklimit
         # Terms, and the blocks of each: a block starts at a term's start and every
         # ``size`` postings after it.
         term_starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
@@ -230,7 +282,7 @@ class _FieldPostings:
         deltas = np.diff(docs, prepend=0)
         deltas[starts] = docs[starts]
         weights32 = weights.astype(np.float32)
-        posting_lengths = lengths[docs]
+        posting_lengths = self._doc_lengths[docs]
         block_stats = np.rec.fromarrays((
             ends - starts,
             docs[ends - 1],
@@ -240,41 +292,11 @@ class _FieldPostings:
             np.minimum.reduceat(np.where(posting_lengths > 0, posting_lengths, _NO_LENGTH), starts),
             np.maximum.reduceat(posting_lengths, starts),
         ))
-        block_counts = -(-term_sizes // size)
         return _Blocks(
-            term_keys=keys[term_starts], term_starts=term_starts, term_sizes=term_sizes,
-            term_blocks=np.r_[0, np.cumsum(block_counts)], first_docs=docs[term_starts],
-            deltas=deltas, weights=weights32, values=values, value_size=self.value_size,
-            block_stats=block_stats, docs=docs, compression=codec._compression,
-            texts=self._texts,
+            terms=self._texts(keys[term_starts]), term_sizes=term_sizes, term_blocks=-(-term_sizes // size),
+            first_docs=docs[term_starts], deltas=deltas, weights=weights32, values=values,
+            value_size=self.value_size, block_stats=block_stats, compression=self._codec._compression,
         )
-
-    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-        """Return the postings' term keys, documents, weights and values, in (term,
-        document) order; values as one ``bytes`` of fixed-size values, a list of
-        ``bytes``, or None."""
-        terms = np.concatenate(self.terms)
-        docs = np.concatenate(self.docs)
-        weights = np.concatenate(self.weights)
-        if self.gram is not None:
-            freqs = weights
-            weights = freqs.astype(np.float64) * self.boost
-            keys = terms
-        else:
-            self._names = sorted(self.vocab)
-            rank = np.empty(len(self._names), dtype=np.int64)
-            rank[[self.vocab[t] for t in self._names]] = np.arange(len(self._names))
-            keys = rank[terms]
-        order = np.argsort(keys, kind="stable")  # documents were added in order
-        if self.gram is not None:
-            values: Any = freqs[order].astype(">u4").tobytes()
-        elif self.value_size is None:
-            values = [self.values[i] for i in order.tolist()]
-        elif self.value_size:
-            values = np.frombuffer(bytes(self.fixed_values), dtype=f"V{self.value_size}")[order].tobytes()
-        else:
-            values = None
-        return keys[order], docs[order], weights[order], values
 
     def _texts(self, keys: np.ndarray) -> Iterator[bytes]:
         """Yield the bytes of each term key, in order."""
@@ -316,13 +338,12 @@ PARALLEL_POSTINGS = 1_000_000
 
 @dataclass
 class _Blocks:
-    """One field's postings in (term, document) order, cut into Whoosh's blocks: what
-    :func:`_encode` turns into the bytes of a run of its terms."""
+    """Postings of a field's terms in (term, document) order, cut into Whoosh's
+    blocks: what :func:`_encode` turns into bytes."""
 
-    term_keys: np.ndarray  # each term's key, in order
-    term_starts: np.ndarray  # where each term's postings start
-    term_sizes: np.ndarray  # and how many it has
-    term_blocks: np.ndarray  # where each term's blocks start (one more: the end)
+    terms: Iterator[bytes]  # each term's bytes, in order
+    term_sizes: np.ndarray  # each term's postings
+    term_blocks: np.ndarray  # and blocks
     first_docs: np.ndarray
     deltas: np.ndarray  # each posting's document, delta-encoded within its block
     weights: np.ndarray  # float32, as Whoosh stores them
@@ -330,39 +351,22 @@ class _Blocks:
     value_size: int | None
     block_stats: np.recarray  # per block: size, last document, max and total weight,
     # whether all weights are the same, min and max length
-    docs: np.ndarray
     compression: int
-    texts: Any  # a term's bytes from its keys (:meth:`_FieldPostings._texts`)
-
-    def runs(self, count: int) -> list[tuple[int, int]]:
-        """Return ``count`` runs of terms (first, last + 1) of about as many postings."""
-        terms = len(self.term_keys)
-        cuts = np.searchsorted(self.term_starts, np.arange(1, count) * len(self.docs) // count)
-        bounds = [0, *sorted(set(cuts.tolist()) - {0, terms}), terms]
-        return list(zip(bounds[:-1], bounds[1:], strict=False))
 
 
-def _encode(blocks: _Blocks, first: int, last: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """Return the postings bytes of terms ``first`` to ``last`` (excluded) and each
-    term's bytes and terms-table info, its offset counted from the start of those bytes."""
+def _encode(blocks: _Blocks) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """Return the postings bytes of the terms and each term's bytes and terms-table
+    info, its offset counted from the start of those bytes."""
     size = blocks.value_size or 0  # of a fixed-size value; values of other sizes are a list
-    at = int(blocks.term_starts[first])
-    end = int(blocks.term_starts[last]) if last < len(blocks.term_starts) else len(blocks.docs)
-    deltas_list, weights_list = blocks.deltas[at:end].tolist(), blocks.weights[at:end].tolist()
-    values = blocks.values
-    if isinstance(values, list):
-        values = values[at:end]
-    elif values is not None:
-        values = values[at * size : end * size]
-    block_stats = iter(blocks.block_stats[blocks.term_blocks[first] : blocks.term_blocks[last]].tolist())
+    deltas_list, weights_list, values = blocks.deltas.tolist(), blocks.weights.tolist(), blocks.values
+    block_stats = iter(blocks.block_stats.tolist())
     comp = blocks.compression
     out: list[bytes] = []
     offset = 0
     infos: list[tuple[bytes, bytes]] = []
-    at = 0  # from here on, within this run
+    at = 0
     terms = zip(
-        blocks.texts(blocks.term_keys[first:last]), blocks.term_sizes[first:last].tolist(),
-        np.diff(blocks.term_blocks[first : last + 1]).tolist(), blocks.first_docs[first:last].tolist(), strict=True,
+        blocks.terms, blocks.term_sizes.tolist(), blocks.term_blocks.tolist(), blocks.first_docs.tolist(), strict=True
     )
     for term, df, count, first_doc in terms:
         info = W3TermInfo()
@@ -405,30 +409,33 @@ def _encode(blocks: _Blocks, first: int, last: int) -> tuple[bytes, list[tuple[b
     return b"".join(out), infos
 
 
-_encoding: _Blocks | None = None  # the field a forked encoder encodes runs of
+_encoding: _FieldPostings | None = None  # the field a forked encoder encodes ranges of
 
 
-def _encode_run(first: int, last: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """In a forked encoder: encode a run of the field it inherited."""
+def _encode_range(low: int | None, high: int | None) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """In a forked encoder: sort and encode a range of the field it inherited."""
     assert _encoding is not None
-    return _encode(_encoding, first, last)
+    return _encode(_encoding._blocks(low, high))
 
 
-def _encoded(blocks: _Blocks, runs: list[tuple[int, int]]) -> Iterator[tuple[bytes, list[tuple[bytes, bytes]]]]:
-    """Yield the encoded runs in order: the first encoded here, the others by forked
-    processes meanwhile (they inherit ``blocks`` and send back only bytes)."""
+Encoded = tuple[bytes, list[tuple[bytes, bytes]]]
+
+
+def _encoded(postings: _FieldPostings, ranges: list[tuple[int | None, int | None]]) -> Iterator[Encoded]:
+    """Yield the encoded ranges in order: the first encoded here, the others by forked
+    processes meanwhile (they inherit ``postings`` and send back only bytes)."""
     global _encoding
-    if len(runs) == 1:
-        yield _encode(blocks, *runs[0])
+    if len(ranges) == 1:
+        yield _encode(postings._blocks(*ranges[0]))
         return
-    _encoding = blocks
+    _encoding = postings
     try:
-        pool = multiprocessing.get_context("fork").Pool(len(runs) - 1)
+        pool = multiprocessing.get_context("fork").Pool(len(ranges) - 1)
     finally:
         _encoding = None
     try:
-        others = [pool.apply_async(_encode_run, run) for run in runs[1:]]
-        yield _encode(blocks, *runs[0])
+        others = [pool.apply_async(_encode_range, bounds) for bounds in ranges[1:]]
+        yield _encode(postings._blocks(*ranges[0]))
         for other in others:
             yield other.get()
     finally:
