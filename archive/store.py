@@ -51,10 +51,10 @@ def to_markdown(reply: Reply) -> str:
     meta = {
         key: value
         for key, value in reply.to_dict(derived=False).items()
-        if key not in _BODY_FIELDS and value not in (None, [], False, {})
+        if key not in _BODY_FIELDS and not _unset(value) and value not in ([], {})
     }
     for name in ("assembly", "source"):
-        meta[name] = {k: v for k, v in meta.get(name, {}).items() if v not in (None, False)}
+        meta[name] = {k: v for k, v in meta.get(name, {}).items() if not _unset(v)}
         if not meta[name]:
             del meta[name]
     return f"---\n{front_matter(meta)}---\n\n{markdown_body(reply)}\n"
@@ -88,6 +88,12 @@ def _escaped_by_libyaml(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_escaped_by_libyaml(v) for v in value)
     return False
+
+
+def _unset(value: Any) -> bool:
+    """Return True for a value a record's file leaves out: None or False, never 0 (a
+    test of ``value in (None, False)`` takes 0 for False)."""
+    return value is None or value is False
 
 
 def markdown_body(reply: Reply) -> str:

@@ -409,3 +409,8 @@ def test_front_matter_is_what_pyyaml_writes(value):
     meta = {"title": value, "proposers": [value, "王一帆"], "source": {"file": value, "ocr_confidence": [0.5, 91]}}
     pure = yaml.dump(meta, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
     assert front_matter(meta) == pure
+
+
+def test_a_zero_in_the_front_matter_is_written_back(seed_reply):
+    reply = dataclasses.replace(seed_reply, term=0)
+    assert from_markdown(to_markdown(reply), "again.md") == reply
