@@ -7,8 +7,9 @@ field length and appends it to a block. That was 58 % of a build (BENCHMARKS.md)
 
 :class:`ArrayWriter` writes the same segment files, which Whoosh's readers and matchers
 read unchanged, without that: each document's postings are appended to per-field
-arrays (term, document, weight, value); at commit one stable sort per field puts them
-in (term, document) order and each term's blocks are encoded from array slices. The
+arrays (term, document, weight, value); at commit a stable sort puts each field's in
+(term, document) order and each term's blocks are encoded from array slices, a large
+field's ranges of terms sorted and encoded by forked processes side by side. The
 character n-gram fields, most of the postings, are analysed as arrays too: the grams of
 a text are integer codes of its code points, counted with one ``numpy.unique``.
 
