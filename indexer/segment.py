@@ -355,7 +355,11 @@ class _Blocks:
     compression: int
 
 
-def _encode(blocks: _Blocks) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+# A range's postings bytes, and each of its terms' bytes and terms-table info.
+Encoded = tuple[bytes, list[tuple[bytes, bytes]]]
+
+
+def _encode(blocks: _Blocks) -> Encoded:
     """Return the postings bytes of the terms and each term's bytes and terms-table
     info, its offset counted from the start of those bytes."""
     size = blocks.value_size or 0  # of a fixed-size value; values of other sizes are a list
@@ -413,13 +417,10 @@ def _encode(blocks: _Blocks) -> tuple[bytes, list[tuple[bytes, bytes]]]:
 _encoding: _FieldPostings | None = None  # the field a forked encoder encodes ranges of
 
 
-def _encode_range(low: int | None, high: int | None) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+def _encode_range(low: int | None, high: int | None) -> Encoded:
     """In a forked encoder: sort and encode a range of the field it inherited."""
     assert _encoding is not None
     return _encode(_encoding._blocks(low, high))
-
-
-Encoded = tuple[bytes, list[tuple[bytes, bytes]]]
 
 
 def _encoded(postings: _FieldPostings, ranges: list[tuple[int | None, int | None]]) -> Iterator[Encoded]:
