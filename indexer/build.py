@@ -34,6 +34,7 @@ from reply_archive.archive.locking import exclusive
 from reply_archive.archive.model import Reply
 
 from .analysis import exact_text, fold, segmenter
+from .codec import ReplyCodec
 from .errors import IndexBusy, IndexerError, IndexMissing, IndexStale
 from .results import HIT_FIELDS
 from .schema import CHAR_FIELD, EXACT_FIELD, FACETS, INDEX_VERSION, build_schema
@@ -244,7 +245,7 @@ def update_index(
     """
     with _new_generation(Path(index_dir), info, copy_current=True) as gen:
         ix = open_generation(gen)
-        with ix.writer() as writer:
+        with ix.writer(codec=ReplyCodec()) as writer:
             for reply_id in delete:
                 writer.delete_by_term("id", reply_id)
             count = _write_replies(replies, aliases, gen, writer.update_document, progress)

@@ -57,7 +57,7 @@ VALUE_FIELDS = ("proposers", "numbers", "session_labels", "commitments", *FACET_
 
 # Bump whenever fields or analysis code change: an index built by another version is
 # stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 14
+INDEX_VERSION = 15
 
 
 def index_signature() -> str:

@@ -13,8 +13,9 @@ field's ranges of terms sorted and encoded by forked processes side by side. The
 character n-gram fields, most of the postings, are analysed as arrays too: the grams of
 a text are integer codes of its code points, counted with one ``numpy.unique``.
 
-What it writes is what Whoosh's writer writes for the same documents, block for block
-(``tests/test_segment.py`` compares every term's postings and statistics).
+What it writes is what Whoosh's writer writes for the same documents with the same
+codec (:class:`~.codec.ReplyCodec`), block for block (``tests/test_segment.py``
+compares the files).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from multiprocessing.pool import AsyncResult, Pool
-from operator import sub
 from pickle import dumps
 from typing import Any
 
@@ -40,6 +41,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import NO_MERGE, SegmentWriter
 
 from .analysis import SEPARATOR, NgramTokenizer, fold, word_analyzer, word_positions
+from .codec import ReplyCodec
 
 # A code point fits in 21 bits: three of them make an integer that sorts as the text does.
 _CODE_BITS = 21
@@ -99,15 +101,22 @@ def _subwords(field: FieldType) -> bool | None:
     return None
 
 
-def _positions(poslist: list[int]) -> bytes:
-    """Return what Whoosh's ``Positions.encode`` makes of a term's positions (their
-    count, then the pickled gaps between them), with no Python loop."""
-    return pack_uint(len(poslist)) + dumps(list(map(sub, poslist, [0, *poslist])), 2)
+def _gaps(positions: list[list[int]]) -> tuple[bytes, np.ndarray]:
+    """Return the gaps between each term's positions (the first counted from 0) as
+    one array's bytes (int32), and each term's number of positions."""
+    counts = np.fromiter(map(len, positions), dtype=np.int32, count=len(positions))
+    flat = np.fromiter(chain.from_iterable(positions), dtype=np.int32, count=int(counts.sum()))
+    gaps = flat.copy()
+    gaps[1:] -= flat[:-1]
+    firsts = (np.cumsum(counts) - counts)[counts > 0]
+    gaps[firsts] = flat[firsts]
+    return gaps.tobytes(), counts
 
 
 # A field's analysis of one document: its terms (gram codes, or term bytes), their
-# weights (gram counts, or weights), their encoded values (None for grams) and the
-# field's length in the document.
+# weights (gram counts, or weights), their values (None for grams; values of a variable
+# size as one bytes and each one's size: a positions field's gaps, see :mod:`.codec`)
+# and the field's length in the document.
 Analysed = tuple[Any, Any, Any, int]
 
 
@@ -120,6 +129,7 @@ class FieldAnalyser:
         self.gram = _gram_size(field)
         self.subwords = _subwords(field)
         self.value_size = field.format.fixed_value_size()
+        self.positions = type(field.format) is Positions  # values held as gaps
         self.boost = float(field.format.field_boost)
 
     def analyse(self, value: Any) -> Analysed:
@@ -130,23 +140,31 @@ class FieldAnalyser:
                 raise ValueError(f"{value!r} is not text: an n-gram field indexes text")
             codes, counts = np.unique(gram_codes(value, self.gram), return_counts=True)
             return codes, counts.astype(np.int32), None, int(counts.sum()) if scorable else 0
-        if self.subwords is not None and isinstance(value, str):
-            fmt, boost = self.field.format, self.boost
-            positions = type(fmt) is Positions
-            items: Iterator[tuple[bytes, int, float, bytes]] = (
-                (word.encode("utf-8"), len(at), len(at) * boost, _positions(at) if positions else pack_uint(len(at)))
-                for word, at in word_positions(value, subwords=self.subwords).items()
-            )
-        else:  # Whoosh's own analysis (and its error for a value that is no text)
-            items = self.field.index(value)
-        terms, weights, values = [], [], []
+        terms: list[bytes] = []
+        weights: list[float] = []
+        values: list[Any] = []  # a term's positions, or its value's bytes
         length = 0
-        for tbytes, freq, weight, vbytes in items:
-            terms.append(tbytes)
-            weights.append(weight)
-            values.append(vbytes)
-            length += freq
-        joined: Any = values if self.value_size is None else b"".join(values) if self.value_size else None
+        if self.subwords is not None and isinstance(value, str):
+            boost, positions = self.boost, self.positions
+            for word, at in word_positions(value, subwords=self.subwords).items():
+                terms.append(word.encode("utf-8"))
+                weights.append(len(at) * boost)
+                values.append(at if positions else pack_uint(len(at)))
+                length += len(at)
+        else:  # Whoosh's own analysis (and its error for a value that is no text)
+            decode = self.field.format.decode_positions if self.positions else None
+            for tbytes, freq, weight, vbytes in self.field.index(value):
+                terms.append(tbytes)
+                weights.append(weight)
+                values.append(decode(vbytes) if decode else vbytes)
+                length += freq
+        joined: Any = None
+        if self.positions:
+            joined = _gaps(values)
+        elif self.value_size is None:  # one bytes and an array, not an object a posting
+            joined = b"".join(values), np.fromiter(map(len, values), dtype=np.int32, count=len(values))
+        elif self.value_size:
+            joined = b"".join(values)
         return terms, weights, joined, length if scorable else 0
 
 
@@ -157,13 +175,14 @@ class _FieldPostings:
         self.field = analyser.field
         self.gram = analyser.gram
         self.value_size = analyser.value_size
+        self.positions = analyser.positions
         self.boost = analyser.boost
         self.terms: list[np.ndarray] = []  # gram codes, or term numbers into self.vocab
         self.docs: list[np.ndarray] = []
         self.weights: list[np.ndarray] = []  # gram counts, or weights
         self.vocab: dict[bytes, int] = {}
-        self.values: list[bytes] = []  # encoded values of variable size (positions)
-        self.fixed_values = bytearray()  # encoded values of a fixed size (frequencies)
+        self.values = bytearray()  # the values joined (a positions field's gaps, int32)
+        self.value_lengths: list[np.ndarray] = []  # of each value, where their size varies
 
     def add(self, docnum: int, analysed: Analysed) -> None:
         """Append a document's postings in the field (:meth:`FieldAnalyser.analyse`)."""
@@ -178,12 +197,13 @@ class _FieldPostings:
                 if number is None:
                     number = vocab[tbytes] = len(vocab)
                 numbers.append(number)
-            terms = np.array(numbers, dtype=np.int64)
+            terms = np.array(numbers, dtype=np.int32)
             weights = np.array(weights, dtype=np.float64)
             if self.value_size is None:
-                self.values.extend(values)
-            elif self.value_size:
-                self.fixed_values += values
+                values, lengths = values
+                self.value_lengths.append(lengths)
+            if self.value_size != 0:
+                self.values += values
         self.terms.append(terms)
         self.docs.append(np.full(len(terms), docnum, dtype=np.int32))
         self.weights.append(weights)
@@ -219,9 +239,11 @@ class _FieldPostings:
         """Join the field's postings and give each the key of its term, keys sorting
         as the terms do (gram codes, or ranks of the words)."""
         self._codec, self._doc_lengths = codec, lengths
+        # Each list's arrays are let go once joined: the field is held once, not twice.
         terms = np.concatenate(self.terms)
         self._docs = np.concatenate(self.docs)
         weights = np.concatenate(self.weights)
+        self.terms, self.docs, self.weights = [], [], []
         if self.gram is not None:
             self._freqs = weights
             self._weights = weights.astype(np.float64) * self.boost
@@ -229,11 +251,18 @@ class _FieldPostings:
         else:
             self._weights = weights
             self._names = sorted(self.vocab)
-            rank = np.empty(len(self._names), dtype=np.int64)
+            rank = np.empty(len(self._names), dtype=np.int32)
             rank[[self.vocab[t] for t in self._names]] = np.arange(len(self._names))
             self._keys = rank[terms]
-        if self.value_size:
-            self._fixed = np.frombuffer(bytes(self.fixed_values), dtype=f"V{self.value_size}")
+        values, self.values = bytes(self.values), bytearray()
+        if self.value_size is None:
+            sizes = np.concatenate(self.value_lengths)
+            self.value_lengths = []
+            self._value_sizes = sizes
+            self._value_starts = np.cumsum(sizes, dtype=np.int64) - sizes
+            self._values: Any = np.frombuffer(values, dtype=np.int32) if self.positions else values
+        elif self.value_size:
+            self._fixed = np.frombuffer(values, dtype=f"V{self.value_size}")
 
     def _ranges(self, count: int) -> list[tuple[int | None, int | None]]:
         """Return ``count`` ranges of term keys (from, to; None for no bound) holding
@@ -264,7 +293,15 @@ class _FieldPostings:
         if self.gram is not None:
             values: Any = self._freqs[order].astype(">u4").tobytes()
         elif self.value_size is None:
-            values = [self.values[i] for i in order.tolist()]
+            starts, sizes = self._value_starts[order], self._value_sizes[order]
+            if self.positions:
+                ends = np.cumsum(sizes, dtype=np.int64)
+                # Each posting's gaps, gathered in the postings' new order.
+                at = np.repeat(starts - (ends - sizes), sizes) + np.arange(ends[-1] if len(ends) else 0)
+                values = _Gaps(self._values[at], ends)
+            else:
+                joined = self._values
+                values = [joined[s : s + n] for s, n in zip(starts.tolist(), sizes.tolist(), strict=True)]
         elif self.value_size:
             values = self._fixed[order].tobytes()
         else:
@@ -338,6 +375,22 @@ PARALLEL_POSTINGS = 1_000_000
 
 
 @dataclass
+class _Gaps:
+    """A positions field's values in posting order: each posting's gaps between its
+    positions, one posting after another, and where each posting's gaps end."""
+
+    gaps: np.ndarray
+    ends: np.ndarray
+
+    def block(self, at: int, count: int) -> tuple[tuple[int, ...], ...]:
+        """Return the values of ``count`` postings from ``at``, as the codec stores them."""
+        start = int(self.ends[at - 1]) if at else 0
+        ends = (self.ends[at : at + count] - start).tolist()
+        flat = self.gaps[start : start + ends[-1]].tolist()
+        return tuple(tuple(flat[a:b]) for a, b in zip([0, *ends], ends, strict=False))
+
+
+@dataclass
 class _Blocks:
     """Postings of a field's terms in (term, document) order, cut into Whoosh's
     blocks: what :func:`_encode` turns into bytes."""
@@ -348,7 +401,7 @@ class _Blocks:
     first_docs: np.ndarray
     deltas: np.ndarray  # each posting's document, delta-encoded within its block
     weights: np.ndarray  # float32, as Whoosh stores them
-    values: Any  # encoded values: one bytes of fixed-size values, a list of bytes, or None
+    values: Any  # one bytes of fixed-size values, a list of bytes, positions' gaps, or None
     value_size: int | None
     block_stats: np.recarray  # per block: size, last document, max and total weight,
     # whether all weights are the same, min and max length
@@ -362,7 +415,7 @@ Encoded = tuple[bytes, list[tuple[bytes, bytes]]]
 def _encode(blocks: _Blocks) -> Encoded:
     """Return the postings bytes of the terms and each term's bytes and terms-table
     info, its offset counted from the start of those bytes."""
-    size = blocks.value_size or 0  # of a fixed-size value; values of other sizes are a list
+    size = blocks.value_size or 0  # of a fixed-size value
     deltas_list, weights_list, values = blocks.deltas.tolist(), blocks.weights.tolist(), blocks.values
     block_stats = iter(blocks.block_stats.tolist())
     comp = blocks.compression
@@ -386,6 +439,8 @@ def _encode(blocks: _Blocks) -> Encoded:
                 mini_weights = tuple(block_weights)
             if values is None:
                 mini_values: Any = None
+            elif isinstance(values, _Gaps):
+                mini_values = values.block(at, n)
             elif isinstance(values, list):
                 mini_values = tuple(values[at : at + n])
             else:
@@ -467,7 +522,7 @@ class ArrayWriter(SegmentWriter):
     def __init__(
         self, ix: Any, *, procs: int = 1, batchsize: int = 16, pool: Pool | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(ix, **kwargs)
+        super().__init__(ix, codec=kwargs.pop("codec", None) or ReplyCodec(), **kwargs)
         # The postings and the terms table are asked their position once a term, twice
         # for the table: a system call each, a tenth of a build.
         for structfile in (self.fieldwriter._postfile, self.fieldwriter._tindex.dbfile):

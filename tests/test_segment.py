@@ -6,6 +6,7 @@ import multiprocessing
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
@@ -15,6 +16,7 @@ from whoosh.formats import Positions
 from reply_archive.indexer import segment
 from reply_archive.indexer.analysis import SEPARATOR, NgramTokenizer, fold, word_analyzer
 from reply_archive.indexer.build import build_index, reply_to_doc
+from reply_archive.indexer.codec import ReplyCodec, position_gaps
 from reply_archive.indexer.schema import build_schema
 from reply_archive.indexer.segment import ArrayWriter, SegmentedWriter, gram_codes, gram_text
 from tests.conftest import open_index
@@ -25,7 +27,10 @@ def _write(folder: Path, schema: Schema, docs: list[dict], writer: str, procs: i
     writer; return its terms and postings files' contents by extension."""
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), schema)
-    w = ix.writer(compound=False) if writer == "whoosh" else ArrayWriter(ix, compound=False, procs=procs)
+    if writer == "whoosh":
+        w = ix.writer(compound=False, codec=ReplyCodec())
+    else:
+        w = ArrayWriter(ix, compound=False, procs=procs)
     with w:
         for doc in docs:
             w.add_document(**doc)
@@ -193,6 +198,10 @@ def test_the_segments_of_a_parallel_build_share_one_pool_of_workers(tmp_path, mo
     assert pools[0]._state != multiprocessing.pool.RUN  # and are stopped with the build
 
 
-@pytest.mark.parametrize("poslist", [[0], [3], [0, 1, 2], [5, 9, 200, 70000], list(range(0, 3000, 7))])
-def test_positions_are_encoded_as_whoosh_encodes_them(poslist):
-    assert segment._positions(poslist) == Positions().encode(poslist)
+def test_each_terms_positions_become_the_gaps_the_codec_stores():
+    poslists = [[0], [3], [], [0, 1, 2], [5, 9, 200, 70000], list(range(0, 3000, 7))]
+    data, counts = segment._gaps(poslists)
+    gaps = np.frombuffer(data, dtype=np.int32).tolist()
+    ends = np.cumsum(counts).tolist()
+    held = [tuple(gaps[a:b]) for a, b in zip([0, *ends], ends, strict=False)]
+    assert held == [position_gaps(Positions().encode(p)) for p in poslists]
