@@ -55,7 +55,7 @@ def gram_codes(text: str, size: int) -> np.ndarray:
 
     A gram's code orders as its text does, in code points and so in UTF-8 bytes.
     """
-    points = np.frombuffer(fold(text).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    points = np.frombuffer(_fold(text).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     count = len(points) - size + 1
     if count <= 0:
         return np.empty(0, dtype=np.uint64)
@@ -66,6 +66,18 @@ def gram_codes(text: str, size: int) -> np.ndarray:
         codes = (codes << np.uint64(_CODE_BITS)) | part
         keep &= part != ord(SEPARATOR)
     return codes[keep]
+
+
+_folded = ("", "")  # the text last folded, and its fold
+
+
+def _fold(text: str) -> str:
+    """Return ``fold(text)``, folded once for a text that two fields index in turn
+    (a reply's bigrams and characters: one string, in a worker too, as pickled once)."""
+    global _folded
+    if _folded[0] is not text:
+        _folded = (text, fold(text))
+    return _folded[1]
 
 
 def gram_text(code: int, size: int) -> str:
