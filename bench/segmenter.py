@@ -18,8 +18,7 @@ import argparse
 import time
 from collections.abc import Callable, Iterator
 
-from reply_archive import data
-from reply_archive.indexer.analysis import USER_DICT, _simplified, segmenter
+from reply_archive.indexer.analysis import _simplified, segmenter, user_dictionary
 
 from .corpus import bundled_records, shared_documents
 from .real import REAL_REPLIES
@@ -42,7 +41,7 @@ def rjieba_segmenter():
 
     seg = rjieba.Jieba()
     freq = segmenter().FREQ
-    for line in data.path(*USER_DICT).read_text(encoding="utf-8").splitlines():
+    for line in user_dictionary().splitlines():
         word = line.split()[0] if line.strip() else ""
         if word:
             seg.add_word(word, freq[word], None)

@@ -186,10 +186,12 @@ class Backend(Protocol):
         delete: Iterable[str] = (),
         info: Callable[[], dict[str, Any]] | None = None,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        procs: int = 1,
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Add or replace replies and delete the ids in ``delete``, in a new state made
-        from the current one; return how many replies were written.
+        from the current one; return how many replies were written (``procs`` as for
+        :meth:`build`).
 
         :raise IndexMissing: when there is no current state to update.
         """

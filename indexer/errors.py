@@ -9,6 +9,14 @@ class IndexerError(Exception):
     """Base class for index problems: missing index, a build already running."""
 
 
+class DictionaryError(IndexerError):
+    """The domain dictionary's file cannot be read."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"cannot read the domain dictionary {path}: {reason}")
+        self.path = str(path)
+
+
 class IndexMissing(IndexerError):
     """No index has been built in the folder."""
 

@@ -50,11 +50,11 @@ from .facets import picker, stands_for_many
 from .opensearch_query import NEAR_FIELD, Query, Resolved, near, near_query, nearby_nodes, to_query
 from .plan import Everything, Nearby, Plan
 from .query import ScopeFilter, in_one_scope, is_neighbour
-from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, VALUE_FIELDS, WORD_FIELDS, build_schema
+from .schema import CHAR_FIELD, EXACT_FIELD, FACET_NAMES, INDEX_VERSION, VALUE_FIELDS, WORD_TEXT_FIELDS, build_schema
 from .settings import Settings
 
 # Fields matched by their tokens (text, keyword analyzer) and by their values (keyword).
-TEXT_FIELDS = (*WORD_FIELDS, "department_names", EXACT_FIELD, CHAR_FIELD)
+TEXT_FIELDS = (*WORD_TEXT_FIELDS, EXACT_FIELD, CHAR_FIELD)
 FILLER = "\x1f"  # stands at a position of the exact field that holds no bigram (one character: never a bigram)
 # The near field's text: positions apart by spaces, the words at one position joined by
 # STACK, NO_WORD where a position holds none. Words never hold a control character or a
@@ -318,12 +318,13 @@ class OpenSearchBackend:
         delete: Iterable[str] = (),
         info: Callable[[], dict[str, Any]] | None = None,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        procs: int = 1,
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Add or replace replies and delete ids, in a copy of the current generation
         that then becomes current; return how many were written."""
         with self._new_generation(info, copy_current=True) as generation:
-            return self._write(generation, replies, delete, aliases, progress)
+            return self._write(generation, replies, delete, aliases, progress, procs)
 
     @contextmanager
     def _new_generation(self, info: Callable[[], dict[str, Any]] | None, *, copy_current: bool) -> Iterator[str]:

@@ -6,16 +6,14 @@ template or view keeps a second list.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from reply_archive import data
 from reply_archive.archive.model import session_label_of
 
-from .analysis import USER_DICT, ngram_analyzer, word_analyzer
+from .analysis import ngram_analyzer, word_analyzer
 
 
 @dataclass(frozen=True)
@@ -56,18 +54,16 @@ FACET_NAMES = tuple(f.name for f in FACETS)
 VALUE_FIELDS = ("proposers", "numbers", "session_labels", "commitments", *FACET_NAMES)
 
 # Bump whenever fields or analysis code change: an index built by another version is
-# stale and `reply-archive index` rebuilds it.
-INDEX_VERSION = 15
-
-
-def index_signature() -> str:
-    """Return what an index's words depend on besides the records: the index format
-    version and the user dictionary, so that editing the dictionary makes it stale."""
-    digest = hashlib.sha256(data.path(*USER_DICT).read_bytes()).hexdigest()[:16]
-    return f"{INDEX_VERSION}:{digest}"
+# stale and `reply-archive index` rebuilds it. (The words depend on the domain dictionary
+# too: a build keeps its text, and a change re-analyses the replies it affects,
+# indexer/sync.py.)
+INDEX_VERSION = 16
 
 # BM25F field weights: a word in the title says more about a reply than one in its body.
 WORD_FIELDS = {"title": 3.0, "proposal_title": 2.5, "headings": 2.0, "body": 1.0}
+# Every field analysed into words: the weighted ones, and the department's names and
+# aliases (``department:`` queries).
+WORD_TEXT_FIELDS = (*WORD_FIELDS, "department_names")
 EXACT_FIELD = "exact"  # character bigrams; a phrase is checked in the folded texts
 CHAR_FIELD = "chars"  # single characters, for one-character exact queries
 
@@ -95,7 +91,8 @@ def build_schema(*, subwords: bool = True) -> Schema:
             analyzer=words, stored=(name == "body"), field_boost=boost, phrase=(name == "body"),
             multitoken_query="and",
         )
-    fields["department_names"] = TEXT(analyzer=words, phrase=False)
+    for name in WORD_TEXT_FIELDS:
+        fields.setdefault(name, TEXT(analyzer=words, phrase=False))
     for name in VALUE_FIELDS:
         fields[name] = KEYWORD(commas=True, scorable=False, lowercase=False)
     return Schema(**fields)

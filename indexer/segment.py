@@ -519,10 +519,10 @@ _NO_LENGTH = np.iinfo(np.int64).max
 class ArrayWriter(SegmentWriter):
     """Whoosh's segment writer, with postings held as arrays (see the module's text).
 
-    Use it as Whoosh's writer for a new segment: ``add_document``, then ``commit`` or
-    ``cancel`` (a context manager, as Whoosh's writers are). It adds documents only:
-    no deletion, update or merge of other segments (an index may hold others, as an
-    update's are added by Whoosh's writer).
+    Use it as Whoosh's writer for a new segment: ``add_document`` (or Whoosh's
+    ``update_document`` and ``delete_by_term``, which delete in the index's other
+    segments), then ``commit`` or ``cancel`` (a context manager, as Whoosh's writers
+    are). It never merges other segments.
 
     :param procs: processes that analyse documents; with more than one, batches of
         ``batchsize`` documents go to a pool of forked workers, and this process
@@ -736,13 +736,29 @@ class SegmentedWriter:
         self._pool: Pool | None = None  # the workers of every segment: their caches stay warm
 
     def add_document(self, **fields: Any) -> None:
+        self._current().add_document(**fields)
+        self._segment_full()
+
+    def update_document(self, **fields: Any) -> None:
+        """Add a document in place of those with its unique id in the segments written
+        before this one (Whoosh's ``update_document``)."""
+        self._current().update_document(**fields)
+        self._segment_full()
+
+    def delete_by_term(self, fieldname: str, text: str) -> int:
+        """Delete the documents of the segments written before this one that hold the term."""
+        return self._current().delete_by_term(fieldname, text)
+
+    def _current(self) -> ArrayWriter:
         if self._writer is None:
             with _interrupts_held():
                 if self._pool is None and self._procs > 1:
                     self._pool = analysis_pool(self._ix.schema, self._procs)
                 self._writer = ArrayWriter(self._ix, procs=self._procs, pool=self._pool)
-        self._writer.add_document(**fields)
-        if self._writer.postings >= self._max:
+        return self._writer
+
+    def _segment_full(self) -> None:
+        if self._writer is not None and self._writer.postings >= self._max:
             self._commit_segment()
 
     def commit(self) -> None:

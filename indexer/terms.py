@@ -37,11 +37,11 @@ from whoosh.util.numeric import byte_to_length
 
 from .build import iter_texts
 from .query import is_neighbour
-from .schema import CHAR_FIELD, EXACT_FIELD, WORD_FIELDS
+from .schema import CHAR_FIELD, EXACT_FIELD, WORD_TEXT_FIELDS
 from .whoosh_query import ExactPhrase
 
 # Fields whose terms are scored with lengths: the only ones evaluated here.
-SCORED_FIELDS = frozenset((*WORD_FIELDS, EXACT_FIELD, CHAR_FIELD, "department_names"))
+SCORED_FIELDS = frozenset((*WORD_TEXT_FIELDS, EXACT_FIELD, CHAR_FIELD))
 
 _EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 Matches = tuple[np.ndarray, np.ndarray]  # sorted unique document numbers, their scores

@@ -210,10 +210,13 @@ class WhooshBackend:
         delete: Iterable[str] = (),
         info: Callable[[], dict[str, Any]] | None = None,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        procs: int = 1,
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Update a copy of the current generation (:func:`indexer.build.update_index`)."""
-        return update_index(replies, self.folder, delete=delete, info=info, aliases=aliases, progress=progress)
+        return update_index(
+            replies, self.folder, delete=delete, info=info, aliases=aliases, procs=procs, progress=progress
+        )
 
 
 def _retire(generations: list[Generation]) -> None:

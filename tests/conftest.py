@@ -9,6 +9,7 @@ import functools
 import os
 from pathlib import Path
 
+import jieba
 import pytest
 
 from reply_archive import data
@@ -16,6 +17,7 @@ from reply_archive.archive.ingest import ingest
 from reply_archive.archive.model import Reply
 from reply_archive.archive.store import iter_replies
 from reply_archive.archive.tables import department_names
+from reply_archive.indexer import analysis
 from reply_archive.indexer.build import build_index
 from reply_archive.indexer.search import ReplyIndex
 from reply_archive.web import create_app
@@ -80,3 +82,24 @@ def app(archive_dir, index_dir):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def use_dictionary(monkeypatch):
+    """Return a function that makes a text this process's domain dictionary, as if the
+    dictionary's file held it, until the test ends."""
+    forced = set(jieba.finalseg.Force_Split_Words)  # jieba's module-wide set
+
+    def forget() -> None:
+        analysis._segmenter = analysis._dictionary = None
+        for cached in (analysis._cut, analysis._clause_tokens, analysis.longest_word):
+            cached.cache_clear()
+        jieba.finalseg.Force_Split_Words.clear()
+        jieba.finalseg.Force_Split_Words.update(forced)
+
+    def use(text: str) -> None:
+        monkeypatch.setattr(analysis, "user_dictionary", lambda: text)
+        forget()
+
+    yield use
+    forget()  # the next segmenter loads the file's dictionary again

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from reply_archive import data
 from reply_archive.archive.store import iter_replies, write_reply
+from reply_archive.indexer.analysis import user_dictionary
 from reply_archive.indexer.sync import build_processes
 from reply_archive.web import config, create_app, reply_index
 from reply_archive.web.cli import cli
@@ -89,15 +90,38 @@ def test_search_with_a_bad_filter_says_which(tmp_path):
     assert result.exit_code == 2 and "FACET=VALUE" in result.output
 
 
-def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, monkeypatch):
+def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, monkeypatch, use_dictionary):
     archive, index = tmp_path / "archive", tmp_path / "index"
-    run("ingest", SEED, "--archive", archive)
+    run("ingest", data.path("samples"), "--archive", archive)
     run("index", "--archive", archive, "--index", index)
     assert "up to date" in run("index", "--archive", archive, "--index", index).output
-    monkeypatch.setattr("reply_archive.indexer.sync.index_signature", lambda: "other-dictionary")
-    assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
+    use_dictionary(user_dictionary() + "\n老旧小区改造\n")  # a word of one sample reply
+    updated = run("index", "--archive", archive, "--index", index).output
+    assert "updated, 1 added or changed (1 for the changed dictionary), 0 removed" in updated
+    assert "up to date" in run("index", "--archive", archive, "--index", index).output
     monkeypatch.setattr("reply_archive.indexer.sync.department_names", lambda: {"X": ("X", "Y")})
-    assert "1 replies indexed" in run("index", "--archive", archive, "--index", index).output
+    assert f"{SAMPLES} replies indexed" in run("index", "--archive", archive, "--index", index).output
+
+
+def test_a_deployment_s_own_dictionary_is_read_from_the_file_the_environment_names(tmp_path):
+    archive, index, words = tmp_path / "archive", tmp_path / "index", tmp_path / "words.txt"
+    run("ingest", data.path("samples"), "--archive", archive)
+
+    def index_with(dictionary: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "REPLY_ARCHIVE_DICTIONARY": str(dictionary)}
+        command = [sys.executable, "-c", "from reply_archive.web.cli import cli; cli()", "index",
+                   "--archive", str(archive), "--index", str(index)]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    missing = index_with(tmp_path / "nowhere.txt")
+    assert missing.returncode == 1 and not index.exists()
+    assert f"cannot read the domain dictionary {tmp_path / 'nowhere.txt'}: No such file or directory" in missing.stderr
+    words.write_text(user_dictionary(), encoding="utf-8")
+    assert f"{SAMPLES} replies indexed" in index_with(words).stdout
+    words.write_text(user_dictionary() + "老旧小区改造\n", encoding="utf-8")
+    assert "1 added or changed (1 for the changed dictionary)" in index_with(words).stdout
+    words.write_bytes("老旧小区改造\n".encode("gbk"))
+    assert "not UTF-8 text" in index_with(words).stderr
 
 
 def test_check_reports_agreement_and_every_kind_of_mismatch(tmp_path):
