@@ -67,6 +67,7 @@ class IndexRun:
     removed: int = 0
     errors: list[RecordError] = field(default_factory=list)  # malformed records, skipped
     reanalysed: int = 0  # of those indexed, unchanged records whose words the dictionary changed
+    words_changed: int = 0  # dictionary words whose count changed since the last build
 
     def describe(self, index: str | Path) -> str:
         """Return the one-line summary of the run for the index at ``index`` (a folder, a cluster)."""
@@ -74,7 +75,8 @@ class IndexRun:
             return f"{index}: up to date"
         if self.mode == "rebuilt":
             return f"{index}: {self.indexed} replies indexed"
-        dictionary = f" ({self.reanalysed} for the changed dictionary)" if self.reanalysed else ""
+        words = f"{self.words_changed} changed dictionary word{'s' if self.words_changed > 1 else ''}"
+        dictionary = f" ({self.reanalysed} for {words})" if self.words_changed else ""
         return f"{index}: updated, {self.indexed} added or changed{dictionary}, {self.removed} removed"
 
 
@@ -159,7 +161,10 @@ def _refresh(
             indexed = backend.update(
                 replies, delete=delete, aliases=aliases, info=kept, procs=processes(len(replies)), progress=progress
             )
-            return IndexRun("updated", indexed=indexed, removed=len(gone), errors=errors, reanalysed=len(reanalyse))
+            return IndexRun(
+                "updated", indexed=indexed, removed=len(gone), errors=errors,
+                reanalysed=len(reanalyse), words_changed=len(words),
+            )
 
     def every_reply() -> Iterator[Reply]:
         for name, reply in iter_records(archive, None, errors):
@@ -257,5 +262,5 @@ def _mentioning_in(
     mentions = mentions_any(words)
     unreadable: list[RecordError] = []
     found = [name for name, reply in iter_records(archive, names, unreadable)
-             if mentions("\n".join(word_texts(reply, aliases).values()))]
+             if any(map(mentions, word_texts(reply, aliases).values()))]
     return found + [Path(exc.path).relative_to(archive).as_posix() for exc in unreadable]

@@ -97,7 +97,7 @@ def test_a_changed_dictionary_or_alias_table_makes_the_index_stale(tmp_path, mon
     assert "up to date" in run("index", "--archive", archive, "--index", index).output
     use_dictionary(user_dictionary() + "\n老旧小区改造\n")  # a word of one sample reply
     updated = run("index", "--archive", archive, "--index", index).output
-    assert "updated, 1 added or changed (1 for the changed dictionary), 0 removed" in updated
+    assert "updated, 1 added or changed (1 for 1 changed dictionary word), 0 removed" in updated
     assert "up to date" in run("index", "--archive", archive, "--index", index).output
     monkeypatch.setattr("reply_archive.indexer.sync.department_names", lambda: {"X": ("X", "Y")})
     assert f"{SAMPLES} replies indexed" in run("index", "--archive", archive, "--index", index).output
@@ -119,7 +119,7 @@ def test_a_deployment_s_own_dictionary_is_read_from_the_file_the_environment_nam
     words.write_text(user_dictionary(), encoding="utf-8")
     assert f"{SAMPLES} replies indexed" in index_with(words).stdout
     words.write_text(user_dictionary() + "老旧小区改造\n", encoding="utf-8")
-    assert "1 added or changed (1 for the changed dictionary)" in index_with(words).stdout
+    assert "1 added or changed (1 for 1 changed dictionary word)" in index_with(words).stdout
     words.write_bytes("老旧小区改造\n".encode("gbk"))
     assert "not UTF-8 text" in index_with(words).stderr
 

@@ -107,7 +107,7 @@ def test_a_changed_dictionary_reanalyses_only_the_records_holding_its_words(arch
 
     run = refresh_index(archive, index)
     assert (run.mode, run.indexed, run.reanalysed, run.removed) == ("updated", len(expected), len(expected), 0)
-    assert f"({len(expected)} for the changed dictionary)" in run.describe(index)
+    assert f"({len(expected)} for {len(NEW_WORDS)} changed dictionary words)" in run.describe(index)
     assert not check_index(archive, index).stale
     assert refresh_index(archive, index).mode == "up to date"
     assert refresh_index(archive, rebuilt).mode == "rebuilt"
@@ -122,6 +122,7 @@ def test_a_dictionary_change_that_no_record_holds_keeps_every_document(archive, 
     use_dictionary(DICTIONARY + "\n量子纠缠态\n")
     run = refresh_index(archive, index)
     assert (run.mode, run.indexed) == ("updated", 0)
+    assert "0 added or changed (0 for 1 changed dictionary word)" in run.describe(index)
     assert current_generation(index) != generation and not check_index(archive, index).stale
 
 
