@@ -40,22 +40,22 @@ def _mentioning(archive: Path, words: tuple[str, ...]) -> set[str]:
 
 
 def _contents(index: Path) -> dict:
-    """Every live document's postings in the word fields, by reply id: what a search reads."""
+    """Every live document's postings in the word fields (reply id, frequency, field
+    length, and the body's positions), by term: what a search reads."""
     ix = whoosh_index.open_dir(str(current_generation(index)))
     found: dict = {}
     with ix.reader() as reader:
         ids = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
         for name in WORD_TEXT_FIELDS:
             for term in reader.lexicon(name):
-                key = (name, term.decode("utf-8"))
                 postings = reader.postings(name, term)
-                for docnum in postings.all_ids():
-                    found.setdefault(key, set()).add((ids[docnum], reader.doc_field_length(docnum, name)))
-                if name == "body":
-                    postings = reader.postings(name, term)
-                    while postings.is_active():
-                        found[key].add((ids[postings.id()], tuple(postings.value_as("positions"))))
-                        postings.next()
+                while postings.is_active():
+                    docnum = postings.id()
+                    positions = tuple(postings.value_as("positions")) if name == "body" else None
+                    found.setdefault((name, term.decode("utf-8")), set()).add(
+                        (ids[docnum], postings.weight(), reader.doc_field_length(docnum, name), positions)
+                    )
+                    postings.next()
     ix.close()
     return found
 
@@ -160,4 +160,4 @@ def test_a_large_update_is_written_as_array_segments_and_ends_as_a_rebuild(archi
     contents = _contents(index)
     assert contents == _contents(rebuilt)
     assert ("body", "黑臭水体治理") in contents or ("body", "治理") in contents
-    assert all(reply_id != gone_id for postings in contents.values() for reply_id, _ in postings)
+    assert all(reply_id != gone_id for postings in contents.values() for reply_id, *_ in postings)
