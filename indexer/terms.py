@@ -135,19 +135,23 @@ class TermArrays:
         order = np.lexsort((docs, -scores))
         return docs[order], scores[order]
 
-    def _eval(self, searcher, node: Query) -> Matches:
+    def _eval(self, searcher, node: Query, within: np.ndarray | None = None) -> Matches:
+        """Return the documents matching ``node`` and their scores. With ``within`` (sorted
+        document numbers), documents outside it may be left out, for the caller keeps
+        only those inside: phrases are then checked in fewer texts."""
         if isinstance(node, Term):
             docs, scores = self._term(searcher, node.fieldname, node.text)
         elif isinstance(node, Or):
-            docs, scores = _union([self._eval(searcher, child) for child in node.subqueries])
+            docs, scores = _union([self._eval(searcher, child, within) for child in node.subqueries])
         elif isinstance(node, And) and node.subqueries:
-            docs, scores = _intersection([self._eval(searcher, child) for child in node.subqueries])
+            docs, scores = self._and(searcher, node.subqueries, within)
         elif isinstance(node, Not):  # every other document, scored 1 as Whoosh does
-            excluded, _ = self._eval(searcher, node.query)
+            # Outside ``within`` the complement may hold more than it should: left out above.
+            excluded, _ = self._eval(searcher, node.query, within)
             docs = np.setdiff1d(np.arange(self.size, dtype=np.int64), excluded, assume_unique=True)
             scores = np.ones(len(docs))
         elif isinstance(node, ExactPhrase) and (texts := self._texts) is not None:
-            docs, scores = self._phrase(searcher, node, texts)
+            docs, scores = self._phrase(searcher, node, texts, within)
         elif isinstance(node, Every) and node.fieldname in (None, "*"):
             docs, scores = np.arange(self.size, dtype=np.int64), np.ones(self.size)
         else:
@@ -157,10 +161,27 @@ class TermArrays:
             scores = scores * boost
         return docs, scores
 
-    def _phrase(self, searcher, node: ExactPhrase, texts: FoldedTexts) -> Matches:
+    def _and(self, searcher, children: Sequence[Query], within: np.ndarray | None) -> Matches:
+        """Match every child: those without a phrase first, then the others within the
+        documents those leave. A word query that jieba splits (市场经济) is a phrase, whose
+        candidates are every document holding its parts; the other words cut them down
+        (at 100,000 replies, from 177,640 texts to check to a few thousand)."""
+        parts = [self._eval(searcher, child, within) for child in children if not _has_phrase(child)]
+        for child in filter(_has_phrase, children):
+            if parts:
+                found = _intersection(parts)[0]
+                within = found if within is None else np.intersect1d(within, found, assume_unique=True)
+            parts.append(self._eval(searcher, child, within))
+        return _intersection(parts)
+
+    def _phrase(self, searcher, node: ExactPhrase, texts: FoldedTexts, within: np.ndarray | None) -> Matches:
         """Match a phrase of three characters or more: the documents holding all its
-        bigrams, kept where the folded text contains it; scored as those bigrams."""
+        bigrams (those in ``within``, when given), kept where the folded text contains
+        it; scored as those bigrams."""
         docs, scores = _intersection([self._term(searcher, EXACT_FIELD, b) for b in node.bigrams()])
+        if within is not None:
+            inside = np.isin(docs, within, assume_unique=True)
+            docs, scores = docs[inside], scores[inside]
         keep = texts.containing(node.phrase, docs)
         return docs[keep], scores[keep]
 
@@ -349,6 +370,11 @@ def _union(parts: list[Matches]) -> Matches:
         return parts[0]
     docs, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     return docs, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
+
+
+def _has_phrase(node: Query) -> bool:
+    """Return whether a query holds an exact phrase anywhere."""
+    return isinstance(node, ExactPhrase) or any(_has_phrase(child) for child in node.children())
 
 
 def _intersection(parts: list[Matches]) -> Matches:

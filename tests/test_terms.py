@@ -39,6 +39,12 @@ def queries(replies, count=60, seed=5):
             built.append(f'"{text[start : start + length]}"')
     built += [f"{a} OR {b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10), strict=True)]
     built += [f"{a} -{b}" for a, b in zip(rng.sample(words, 10), rng.sample(words, 10), strict=True)]
+    # Phrases beside words, inside OR and NOT: an AND checks its phrases only within
+    # the documents its other parts leave.
+    phrases = [q for q in built if q.startswith('"')]
+    for phrase in rng.sample(phrases, min(10, len(phrases))):
+        a, b = rng.sample(words, 2)
+        built += [f"{phrase} {a}", f"{a} -{phrase}", f"({a} OR {phrase}) {b}", f"{a} {phrase} -({b} {phrase})"]
     return FIXED + built
 
 
