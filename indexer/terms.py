@@ -111,8 +111,11 @@ class TermArrays:
         reader = searcher.reader()
         self._live = np.ones(self.size, dtype=bool)
         if reader.has_deletions():  # a replaced or removed reply keeps its number until a merge
-            self._live[:] = False
-            self._live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+            # Each segment's deleted numbers, not every live one from Whoosh's Python
+            # generator (42 ms at 100,000 replies, before a new generation's first answer).
+            for sub, offset in leaves(searcher):
+                deleted = sub.reader().deleted_docs_set
+                self._live[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
         self._lengths: dict[str, np.ndarray] = {}
         self._texts: FoldedTexts | None = None  # folded exact text by document, once loaded
         self.texts_loaded = threading.Event()
